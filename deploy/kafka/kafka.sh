@@ -1,0 +1,281 @@
+#!/usr/bin/env bash
+# Single-node Apache Kafka (KRaft, combined broker+controller) from Maven Central jars, no Docker.
+#
+# Usage: deploy/kafka/kafka.sh <command> [args...]
+#   fetch                Copy the broker/tools/log4j jars into deploy/kafka/.dist/libs (idempotent).
+#   start                Fetch, write config, format storage once, start in background, wait until it answers.
+#   stop                 SIGTERM, wait up to 30 s, then SIGKILL. Data is kept; `start` resumes the same cluster.
+#   status               Exit 0 if running, 1 if not.
+#   topics               List topics.
+#   tool CLASS ARGS...   Run any Kafka tool class on the libs classpath, e.g.
+#                        tool org.apache.kafka.tools.consumer.group.ConsumerGroupCommand --bootstrap-server 127.0.0.1:19092 --list
+#
+# Environment (defaults):
+#   KAFKA_PORT=19092                    PLAINTEXT listener on 127.0.0.1
+#   KAFKA_CONTROLLER_PORT=KAFKA_PORT+1  CONTROLLER listener on 127.0.0.1
+#   KAFKA_DIR=<repo>/.data/kafka-$KAFKA_PORT   state: server.properties, logs/, broker.log, kafka.pid
+#   KAFKA_HEAP="-Xmx512m -Xms256m"      broker JVM heap options (tools always use -Xmx256m)
+#   KAFKA_START_TIMEOUT=90              seconds `start` waits for the broker to answer
+# Requires java (17+) and mvn on PATH. Ports/dir of an existing KAFKA_DIR cannot be changed later.
+set -euo pipefail
+
+SCRIPT_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+REPO="$(cd "$SCRIPT_DIR/../.." && pwd)"
+DIST="$SCRIPT_DIR/.dist"
+LIBS="$DIST/libs"
+LOG4J_CONF="$SCRIPT_DIR/log4j2.properties"
+
+KAFKA_PORT="${KAFKA_PORT:-19092}"
+[[ "$KAFKA_PORT" =~ ^[0-9]+$ ]] || { echo "kafka.sh: KAFKA_PORT must be a number, got '$KAFKA_PORT'" >&2; exit 2; }
+KAFKA_CONTROLLER_PORT="${KAFKA_CONTROLLER_PORT:-$((KAFKA_PORT + 1))}"
+[[ "$KAFKA_CONTROLLER_PORT" =~ ^[0-9]+$ ]] || { echo "kafka.sh: KAFKA_CONTROLLER_PORT must be a number, got '$KAFKA_CONTROLLER_PORT'" >&2; exit 2; }
+KAFKA_DIR="$(realpath -m -- "${KAFKA_DIR:-$REPO/.data/kafka-$KAFKA_PORT}")"
+KAFKA_HEAP="${KAFKA_HEAP:--Xmx512m -Xms256m}"
+KAFKA_START_TIMEOUT="${KAFKA_START_TIMEOUT:-90}"
+PID_FILE="$KAFKA_DIR/kafka.pid"
+BROKER_LOG="$KAFKA_DIR/broker.log"
+BOOTSTRAP="127.0.0.1:$KAFKA_PORT"
+
+die() { echo "kafka.sh: error: $*" >&2; exit 1; }
+log() { echo "kafka.sh: $*" >&2; }
+
+require_cmd() {
+    local c
+    for c in "$@"; do
+        command -v "$c" >/dev/null 2>&1 || die "'$c' not found on PATH (install it: Java 17+ and Maven are required)"
+    done
+}
+
+have_jars() {
+    compgen -G "$LIBS/kafka_2.13-*.jar" >/dev/null && compgen -G "$LIBS/kafka-tools-*.jar" >/dev/null \
+        && compgen -G "$LIBS/log4j-core-*.jar" >/dev/null
+}
+
+cmd_fetch() {
+    require_cmd java
+    if have_jars; then return 0; fi
+    require_cmd mvn flock
+    mkdir -p "$DIST"
+    # Serialise concurrent fetches (e.g. two test sessions starting brokers at once).
+    exec 9>"$DIST/.fetch.lock"
+    flock 9
+    if ! have_jars; then
+        log "fetching Kafka jars from Maven Central into $LIBS ..."
+        rm -rf "$LIBS.tmp"
+        # (sed strips the stray colour escapes Maven 3.8 prints even in -q -B mode; pipefail keeps mvn's status)
+        if ! mvn -q -B -f "$SCRIPT_DIR/pom.xml" dependency:copy-dependencies \
+                -DoutputDirectory="$LIBS.tmp" -DincludeScope=runtime 2>&1 \
+                | sed -e 's/\x1b\[[0-9;]*m//g' -e '/^[[:space:]]*$/d' >&2; then
+            rm -rf "$LIBS.tmp"
+            die "mvn dependency:copy-dependencies failed (see output above)"
+        fi
+        rm -rf "$LIBS"
+        mv "$LIBS.tmp" "$LIBS"
+        have_jars || die "jars missing in $LIBS after mvn (expected kafka_2.13, kafka-tools, log4j-core)"
+    fi
+    flock -u 9
+    exec 9>&-
+}
+
+require_log4j_conf() {
+    [[ -f "$LOG4J_CONF" ]] || die "missing $LOG4J_CONF (it is part of the repo; restore it with git)"
+}
+
+java_tool() {  # java_tool CLASS ARGS...  (tools JVM)
+    java -Xmx256m -Dlog4j2.configurationFile="$LOG4J_CONF" -cp "$LIBS/*" "$@"
+}
+
+read_pid() {
+    [[ -f "$PID_FILE" ]] || return 1
+    local pid
+    pid="$(cat "$PID_FILE" 2>/dev/null || true)"
+    [[ "$pid" =~ ^[0-9]+$ ]] || return 1
+    echo "$pid"
+}
+
+is_running() {  # prints pid and returns 0 if the broker of this KAFKA_DIR is alive
+    local pid
+    pid="$(read_pid)" || return 1
+    kill -0 "$pid" 2>/dev/null || return 1
+    # Guard against pid reuse: must be our kafka.Kafka with our config file.
+    local cmdline
+    cmdline="$(tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null)" || return 1
+    [[ "$cmdline" == *"kafka.Kafka $KAFKA_DIR/server.properties"* ]] || return 1
+    echo "$pid"
+}
+
+write_server_properties() {
+    local props="$KAFKA_DIR/server.properties"
+    local listeners="PLAINTEXT://127.0.0.1:$KAFKA_PORT,CONTROLLER://127.0.0.1:$KAFKA_CONTROLLER_PORT"
+    if [[ -f "$KAFKA_DIR/logs/meta.properties" && -f "$props" ]] \
+            && ! grep -qxF "listeners=$listeners" "$props"; then
+        die "$KAFKA_DIR was formatted with other ports ($(grep '^listeners=' "$props")); use the same KAFKA_PORT/KAFKA_CONTROLLER_PORT or another KAFKA_DIR"
+    fi
+    cat >"$props.tmp" <<EOF
+# Generated by deploy/kafka/kafka.sh on every start; edits are overwritten.
+process.roles=broker,controller
+node.id=1
+controller.quorum.bootstrap.servers=127.0.0.1:$KAFKA_CONTROLLER_PORT
+listeners=$listeners
+advertised.listeners=PLAINTEXT://127.0.0.1:$KAFKA_PORT,CONTROLLER://127.0.0.1:$KAFKA_CONTROLLER_PORT
+inter.broker.listener.name=PLAINTEXT
+controller.listener.names=CONTROLLER
+listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT
+log.dirs=$KAFKA_DIR/logs
+num.partitions=3
+default.replication.factor=1
+auto.create.topics.enable=false
+offsets.topic.replication.factor=1
+transaction.state.log.replication.factor=1
+transaction.state.log.min.isr=1
+share.coordinator.state.topic.replication.factor=1
+share.coordinator.state.topic.min.isr=1
+group.initial.rebalance.delay.ms=0
+EOF
+    mv "$props.tmp" "$props"
+}
+
+port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+
+broker_answers() {
+    # Cheap TCP check first, then a real metadata round-trip (quick-start JVM flags for the probe).
+    port_open "$KAFKA_PORT" || return 1
+    timeout 30 java -Xmx256m -XX:+UseSerialGC -XX:TieredStopAtLevel=1 \
+        -Dlog4j2.configurationFile="$LOG4J_CONF" -cp "$LIBS/*" \
+        org.apache.kafka.tools.TopicCommand --bootstrap-server "$BOOTSTRAP" --list >/dev/null 2>&1
+}
+
+fail_start() {
+    echo "kafka.sh: error: $*" >&2
+    if [[ -f "$BROKER_LOG" ]]; then
+        echo "---- last 50 lines of $BROKER_LOG ----" >&2
+        tail -n 50 "$BROKER_LOG" >&2
+        echo "---- end of $BROKER_LOG ----" >&2
+    fi
+    exit 1
+}
+
+cmd_start() {
+    local pid
+    if pid="$(is_running)"; then
+        echo "kafka already running (pid $pid) on $BOOTSTRAP, dir $KAFKA_DIR"
+        return 0
+    fi
+    if port_open "$KAFKA_PORT"; then
+        die "port $KAFKA_PORT is already in use by another process (not the broker of $KAFKA_DIR)"
+    fi
+    if port_open "$KAFKA_CONTROLLER_PORT"; then
+        die "controller port $KAFKA_CONTROLLER_PORT is already in use by another process"
+    fi
+    cmd_fetch
+    require_cmd setsid timeout
+    require_log4j_conf
+    mkdir -p "$KAFKA_DIR/logs"
+    rm -f "$PID_FILE"
+    write_server_properties
+
+    if [[ ! -f "$KAFKA_DIR/logs/meta.properties" ]]; then
+        local cluster_id
+        cluster_id="$(java_tool kafka.tools.StorageTool random-uuid 2>/dev/null | tail -n 1 | tr -d '[:space:]')" \
+            || die "kafka.tools.StorageTool random-uuid failed"
+        [[ -n "$cluster_id" ]] || die "kafka.tools.StorageTool random-uuid printed nothing"
+        log "formatting storage in $KAFKA_DIR/logs (cluster id $cluster_id)"
+        java_tool kafka.tools.StorageTool format --standalone -t "$cluster_id" \
+            -c "$KAFKA_DIR/server.properties" >"$KAFKA_DIR/format.log" 2>&1 || {
+            cat "$KAFKA_DIR/format.log" >&2
+            die "storage format failed"
+        }
+    fi
+
+    [[ -f "$BROKER_LOG" ]] && mv -f "$BROKER_LOG" "$BROKER_LOG.1"
+    local t0=$SECONDS
+    # The inner shell writes its own pid and execs java, so kafka.pid is exactly the JVM's pid.
+    # shellcheck disable=SC2016,SC2086
+    setsid nohup bash -c 'echo $$ >"$0"; exec "$@"' "$PID_FILE" \
+        java $KAFKA_HEAP -Dlog4j2.configurationFile="$LOG4J_CONF" -cp "$LIBS/*" \
+        kafka.Kafka "$KAFKA_DIR/server.properties" \
+        >"$BROKER_LOG" 2>&1 </dev/null &
+    local launcher=$!
+    for _ in $(seq 50); do [[ -s "$PID_FILE" ]] && break; sleep 0.1; done
+    pid="$(read_pid)" || fail_start "broker did not start (no pid written)"
+    log "started kafka pid $pid, waiting up to ${KAFKA_START_TIMEOUT}s for $BOOTSTRAP ..."
+
+    while true; do
+        kill -0 "$pid" 2>/dev/null || { wait "$launcher" 2>/dev/null || true; rm -f "$PID_FILE"; fail_start "broker process $pid exited during startup"; }
+        if broker_answers; then break; fi
+        if (( SECONDS - t0 >= KAFKA_START_TIMEOUT )); then
+            cmd_stop >&2 || true
+            fail_start "broker did not answer on $BOOTSTRAP within ${KAFKA_START_TIMEOUT}s (stopped it again)"
+        fi
+        sleep 0.5
+    done
+    echo "kafka ready on $BOOTSTRAP (pid $pid, dir $KAFKA_DIR, $((SECONDS - t0))s)"
+}
+
+cmd_stop() {
+    local pid
+    if ! pid="$(is_running)"; then
+        rm -f "$PID_FILE"
+        echo "kafka not running (dir $KAFKA_DIR)"
+        return 0
+    fi
+    kill -TERM "$pid" 2>/dev/null || true
+    local i
+    for ((i = 0; i < 300; i++)); do
+        kill -0 "$pid" 2>/dev/null || break
+        sleep 0.1
+    done
+    if kill -0 "$pid" 2>/dev/null; then
+        log "broker pid $pid still alive after 30s, sending SIGKILL"
+        kill -KILL "$pid" 2>/dev/null || true
+        for ((i = 0; i < 100; i++)); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+        kill -0 "$pid" 2>/dev/null && die "could not kill broker pid $pid"
+    fi
+    rm -f "$PID_FILE"
+    echo "kafka stopped (pid $pid, data kept in $KAFKA_DIR)"
+}
+
+cmd_status() {
+    local pid
+    if pid="$(is_running)"; then
+        echo "kafka running (pid $pid) on $BOOTSTRAP, dir $KAFKA_DIR"
+    else
+        echo "kafka not running (dir $KAFKA_DIR)"
+        return 1
+    fi
+}
+
+cmd_topics() {
+    cmd_fetch
+    require_log4j_conf
+    java_tool org.apache.kafka.tools.TopicCommand --bootstrap-server "$BOOTSTRAP" --list
+}
+
+cmd_tool() {
+    [[ $# -ge 1 ]] || die "usage: kafka.sh tool CLASS [ARGS...]"
+    cmd_fetch
+    require_log4j_conf
+    java_tool "$@"
+}
+
+usage() {
+    sed -n '2,/^set -euo/p' "${BASH_SOURCE[0]}" | sed '$d; s/^# \{0,1\}//' >&2
+}
+
+main() {
+    local cmd="${1:-}"
+    [[ $# -gt 0 ]] && shift
+    case "$cmd" in
+        fetch)  cmd_fetch; echo "kafka jars present in $LIBS" ;;
+        start)  cmd_start ;;
+        stop)   cmd_stop ;;
+        status) cmd_status ;;
+        topics) cmd_topics ;;
+        tool)   cmd_tool "$@" ;;
+        -h|--help|help) usage ;;
+        "") usage; exit 2 ;;
+        *) echo "kafka.sh: unknown command '$cmd'" >&2; usage; exit 2 ;;
+    esac
+}
+
+main "$@"

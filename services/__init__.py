@@ -1,0 +1,1 @@
+"""The four Tongban services. They never import one another."""

@@ -1,0 +1,1 @@
+"""Authorization service: trust between localities, credentials for locality systems, audit."""

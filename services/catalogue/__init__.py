@@ -1,0 +1,1 @@
+"""Catalogue service: the item lists, business standards, procedures and windows."""

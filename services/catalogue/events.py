@@ -1,0 +1,7 @@
+"""Event handlers of the catalogue. It reacts to no other service's events yet."""
+
+from __future__ import annotations
+
+from shared.consumer import EventHandler
+
+HANDLERS: dict[str, EventHandler] = {}

@@ -1,0 +1,1 @@
+"""Delivery service: postal waybills and carrier tracking for materials and results."""

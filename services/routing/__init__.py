@@ -1,0 +1,1 @@
+"""Routing service: cross-locality cases, their life cycle and deadlines."""

@@ -1,0 +1,1 @@
+"""Common code of every Tongban service: settings, localities, events, bus, outbox, errors."""

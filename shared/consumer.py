@@ -1,0 +1,129 @@
+"""Consuming locality topics: decode, dead-letter the bad, handle each event once in effect.
+
+A malformed record, or one of an unknown type, goes to the dead-letter topic beside its topic
+with the reason in the ``tongban_dlt_reason`` header, and the consumer goes on. A handler runs in
+a unit of work that also records the event in the inbox, so a redelivered event is skipped. A
+handler that fails because the database is away is retried until it succeeds; one that keeps
+failing otherwise is dead-lettered after a few attempts with the error as its reason.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from sqlalchemy.exc import IntegrityError
+
+from shared.bus import Bus
+from shared.db import is_transient
+from shared.envelope import Envelope, Event, MalformedEvent, Record, parse_record
+from shared.metrics import ServiceMetrics
+from shared.observability import trace_context
+from shared.uow import UnitOfWork
+
+log = logging.getLogger("tongban.consumer")
+
+EventHandler = Callable[[UnitOfWork, Envelope, Any], Awaitable[None]]
+"""Applies one event inside a unit of work; the dispatcher commits it."""
+
+
+class EventDispatcher:
+    """The record handler of one consumer group: dead letters, inbox, retries."""
+
+    def __init__(
+        self,
+        group: str,
+        handlers: dict[str, EventHandler],
+        uow_factory: Callable[[], UnitOfWork],
+        bus: Bus,
+        metrics: ServiceMetrics,
+        dead_letter_topic: Callable[[str], str],
+        max_attempts: int = 5,
+    ) -> None:
+        self.group = group
+        self.handlers = handlers
+        self.uow_factory = uow_factory
+        self.bus = bus
+        self.metrics = metrics
+        self.dead_letter_topic = dead_letter_topic
+        self.max_attempts = max_attempts
+
+    async def __call__(self, record: Record) -> None:
+        try:
+            envelope, event = parse_record(record)
+        except MalformedEvent as exc:
+            await self.dead_letter(record, exc.reason)
+            return
+        handler = self.handlers.get(envelope.type)
+        if handler is None:
+            return  # a known event that this service does not react to
+        with trace_context(envelope.traceparent):
+            await self._handle(record, handler, envelope, event)
+
+    async def _handle(
+        self, record: Record, handler: EventHandler, envelope: Envelope, event: Event
+    ) -> None:
+        attempt, delay = 0, 0.2
+        while True:
+            attempt += 1
+            try:
+                await self.handle_once(handler, envelope, event)
+                return
+            except Exception as exc:
+                if is_transient(exc):
+                    log.warning(
+                        "handler waits for the database",
+                        extra={"group": self.group, "event_id": envelope.id, "error": repr(exc)},
+                    )
+                    attempt = 0
+                elif attempt >= self.max_attempts:
+                    log.exception("handler gave up", extra={"event_id": envelope.id})
+                    await self.dead_letter(record, f"handler failed: {type(exc).__name__}: {exc}")
+                    return
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 5.0)
+
+    async def handle_once(self, handler: EventHandler, envelope: Envelope, event: Event) -> None:
+        """Apply one event in a unit of work with its inbox row; skip it if seen before."""
+        async with self.uow_factory() as uow:
+            if await uow.already_handled(self.group, envelope.id):
+                self.metrics.events_duplicate.inc()
+                return
+            await handler(uow, envelope, event)
+            await uow.session.flush()
+            try:
+                await uow.mark_handled(self.group, envelope)
+                await uow.commit()
+            except IntegrityError:
+                # Another member of the group handled it at the same moment: once in effect.
+                self.metrics.events_duplicate.inc()
+                return
+        self.metrics.events_handled(type=envelope.type).inc()
+
+    async def dead_letter(self, record: Record, reason: str) -> None:
+        """Copy ``record`` to its dead-letter topic with the reason; retried until acknowledged."""
+        headers = (
+            *record.headers,
+            ("tongban_dlt_reason", reason.encode("utf-8")),
+            ("tongban_dlt_group", self.group.encode("utf-8")),
+            ("tongban_dlt_topic", record.topic.encode("utf-8")),
+            ("tongban_dlt_partition", str(record.partition).encode()),
+            ("tongban_dlt_offset", str(record.offset).encode()),
+        )
+        letter = Record(self.dead_letter_topic(record.topic), record.key, record.value, headers)
+        delay = 0.2
+        while True:
+            try:
+                await self.bus.publish([letter])
+                break
+            except Exception as exc:
+                log.warning("dead-letter publish failed", extra={"error": repr(exc)})
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 5.0)
+        self.metrics.events_dead_lettered(reason=reason.split(":")[0][:60]).inc()
+        log.warning(
+            "record dead-lettered",
+            extra={"topic": record.topic, "offset": record.offset, "reason": reason},
+        )

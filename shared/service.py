@@ -1,0 +1,249 @@
+"""The frame of every service: a FastAPI application with its database, outbox, bus and probes.
+
+A service hands :func:`create_app` a :class:`ServiceDefinition` (its tables, routes, event
+handlers and migrations); the frame runs its migrations, its outbox relay and its consumer group,
+and adds ``/healthz``, ``/readyz``, ``/metrics``, problem+json errors, trace ids and JSON logs.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from fastapi import APIRouter, Depends, FastAPI, Request, Response
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from sqlalchemy import MetaData, Table, text
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+from starlette.responses import JSONResponse
+
+import shared.contracts  # noqa: F401  (registers every event type)
+from shared.bus import Bus, Subscription, create_bus
+from shared.consumer import EventDispatcher, EventHandler
+from shared.db import create_engine
+from shared.localities import LocalityRegistry
+from shared.metrics import ServiceMetrics
+from shared.migrations import upgrade
+from shared.observability import child_traceparent, trace_context
+from shared.outbox import OutboxRelay
+from shared.problems import install_problem_handlers
+from shared.settings import Settings
+from shared.uow import UnitOfWork
+
+log = logging.getLogger("tongban.service")
+
+
+@dataclass
+class ServiceDefinition:
+    """What makes one service: its name, tables, routes, handlers and migrations."""
+
+    name: str
+    title: str
+    metadata: MetaData
+    outbox: Table
+    inbox: Table
+    migrations: Path
+    routers: list[APIRouter] = field(default_factory=list)
+    handlers: dict[str, EventHandler] = field(default_factory=dict)
+    on_startup: Callable[[ServiceContext], Awaitable[None]] | None = None
+    description: str = ""
+
+    @property
+    def group(self) -> str:
+        """The service's consumer group."""
+        return f"tongban-{self.name}"
+
+
+class ServiceContext:
+    """What a running service holds: settings, database, bus, relay, metrics."""
+
+    def __init__(
+        self,
+        definition: ServiceDefinition,
+        settings: Settings,
+        localities: LocalityRegistry,
+        engine: AsyncEngine,
+        bus: Bus,
+    ) -> None:
+        self.definition = definition
+        self.settings = settings
+        self.localities = localities
+        self.engine = engine
+        self.bus = bus
+        self.metrics = ServiceMetrics(definition.name)
+        self.sessionmaker = async_sessionmaker(engine, expire_on_commit=False)
+        self.relay = OutboxRelay(
+            engine,
+            definition.outbox,
+            bus,
+            self.metrics,
+            batch_size=settings.outbox_batch_size,
+            poll_seconds=settings.outbox_poll_seconds,
+            max_backoff_seconds=settings.outbox_max_backoff_seconds,
+        )
+        self.subscription: Subscription | None = None
+        self.topics_ready = False
+
+    def uow(self) -> UnitOfWork:
+        """A new unit of work on this service's database."""
+        return UnitOfWork(
+            self.sessionmaker,
+            self.definition.outbox,
+            self.definition.inbox,
+            self.localities,
+            source=f"/tongban/{self.definition.name}",
+            on_commit=self.relay.notify,
+        )
+
+    def dispatcher(self) -> EventDispatcher:
+        """The record handler of this service's consumer group."""
+        return EventDispatcher(
+            self.definition.group,
+            self.definition.handlers,
+            self.uow,
+            self.bus,
+            self.metrics,
+            self.localities.dead_letter_topic_of,
+            max_attempts=self.settings.handler_max_attempts,
+        )
+
+    async def connect_bus(self) -> None:
+        """Create the topics and join the consumer group, retrying while the bus is away."""
+        delay = 0.5
+        while True:
+            try:
+                await self.bus.ensure_topics(
+                    self.localities.all_topics,
+                    self.settings.topic_partitions,
+                    self.settings.topic_replication_factor,
+                )
+                break
+            except Exception as exc:
+                log.warning("topics not ready; retrying", extra={"error": repr(exc)})
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 5.0)
+        self.topics_ready = True
+        self.relay.start()
+        if self.definition.handlers:
+            self.subscription = await self.bus.subscribe(
+                self.definition.group, self.localities.topics, self.dispatcher()
+            )
+
+
+def get_context(request: Request) -> ServiceContext:
+    """FastAPI dependency: the running service."""
+    ctx: ServiceContext = request.app.state.ctx
+    return ctx
+
+
+def get_uow(request: Request) -> UnitOfWork:
+    """FastAPI dependency: a unit of work of the running service."""
+    return get_context(request).uow()
+
+
+def create_app(
+    definition: ServiceDefinition,
+    settings: Settings,
+    *,
+    bus: Bus | None = None,
+    database_url: str | None = None,
+) -> FastAPI:
+    """The FastAPI application of one service.
+
+    ``bus`` is given when several services share one in-process bus (``tongban up``); otherwise
+    the service makes and owns the bus its settings name.
+    """
+    owns_bus = bus is None
+    localities = LocalityRegistry.from_settings(settings)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        engine = create_engine(
+            database_url or settings.database_url_for(definition.name), settings.database_pool_size
+        )
+        await upgrade(engine, definition.migrations)
+        the_bus = bus or create_bus(
+            settings.bus, settings.kafka_bootstrap_servers, client_id=f"tongban-{definition.name}"
+        )
+        if owns_bus:
+            await the_bus.start()
+        ctx = ServiceContext(definition, settings, localities, engine, the_bus)
+        app.state.ctx = ctx
+        if definition.on_startup is not None:
+            await definition.on_startup(ctx)
+        connecting = asyncio.create_task(ctx.connect_bus(), name=f"{definition.name}-connect-bus")
+        log.info("service started", extra={"service": definition.name, "bus": type(the_bus).__name__})
+        try:
+            yield
+        finally:
+            connecting.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await connecting
+            if ctx.subscription is not None:
+                await ctx.subscription.stop()
+            await ctx.relay.stop()
+            if owns_bus:
+                await the_bus.stop()
+            await engine.dispose()
+
+    app = FastAPI(
+        title=definition.title,
+        description=definition.description,
+        version="0.1.0",
+        lifespan=lifespan,
+    )
+    install_problem_handlers(app)
+
+    @app.middleware("http")
+    async def observe(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
+        started = time.perf_counter()
+        with trace_context(request.headers.get("traceparent")) as traceparent:
+            response = await call_next(request)
+        route = request.scope.get("route")
+        path = getattr(route, "path", "unmatched")
+        ctx: ServiceContext | None = getattr(request.app.state, "ctx", None)
+        if ctx is not None:
+            ctx.metrics.requests(request.method, path, str(response.status_code)).inc()
+            ctx.metrics.request_seconds(path).observe(time.perf_counter() - started)
+        response.headers["traceparent"] = traceparent or child_traceparent(None)
+        return response
+
+    probes = APIRouter(tags=["probes"])
+
+    @probes.get("/healthz", summary="Liveness: the process answers")
+    async def healthz() -> dict[str, str]:
+        return {"status": "ok", "service": definition.name}
+
+    @probes.get("/readyz", summary="Readiness: the database and the bus answer")
+    async def readyz(ctx: ServiceContext = Depends(get_context)) -> JSONResponse:
+        checks: dict[str, str] = {}
+        try:
+            async with ctx.engine.connect() as conn:
+                await conn.execute(text("SELECT 1"))
+            checks["database"] = "ok"
+        except Exception as exc:
+            checks["database"] = f"unavailable: {type(exc).__name__}"
+        checks["bus"] = "ok" if await ctx.bus.healthy() else "unavailable"
+        checks["topics"] = "ok" if ctx.topics_ready else "not yet created"
+        ready = all(v == "ok" for v in checks.values())
+        return JSONResponse(
+            {"status": "ready" if ready else "not ready", "service": definition.name, "checks": checks},
+            status_code=200 if ready else 503,
+        )
+
+    @probes.get("/metrics", summary="Prometheus metrics", include_in_schema=False)
+    async def metrics(ctx: ServiceContext = Depends(get_context)) -> Response:
+        return Response(generate_latest(ctx.metrics.registry), media_type=CONTENT_TYPE_LATEST)
+
+    app.include_router(probes)
+    for router in definition.routers:
+        app.include_router(router)
+    return app
+
+
+SessionFactory = async_sessionmaker[AsyncSession]

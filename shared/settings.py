@@ -1,0 +1,106 @@
+"""Settings of every Tongban process, read from ``TONGBAN_*`` environment variables.
+
+Every field below is an environment variable: ``TONGBAN_`` followed by the field name in
+upper case (``TONGBAN_BUS``, ``TONGBAN_KAFKA_BOOTSTRAP_SERVERS``, ...). The defaults run the
+embedded system: SQLite files under ``.data/`` and the in-process bus.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import os
+import secrets
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+SERVICE_NAMES: tuple[str, ...] = ("catalogue", "routing", "authorization", "delivery")
+"""The four services; each has its own database and its own consumer group."""
+
+DEFAULT_PORTS: dict[str, int] = {
+    "catalogue": 8101,
+    "routing": 8102,
+    "authorization": 8103,
+    "delivery": 8104,
+}
+
+
+class Settings(BaseSettings):
+    """Process settings. Each field is the environment variable ``TONGBAN_<FIELD>``."""
+
+    model_config = SettingsConfigDict(env_prefix="TONGBAN_", extra="ignore")
+
+    data_dir: Path = Field(Path(".data"), description="Folder of the embedded SQLite databases.")
+    bus: Literal["memory", "kafka"] = Field(
+        "memory", description="Event bus backend: in-process (embedded) or Apache Kafka."
+    )
+    kafka_bootstrap_servers: str = Field(
+        "127.0.0.1:19092", description="Comma-separated Kafka bootstrap servers."
+    )
+    topic_prefix: str = Field("tongban", description="Prefix of every topic name.")
+    topic_partitions: int = Field(3, ge=1, description="Partitions of each locality topic.")
+    topic_replication_factor: int = Field(1, ge=1, description="Replication factor of topics.")
+    localities_file: Path | None = Field(
+        None, description="JSON file of extra localities, added to the built-in four."
+    )
+    database_url: str | None = Field(
+        None,
+        description="SQLAlchemy async URL of this service's database "
+        "(default: sqlite+aiosqlite under data_dir).",
+    )
+    database_pool_size: int = Field(10, ge=1, description="Connection pool size (PostgreSQL).")
+    host: str = Field("127.0.0.1", description="Address that `tongban serve`/`up` binds.")
+    port: int | None = Field(None, description="Port of `tongban serve` (default per service).")
+    outbox_poll_seconds: float = Field(
+        1.0, gt=0, description="Fallback poll of the outbox relay; commits wake it at once."
+    )
+    outbox_batch_size: int = Field(200, ge=1, description="Outbox rows published per round.")
+    outbox_max_backoff_seconds: float = Field(
+        5.0, gt=0, description="Longest wait between relay retries while the bus is down."
+    )
+    handler_max_attempts: int = Field(
+        5, ge=1, description="Attempts of a failing handler before its event is dead-lettered."
+    )
+    secret_key: str | None = Field(
+        None,
+        description="Master secret (keyed hashes of personal data, keys at rest). Default: a random "
+        "key generated once into data_dir/secret.key. Set it in production.",
+    )
+    log_level: str = Field("INFO", description="Logging level.")
+    log_json: bool = Field(True, description="Log as JSON lines.")
+
+    def database_url_for(self, service: str) -> str:
+        """The database URL of ``service``: the configured one or its SQLite file."""
+        if self.database_url:
+            return self.database_url
+        return f"sqlite+aiosqlite:///{self.data_dir / (service + '.db')}"
+
+    def derived_key(self, purpose: str) -> bytes:
+        """A 32-byte key for ``purpose``, derived from the master secret."""
+        master = self.secret_key.encode("utf-8") if self.secret_key else _local_secret(self.data_dir)
+        return hmac.new(master, purpose.encode("utf-8"), hashlib.sha256).digest()
+
+    def port_for(self, service: str) -> int:
+        """The port that ``service`` listens on."""
+        return self.port if self.port is not None else DEFAULT_PORTS[service]
+
+
+def _local_secret(data_dir: Path) -> bytes:
+    """The embedded system's master secret, made once under ``data_dir``."""
+    path = data_dir / "secret.key"
+    if not path.exists():
+        data_dir.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as handle:
+            handle.write(secrets.token_hex(32))
+    return path.read_text().strip().encode("utf-8")
+
+
+@lru_cache
+def get_settings() -> Settings:
+    """Settings from the environment, read once per process."""
+    return Settings()

@@ -1,0 +1,103 @@
+"""Unit of work: one database transaction holding a state change and the events it causes."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from datetime import UTC, datetime
+from types import TracebackType
+
+from sqlalchemy import Table, insert, select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from shared.envelope import Envelope, Event
+from shared.localities import LocalityRegistry
+from shared.observability import current_traceparent
+from shared.outbox import outbox_rows
+
+
+class UnitOfWork:
+    """A transaction of one service. ``publish`` adds events to the outbox in the same transaction.
+
+    Use as ``async with uow_factory() as uow: ...; await uow.commit()``; leaving the block without
+    committing rolls everything back, events included.
+    """
+
+    def __init__(
+        self,
+        sessionmaker: async_sessionmaker[AsyncSession],
+        outbox: Table,
+        inbox: Table,
+        localities: LocalityRegistry,
+        source: str,
+        on_commit: Callable[[], None],
+    ) -> None:
+        self._sessionmaker = sessionmaker
+        self._outbox, self._inbox = outbox, inbox
+        self.localities = localities
+        self.source = source
+        self._on_commit = on_commit
+        self._rows: list[dict[str, object]] = []
+        self.session: AsyncSession
+
+    async def __aenter__(self) -> UnitOfWork:
+        self.session = self._sessionmaker()
+        self._rows = []
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        try:
+            await self.session.rollback()
+        finally:
+            await self.session.close()
+
+    def publish(self, event: Event, localities: Iterable[str]) -> Envelope:
+        """Publish ``event`` on the topic of each locality, when this unit of work commits."""
+        envelope = Envelope.wrap(event, self.source, traceparent=current_traceparent())
+        topics = list(dict.fromkeys(self.localities.topic(code) for code in localities))
+        if not topics:
+            raise ValueError(f"event {envelope.type} names no locality")
+        self._rows.extend(outbox_rows(envelope, topics))
+        return envelope
+
+    def publish_everywhere(self, event: Event) -> Envelope:
+        """Publish ``event`` on every locality's topic."""
+        return self.publish(event, self.localities.codes)
+
+    async def commit(self) -> None:
+        """Commit the state change and its events together, then wake the outbox relay."""
+        rows, self._rows = self._rows, []
+        if rows:
+            await self.session.execute(insert(self._outbox), rows)
+        await self.session.commit()
+        if rows:
+            self._on_commit()
+
+    async def rollback(self) -> None:
+        """Drop the state change and its events."""
+        self._rows = []
+        await self.session.rollback()
+
+    async def already_handled(self, group: str, event_id: str) -> bool:
+        """Whether ``group`` has handled the event ``event_id`` before."""
+        found = await self.session.execute(
+            select(self._inbox.c.event_id).where(
+                self._inbox.c.consumer_group == group, self._inbox.c.event_id == event_id
+            )
+        )
+        return found.first() is not None
+
+    async def mark_handled(self, group: str, envelope: Envelope) -> None:
+        """Record, in this transaction, that ``group`` handled ``envelope``."""
+        await self.session.execute(
+            insert(self._inbox).values(
+                consumer_group=group,
+                event_id=envelope.id,
+                event_type=envelope.type,
+                handled_at=datetime.now(UTC),
+            )
+        )

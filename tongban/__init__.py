@@ -1,0 +1,1 @@
+"""The ``tongban`` command: runs the services, alone or all together."""

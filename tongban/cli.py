@@ -1,0 +1,100 @@
+"""``tongban``: run the whole system embedded, or one service as its own process."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from typing import Annotated
+
+import typer
+import uvicorn
+
+from shared.localities import LocalityRegistry
+from shared.observability import configure_logging
+from shared.settings import SERVICE_NAMES, Settings
+
+app = typer.Typer(help="Tongban (通办): cross-provincial handling of government services.",
+                  no_args_is_help=True)
+db_app = typer.Typer(help="Databases of the services.", no_args_is_help=True)
+kafka_app = typer.Typer(help="Kafka topics of the localities.", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+app.add_typer(kafka_app, name="kafka")
+
+
+def _service(name: str) -> str:
+    if name not in SERVICE_NAMES:
+        raise typer.BadParameter(f"one of {', '.join(SERVICE_NAMES)}")
+    return name
+
+
+@app.command()
+def up() -> None:
+    """Run all four services in this process: SQLite under the data folder, in-process bus."""
+    from tongban.embedded import run_embedded
+
+    settings = Settings(bus="memory")
+    configure_logging(settings.log_level, settings.log_json)
+    try:
+        asyncio.run(run_embedded(settings))
+    except KeyboardInterrupt:
+        pass
+
+
+@app.command()
+def serve(service: Annotated[str, typer.Argument(callback=_service, help="Which service.")]) -> None:
+    """Run one service as its own process, configured by TONGBAN_* environment variables."""
+    from shared.service import create_app
+    from tongban.registry import definition
+
+    settings = Settings()
+    configure_logging(settings.log_level, settings.log_json)
+    application = create_app(definition(service), settings)
+    uvicorn.run(application, host=settings.host, port=settings.port_for(service), log_config=None,
+                access_log=False)
+
+
+@app.command()
+def localities() -> None:
+    """List the localities and their topics."""
+    registry = LocalityRegistry.from_settings(Settings())
+    for loc in registry:
+        typer.echo(f"{loc.code}  {registry.topic(loc.code):<32} {loc.name_zh} / {loc.name_en}")
+
+
+@db_app.command("upgrade")
+def db_upgrade(service: Annotated[str, typer.Argument(callback=_service)]) -> None:
+    """Bring a service's database (TONGBAN_DATABASE_URL) to the newest migration."""
+    from shared.db import create_engine
+    from shared.migrations import upgrade
+    from tongban.registry import definition
+
+    settings = Settings()
+
+    async def run() -> None:
+        engine = create_engine(settings.database_url_for(service))
+        await upgrade(engine, definition(service).migrations)
+        await engine.dispose()
+
+    asyncio.run(run())
+    typer.echo(f"{service}: database at the newest revision")
+
+
+@kafka_app.command("create-topics")
+def kafka_create_topics() -> None:
+    """Create every locality topic and dead-letter topic that is missing."""
+    from shared.bus import KafkaBus
+
+    settings = Settings()
+    registry = LocalityRegistry.from_settings(settings)
+
+    async def run() -> None:
+        bus = KafkaBus(settings.kafka_bootstrap_servers)
+        await bus.ensure_topics(registry.all_topics, settings.topic_partitions,
+                                settings.topic_replication_factor)
+
+    asyncio.run(run())
+    typer.echo(json.dumps(registry.all_topics, indent=2))
+
+
+if __name__ == "__main__":
+    app()

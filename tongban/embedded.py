@@ -1,0 +1,92 @@
+"""The embedded system: the four services in one process, on one in-process bus, on SQLite."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+from pathlib import Path
+
+import uvicorn
+from fastapi import FastAPI
+
+from shared.bus import MemoryBus
+from shared.service import create_app
+from shared.settings import SERVICE_NAMES, Settings
+from tongban.registry import definition
+
+BOOTSTRAP_ROLES = ["window_clerk", "department_officer", "supervisor", "maintainer", "operator"]
+
+
+def build_apps(settings: Settings, bus: MemoryBus) -> dict[str, FastAPI]:
+    """One application per service, all on ``bus``."""
+    return {name: create_app(definition(name), settings, bus=bus) for name in SERVICE_NAMES}
+
+
+async def bootstrap_credentials(app: FastAPI, settings: Settings) -> list[dict[str, object]]:
+    """Credentials for each locality's system: created at first start, kept under the data folder."""
+    from services.authorization.domain import Role
+    from services.authorization.service import register_client
+
+    path = settings.data_dir / "credentials.json"
+    if path.exists():
+        stored: list[dict[str, object]] = json.loads(path.read_text(encoding="utf-8"))
+        return stored
+    ctx = app.state.ctx
+    issued: list[dict[str, object]] = []
+    async with ctx.uow() as uow:
+        for locality in ctx.localities:
+            client, secret = await register_client(
+                uow, locality.code, f"{locality.name_en} government-service system",
+                [Role(r) for r in BOOTSTRAP_ROLES],
+            )
+            issued.append({
+                "locality": locality.code,
+                "name": locality.name_zh,
+                "client_id": client.client_id,
+                "client_secret": secret,
+                "roles": BOOTSTRAP_ROLES,
+            })
+        await uow.commit()
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as handle:
+        json.dump(issued, handle, ensure_ascii=False, indent=2)
+    return issued
+
+
+async def run_embedded(settings: Settings) -> None:
+    """Serve the four services until interrupted."""
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    bus = MemoryBus()
+    apps = build_apps(settings, bus)
+    servers = [
+        uvicorn.Server(
+            uvicorn.Config(app, host=settings.host, port=settings.port_for(name), log_config=None,
+                           access_log=False, lifespan="on")
+        )
+        for name, app in apps.items()
+    ]
+    tasks = [asyncio.create_task(s.serve()) for s in servers]
+    while not all(s.started for s in servers):
+        if any(t.done() for t in tasks):
+            for t in tasks:
+                t.cancel()
+            raise SystemExit("a service failed to start (is its port in use?)")
+        await asyncio.sleep(0.05)
+    credentials = await bootstrap_credentials(apps["authorization"], settings)
+    print_banner(settings, credentials)
+    await asyncio.gather(*tasks)
+
+
+def print_banner(settings: Settings, credentials: list[dict[str, object]]) -> None:
+    """Tell the operator where everything is."""
+    lines = ["", "Tongban is running (embedded: SQLite under "
+             f"{Path(settings.data_dir).resolve()}, in-process bus)", ""]
+    for name in SERVICE_NAMES:
+        lines.append(f"  {name:<14} http://{settings.host}:{settings.port_for(name)}/docs")
+    lines += ["", "Credentials of the locality systems (also in "
+              f"{settings.data_dir / 'credentials.json'}):"]
+    for c in credentials:
+        lines.append(f"  {c['locality']} {c['name']}: client_id={c['client_id']} client_secret={c['client_secret']}")
+    lines.append("")
+    print("\n".join(lines), flush=True)
