@@ -55,6 +55,9 @@ class Settings(BaseSettings):
     database_pool_size: int = Field(10, ge=1, description="Connection pool size (PostgreSQL).")
     host: str = Field("127.0.0.1", description="Address that `tongban serve`/`up` binds.")
     port: int | None = Field(None, description="Port of `tongban serve` (default per service).")
+    port_offset: int = Field(
+        0, ge=0, le=50000, description="Added to every default port (8101-8104), e.g. to run two systems."
+    )
     outbox_poll_seconds: float = Field(
         1.0, gt=0, description="Fallback poll of the outbox relay; commits wake it at once."
     )
@@ -84,9 +87,13 @@ class Settings(BaseSettings):
         master = self.secret_key.encode("utf-8") if self.secret_key else _local_secret(self.data_dir)
         return hmac.new(master, purpose.encode("utf-8"), hashlib.sha256).digest()
 
+    def default_port(self, service: str) -> int:
+        """The default port of ``service``, shifted by ``port_offset``."""
+        return DEFAULT_PORTS[service] + self.port_offset
+
     def port_for(self, service: str) -> int:
-        """The port that ``service`` listens on."""
-        return self.port if self.port is not None else DEFAULT_PORTS[service]
+        """The port that ``tongban serve <service>`` listens on."""
+        return self.port if self.port is not None else self.default_port(service)
 
 
 def _local_secret(data_dir: Path) -> bytes:

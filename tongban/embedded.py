@@ -61,7 +61,7 @@ async def run_embedded(settings: Settings) -> None:
     apps = build_apps(settings, bus)
     servers = [
         uvicorn.Server(
-            uvicorn.Config(app, host=settings.host, port=settings.port_for(name), log_config=None,
+            uvicorn.Config(app, host=settings.host, port=settings.default_port(name), log_config=None,
                            access_log=False, lifespan="on")
         )
         for name, app in apps.items()
@@ -83,7 +83,7 @@ def print_banner(settings: Settings, credentials: list[dict[str, object]]) -> No
     lines = ["", "Tongban is running (embedded: SQLite under "
              f"{Path(settings.data_dir).resolve()}, in-process bus)", ""]
     for name in SERVICE_NAMES:
-        lines.append(f"  {name:<14} http://{settings.host}:{settings.port_for(name)}/docs")
+        lines.append(f"  {name:<14} http://{settings.host}:{settings.default_port(name)}/docs")
     lines += ["", "Credentials of the locality systems (also in "
               f"{settings.data_dir / 'credentials.json'}):"]
     for c in credentials:

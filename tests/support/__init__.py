@@ -1,0 +1,1 @@
+"""Helpers of the test suite: real Kafka, real PostgreSQL, services as processes."""

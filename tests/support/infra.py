@@ -1,0 +1,92 @@
+"""Start and stop the real Kafka broker and PostgreSQL server through the deploy/ scripts."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[2]
+KAFKA_SH = REPO / "deploy" / "kafka" / "kafka.sh"
+POSTGRES_SH = REPO / "deploy" / "postgres" / "postgres.sh"
+
+
+class InfrastructureMissing(RuntimeError):
+    """Kafka or PostgreSQL could not be started: the suite fails, it never skips."""
+
+
+def _run(script: Path, command: str, env: dict[str, str], timeout: float = 300) -> str:
+    result = subprocess.run(
+        ["bash", str(script), command], env={**os.environ, **env}, capture_output=True, text=True,
+        timeout=timeout,
+    )
+    if result.returncode != 0:
+        raise InfrastructureMissing(
+            f"{script.name} {command} failed ({result.returncode}):\n{result.stdout}\n{result.stderr}"
+        )
+    return result.stdout
+
+
+@dataclass
+class KafkaBroker:
+    """A single-node KRaft broker on loopback, started from the Maven-fetched jars."""
+
+    port: int
+    state_dir: Path
+
+    @property
+    def bootstrap(self) -> str:
+        """Bootstrap servers of the broker."""
+        return f"127.0.0.1:{self.port}"
+
+    def _env(self) -> dict[str, str]:
+        return {"KAFKA_PORT": str(self.port), "KAFKA_DIR": str(self.state_dir)}
+
+    def start(self) -> None:
+        """Start (or restart, keeping its data) the broker and wait until it answers."""
+        _run(KAFKA_SH, "start", self._env())
+
+    def stop(self) -> None:
+        """Stop the broker cleanly, keeping its data."""
+        _run(KAFKA_SH, "stop", self._env())
+
+    def topics(self) -> list[str]:
+        """The topics, as Kafka's own TopicCommand lists them."""
+        return _run(KAFKA_SH, "topics", self._env()).split()
+
+
+@dataclass
+class PostgresServer:
+    """A PostgreSQL cluster on loopback, owned by the test session."""
+
+    port: int
+    state_dir: Path
+
+    def _env(self) -> dict[str, str]:
+        return {"PG_PORT": str(self.port), "PG_DIR": str(self.state_dir), "PG_DATABASES": "tongban_test"}
+
+    def start(self) -> None:
+        """Install when missing, initialise, start."""
+        _run(POSTGRES_SH, "start", self._env())
+
+    def stop(self) -> None:
+        """Stop the server."""
+        _run(POSTGRES_SH, "stop", self._env())
+
+    def restart(self) -> None:
+        """Restart the server (clients lose their connections)."""
+        _run(POSTGRES_SH, "restart", self._env())
+
+    async def create_database(self, prefix: str = "t") -> str:
+        """A new empty database; its SQLAlchemy async URL."""
+        import asyncpg
+
+        name = f"{prefix}_{uuid.uuid4().hex[:12]}"
+        conn = await asyncpg.connect(host="127.0.0.1", port=self.port, user="tongban", database="tongban_test")
+        try:
+            await conn.execute(f'CREATE DATABASE "{name}"')
+        finally:
+            await conn.close()
+        return f"postgresql+asyncpg://tongban@127.0.0.1:{self.port}/{name}"

@@ -1,0 +1,66 @@
+"""Reading and writing locality topics with a raw aiokafka client, as a locality system would."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+import uuid
+from collections.abc import Callable
+
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+
+from shared.envelope import Record
+
+
+async def read_topic(
+    bootstrap: str,
+    topic: str,
+    until: Callable[[list[Record]], bool],
+    timeout: float = 30,
+) -> list[Record]:
+    """Read ``topic`` from the beginning until ``until(records)`` holds; fail after ``timeout``."""
+    consumer = AIOKafkaConsumer(
+        topic, bootstrap_servers=bootstrap, group_id=f"test-reader-{uuid.uuid4().hex[:8]}",
+        auto_offset_reset="earliest", enable_auto_commit=False,
+    )
+    await consumer.start()
+    records: list[Record] = []
+    deadline = time.monotonic() + timeout
+    try:
+        while not until(records):
+            if time.monotonic() > deadline:
+                raise AssertionError(f"{topic}: condition not met after {timeout}s; read {len(records)} records")
+            batches = await consumer.getmany(timeout_ms=250)
+            for messages in batches.values():
+                records.extend(
+                    Record(m.topic, m.key, m.value or b"", tuple(m.headers or ()), m.partition, m.offset)
+                    for m in messages
+                )
+    finally:
+        await consumer.stop()
+    return records
+
+
+async def produce_raw(bootstrap: str, topic: str, value: bytes, key: bytes | None = None,
+                      headers: list[tuple[str, bytes]] | None = None) -> None:
+    """Write one record as it is, whatever it holds."""
+    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all")
+    await producer.start()
+    try:
+        await producer.send_and_wait(topic, value=value, key=key, headers=headers or [])
+    finally:
+        await producer.stop()
+
+
+async def wait_for(predicate: Callable[[], object], timeout: float = 30, interval: float = 0.1) -> None:
+    """Poll an async-or-sync predicate until truthy."""
+    deadline = time.monotonic() + timeout
+    while True:
+        result = predicate()
+        if asyncio.iscoroutine(result):
+            result = await result
+        if result:
+            return
+        if time.monotonic() > deadline:
+            raise AssertionError(f"condition not met after {timeout}s")
+        await asyncio.sleep(interval)
