@@ -137,6 +137,10 @@ class Envelope:
         """The data decoded into its registered event class; :class:`MalformedEvent` if not."""
         cls = EVENT_TYPES.get(self.type)
         if cls is None:
+            import shared.contracts  # noqa: F401  (registers the published language on first use)
+
+            cls = EVENT_TYPES.get(self.type)
+        if cls is None:
             raise MalformedEvent(f"unknown event type {self.type!r}")
         try:
             return cls.model_validate(self.data)
