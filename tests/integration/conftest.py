@@ -49,12 +49,13 @@ async def start_system(
     """Start chosen services (default: all four) as processes, each on its own fresh database."""
     systems: list[System] = []
 
-    async def start(*names: str, broker: KafkaBroker | None = None) -> System:
+    async def start(*names: str, broker: KafkaBroker | None = None, env: dict[str, str] | None = None) -> System:
         system = System(kafka=broker or kafka, topic_prefix=f"t{uuid.uuid4().hex[:8]}")
         for name in names or SERVICE_NAMES:
             url = await postgres.create_database(name[:4])
             system.database_urls[name] = url
-            env = {
+            service_env = {
+                **(env or {}),
                 "TONGBAN_BUS": "kafka",
                 "TONGBAN_KAFKA_BOOTSTRAP_SERVERS": system.kafka.bootstrap,
                 "TONGBAN_DATABASE_URL": url,
@@ -63,7 +64,7 @@ async def start_system(
                 "TONGBAN_SECRET_KEY": "test-secret-key",
                 "TONGBAN_OUTBOX_MAX_BACKOFF_SECONDS": "2",
             }
-            system.services[name] = ServiceProcess(name, free_port(), env, tmp_path / f"{name}.log")
+            system.services[name] = ServiceProcess(name, free_port(), service_env, tmp_path / f"{name}.log")
         systems.append(system)
         await asyncio.gather(*(asyncio.to_thread(p.start) for p in system.services.values()))
         return system

@@ -1,0 +1,41 @@
+# Tongban: the two commands of the README, and the helpers behind them.
+#   make run    create the virtual environment, install, start the whole system embedded
+#   make test   install what the tests need, provision Kafka and PostgreSQL, run the whole suite
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+
+.PHONY: run test venv install install-test lint check-python kafka-fetch postgres-install clean
+
+check-python:
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Tongban needs Python 3.11 or newer; found " + sys.version)'
+
+$(BIN)/python: | check-python
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+
+install: $(BIN)/python
+	$(BIN)/pip install --quiet -e .
+
+install-test: $(BIN)/python
+	$(BIN)/pip install --quiet -e ".[test]"
+
+run: install
+	$(BIN)/tongban up
+
+kafka-fetch:
+	deploy/kafka/kafka.sh fetch
+
+postgres-install:
+	deploy/postgres/postgres.sh install
+
+lint: install-test
+	$(BIN)/ruff check .
+	$(BIN)/mypy shared services tongban
+
+test: install-test kafka-fetch postgres-install lint
+	$(BIN)/pytest -q -p no:cacheprovider --durations=10
+
+clean:
+	rm -rf .data $(VENV)

@@ -1,0 +1,88 @@
+"""The embedded system (``tongban up``): one process, SQLite, in-process bus, credentials printed."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+
+from tests.support.infra import REPO
+from tests.support.kafka_io import wait_for
+from tests.support.processes import free_port
+
+ITEM = {
+    "code": "YRD-MS-0001", "name_zh": "营业执照遗失补领", "name_en": "Replacement of a lost business licence",
+    "area": "market_supervision", "modes": ["accepted_here_handled_there"],
+    "ownership_rule": "enterprise_registration_place", "committed_days": 3,
+}
+
+
+async def test_tongban_up_runs_the_whole_system(tmp_path: Path) -> None:
+    offset = free_port(span=5) - 8101
+    env = {**os.environ, "TONGBAN_DATA_DIR": str(tmp_path / "data"), "TONGBAN_PORT_OFFSET": str(offset)}
+    log = (tmp_path / "up.log").open("wb")
+    proc = subprocess.Popen([sys.executable, "-m", "tongban.cli", "up"], cwd=REPO, env=env,
+                            stdout=log, stderr=subprocess.STDOUT)
+    try:
+        deadline = time.monotonic() + 60
+        while "client_secret=" not in (tmp_path / "up.log").read_text(errors="replace"):
+            assert proc.poll() is None, (tmp_path / "up.log").read_text()
+            assert time.monotonic() < deadline, "no credentials printed"
+            time.sleep(0.2)
+        printed = (tmp_path / "up.log").read_text()
+        stored = json.loads((tmp_path / "data" / "credentials.json").read_text())
+        assert {c["locality"] for c in stored} == {"310110", "320505", "331000", "341600"}
+        assert all(c["client_secret"] in printed for c in stored)
+        for name in ("catalogue", "routing", "authorization", "delivery"):
+            assert (tmp_path / "data" / f"{name}.db").exists(), f"{name} has its own SQLite database"
+
+        base = {name: f"http://127.0.0.1:{8101 + i + offset}" for i, name in
+                enumerate(("catalogue", "routing", "authorization", "delivery"))}
+        async with httpx.AsyncClient(timeout=10) as http:
+            for url in base.values():
+                assert (await http.get(url + "/readyz")).status_code == 200
+            assert (await http.post(base["catalogue"] + "/v1/items", json=ITEM)).status_code == 201
+            assert (await http.post(base["catalogue"] + "/v1/items/YRD-MS-0001/publish")).status_code == 200
+            submission = {"item_code": "YRD-MS-0001", "mode": "accepted_here_handled_there",
+                          "accepting_locality": "331000", "owning_locality": "310110",
+                          "applicant_id": "91341600MA2TXXXX0X"}
+            bad = await http.post(base["routing"] + "/v1/cases", json=submission)
+            assert bad.status_code == 422 and bad.json()["type"].endswith("invalid-identifier")
+            submission["applicant_id"] = "11010519491231002X"
+            created: list[httpx.Response] = []
+
+            async def accepted() -> bool:
+                created.append(await http.post(base["routing"] + "/v1/cases", json=submission))
+                return created[-1].status_code == 201
+
+            await wait_for(accepted, timeout=10)
+            case_id = created[-1].json()["id"]
+            for action in ("accept", "forward"):
+                response = await http.post(f"{base['routing']}/v1/cases/{case_id}/transitions",
+                                           json={"action": action, "locality": "331000"})
+                assert response.status_code == 200, response.text
+
+            async def waybill() -> bool:
+                return bool((await http.get(f"{base['routing']}/v1/cases/{case_id}")).json()["waybill_numbers"])
+
+            await wait_for(waybill, timeout=10)
+    finally:
+        proc.terminate()
+        proc.wait(15)
+    # A second start reuses the databases and prints the same credentials.
+    proc = subprocess.Popen([sys.executable, "-m", "tongban.cli", "up"], cwd=REPO, env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    try:
+        deadline = time.monotonic() + 60
+        output = b""
+        while b"client_secret=" + stored[-1]["client_secret"].encode() not in output:
+            assert time.monotonic() < deadline
+            output += proc.stdout.readline()  # type: ignore[union-attr]
+    finally:
+        proc.terminate()
+        proc.wait(15)
