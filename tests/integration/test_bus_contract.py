@@ -25,7 +25,7 @@ from tests.support.kafka_io import wait_for
 @pytest.fixture(params=["memory", "kafka"])
 async def backend(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[tuple[Bus, CountingService, str]]:
     """A bus, a test service on a database, and a fresh locality topic."""
-    code = f"{uuid.uuid4().int % 900000 + 100000}"
+    code = f"{uuid.uuid4().int % 800000 + 100000}"
     registry = LocalityRegistry(
         [Locality(code=code, name_zh="测试", name_en="Test", province_zh="测试", province_en="Test")],
         topic_prefix=f"contract{uuid.uuid4().hex[:6]}",
