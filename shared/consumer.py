@@ -41,6 +41,7 @@ class EventDispatcher:
         metrics: ServiceMetrics,
         dead_letter_topic: Callable[[str], str],
         max_attempts: int = 5,
+        observers: list[Callable[[Envelope, Event], None]] | None = None,
     ) -> None:
         self.group = group
         self.handlers = handlers
@@ -49,6 +50,7 @@ class EventDispatcher:
         self.metrics = metrics
         self.dead_letter_topic = dead_letter_topic
         self.max_attempts = max_attempts
+        self.observers = observers or []
 
     async def __call__(self, record: Record) -> None:
         try:
@@ -56,6 +58,8 @@ class EventDispatcher:
         except MalformedEvent as exc:
             await self.dead_letter(record, exc.reason)
             return
+        for observe in self.observers:
+            observe(envelope, event)
         handler = self.handlers.get(envelope.type)
         if handler is None:
             return  # a known event that this service does not react to

@@ -15,6 +15,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from fastapi import APIRouter, Depends, FastAPI, Request, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
@@ -23,16 +24,19 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from starlette.responses import JSONResponse
 
 import shared.contracts  # noqa: F401  (registers every event type)
+from shared.auth import JwksCache, JwksFetcher, TokenVerifier, http_jwks_fetcher
 from shared.bus import Bus, Subscription, create_bus
 from shared.consumer import EventDispatcher, EventHandler
+from shared.contracts.authorization import ClientRevoked
 from shared.db import create_engine
+from shared.envelope import Envelope, Event
 from shared.localities import LocalityRegistry
 from shared.metrics import ServiceMetrics
 from shared.migrations import upgrade
 from shared.observability import child_traceparent, trace_context
 from shared.outbox import OutboxRelay
 from shared.problems import install_problem_handlers
-from shared.settings import Settings
+from shared.settings import AUDIENCES, Settings
 from shared.uow import UnitOfWork
 
 log = logging.getLogger("tongban.service")
@@ -52,6 +56,9 @@ class ServiceDefinition:
     handlers: dict[str, EventHandler] = field(default_factory=dict)
     on_startup: Callable[[ServiceContext], Awaitable[None]] | None = None
     description: str = ""
+    on_shutdown: Callable[[ServiceContext], Awaitable[None]] | None = None
+    local_jwks: Callable[[ServiceContext], JwksFetcher] | None = None
+    """Where the service reads the JWKS from itself (the authorization service); others use HTTP."""
 
     @property
     def group(self) -> str:
@@ -88,6 +95,16 @@ class ServiceContext:
         )
         self.subscription: Subscription | None = None
         self.topics_ready = False
+        self.commit_listeners: list[Callable[[], None]] = [self.relay.notify]
+        self.state: dict[str, Any] = {}
+        """Service-specific objects made at start (e.g. the authorization service's keyring)."""
+        fetcher = (
+            definition.local_jwks(self) if definition.local_jwks else http_jwks_fetcher(settings.jwks_url())
+        )
+        self.jwks = JwksCache(fetcher)
+        self.verifier = TokenVerifier(
+            self.jwks, settings.auth_issuer, AUDIENCES[definition.name], settings.auth_clock_skew_seconds
+        )
 
     def uow(self) -> UnitOfWork:
         """A new unit of work on this service's database."""
@@ -97,8 +114,12 @@ class ServiceContext:
             self.definition.inbox,
             self.localities,
             source=f"/tongban/{self.definition.name}",
-            on_commit=self.relay.notify,
+            on_commit=self._committed,
         )
+
+    def _committed(self) -> None:
+        for listener in self.commit_listeners:
+            listener()
 
     def dispatcher(self) -> EventDispatcher:
         """The record handler of this service's consumer group."""
@@ -110,7 +131,12 @@ class ServiceContext:
             self.metrics,
             self.localities.dead_letter_topic_of,
             max_attempts=self.settings.handler_max_attempts,
+            observers=[self._observe],
         )
+
+    def _observe(self, _envelope: Envelope, event: Event) -> None:
+        if isinstance(event, ClientRevoked):
+            self.jwks.revoke_client(event.client_id)
 
     async def connect_bus(self) -> None:
         """Create the topics and join the consumer group, retrying while the bus is away."""
@@ -129,10 +155,9 @@ class ServiceContext:
                 delay = min(delay * 2, 5.0)
         self.topics_ready = True
         self.relay.start()
-        if self.definition.handlers:
-            self.subscription = await self.bus.subscribe(
-                self.definition.group, self.localities.topics, self.dispatcher()
-            )
+        self.subscription = await self.bus.subscribe(
+            self.definition.group, self.localities.topics, self.dispatcher()
+        )
 
 
 def get_context(request: Request) -> ServiceContext:
@@ -186,6 +211,8 @@ def create_app(
                 await connecting
             if ctx.subscription is not None:
                 await ctx.subscription.stop()
+            if definition.on_shutdown is not None:
+                await definition.on_shutdown(ctx)
             await ctx.relay.stop()
             if owns_bus:
                 await the_bus.stop()
@@ -247,3 +274,22 @@ def create_app(
 
 
 SessionFactory = async_sessionmaker[AsyncSession]
+
+
+@asynccontextmanager
+async def standalone(
+    definition: ServiceDefinition, settings: Settings, database_url: str | None = None
+) -> AsyncIterator[ServiceContext]:
+    """A service's context without its server, for command-line tasks on its database.
+
+    Events written here wait in the outbox until the service itself runs and relays them.
+    """
+    from shared.bus import MemoryBus
+
+    engine = create_engine(database_url or settings.database_url_for(definition.name))
+    await upgrade(engine, definition.migrations)
+    ctx = ServiceContext(definition, settings, LocalityRegistry.from_settings(settings), engine, MemoryBus())
+    try:
+        yield ctx
+    finally:
+        await engine.dispose()

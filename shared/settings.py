@@ -28,6 +28,9 @@ DEFAULT_PORTS: dict[str, int] = {
     "delivery": 8104,
 }
 
+AUDIENCES: dict[str, str] = {name: f"tongban-{name}" for name in SERVICE_NAMES}
+"""The ``aud`` value each service requires in access tokens."""
+
 
 class Settings(BaseSettings):
     """Process settings. Each field is the environment variable ``TONGBAN_<FIELD>``."""
@@ -73,6 +76,17 @@ class Settings(BaseSettings):
         description="Master secret (keyed hashes of personal data, keys at rest). Default: a random "
         "key generated once into data_dir/secret.key. Set it in production.",
     )
+    auth_jwks_url: str | None = Field(
+        None,
+        description="JWKS of the authorization service, which every service verifies tokens against "
+        "(default: http://127.0.0.1:<authorization port>/.well-known/jwks.json).",
+    )
+    auth_issuer: str = Field("tongban-authorization", description="Issuer (`iss`) of access tokens.")
+    access_token_seconds: int = Field(300, ge=30, le=3600, description="Lifetime of access tokens.")
+    auth_clock_skew_seconds: int = Field(30, ge=0, le=300, description="Leeway for exp/nbf checks.")
+    audit_checkpoint_seconds: float = Field(
+        3600, gt=0, description="How often each locality signs a checkpoint of the audit chain's head."
+    )
     log_level: str = Field("INFO", description="Logging level.")
     log_json: bool = Field(True, description="Log as JSON lines.")
 
@@ -86,6 +100,12 @@ class Settings(BaseSettings):
         """A 32-byte key for ``purpose``, derived from the master secret."""
         master = self.secret_key.encode("utf-8") if self.secret_key else _local_secret(self.data_dir)
         return hmac.new(master, purpose.encode("utf-8"), hashlib.sha256).digest()
+
+    def jwks_url(self) -> str:
+        """Where the JWKS of the authorization service is published."""
+        if self.auth_jwks_url:
+            return self.auth_jwks_url
+        return f"http://127.0.0.1:{self.default_port('authorization')}/.well-known/jwks.json"
 
     def default_port(self, service: str) -> int:
         """The default port of ``service``, shifted by ``port_offset``."""

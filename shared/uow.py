@@ -69,13 +69,12 @@ class UnitOfWork:
         return self.publish(event, self.localities.codes)
 
     async def commit(self) -> None:
-        """Commit the state change and its events together, then wake the outbox relay."""
+        """Commit the state change and its events together, then wake the outbox relay (and listeners)."""
         rows, self._rows = self._rows, []
         if rows:
             await self.session.execute(insert(self._outbox), rows)
         await self.session.commit()
-        if rows:
-            self._on_commit()
+        self._on_commit()
 
     async def rollback(self) -> None:
         """Drop the state change and its events."""

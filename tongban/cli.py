@@ -17,6 +17,8 @@ app = typer.Typer(help="Tongban (通办): cross-provincial handling of governmen
                   no_args_is_help=True)
 db_app = typer.Typer(help="Databases of the services.", no_args_is_help=True)
 kafka_app = typer.Typer(help="Kafka topics of the localities.", no_args_is_help=True)
+clients_app = typer.Typer(help="Client credentials of locality systems.", no_args_is_help=True)
+app.add_typer(clients_app, name="clients")
 app.add_typer(db_app, name="db")
 app.add_typer(kafka_app, name="kafka")
 
@@ -94,6 +96,24 @@ def kafka_create_topics() -> None:
 
     asyncio.run(run())
     typer.echo(json.dumps(registry.all_topics, indent=2))
+
+
+@clients_app.command("bootstrap")
+def clients_bootstrap() -> None:
+    """Create one client per locality in the authorization database; print them as JSON (secrets once)."""
+    from services.authorization.service import bootstrap_clients
+    from shared.service import standalone
+    from tongban.registry import definition
+
+    settings = Settings()
+
+    async def run() -> list[dict[str, object]]:
+        async with standalone(definition("authorization"), settings) as ctx, ctx.uow() as uow:
+            issued = await bootstrap_clients(uow)
+            await uow.commit()
+            return issued
+
+    typer.echo(json.dumps(asyncio.run(run()), ensure_ascii=False, indent=2))
 
 
 if __name__ == "__main__":

@@ -15,8 +15,6 @@ from shared.service import create_app
 from shared.settings import SERVICE_NAMES, Settings
 from tongban.registry import definition
 
-BOOTSTRAP_ROLES = ["window_clerk", "department_officer", "supervisor", "maintainer", "operator"]
-
 
 def build_apps(settings: Settings, bus: MemoryBus) -> dict[str, FastAPI]:
     """One application per service, all on ``bus``."""
@@ -25,33 +23,19 @@ def build_apps(settings: Settings, bus: MemoryBus) -> dict[str, FastAPI]:
 
 async def bootstrap_credentials(app: FastAPI, settings: Settings) -> list[dict[str, object]]:
     """Credentials for each locality's system: created at first start, kept under the data folder."""
-    from services.authorization.domain import Role
-    from services.authorization.service import register_client
+    from services.authorization.service import bootstrap_clients
 
     path = settings.data_dir / "credentials.json"
     if path.exists():
         stored: list[dict[str, object]] = json.loads(path.read_text(encoding="utf-8"))
         return stored
-    ctx = app.state.ctx
-    issued: list[dict[str, object]] = []
-    async with ctx.uow() as uow:
-        for locality in ctx.localities:
-            client, secret = await register_client(
-                uow, locality.code, f"{locality.name_en} government-service system",
-                [Role(r) for r in BOOTSTRAP_ROLES],
-            )
-            issued.append({
-                "locality": locality.code,
-                "name": locality.name_zh,
-                "client_id": client.client_id,
-                "client_secret": secret,
-                "roles": BOOTSTRAP_ROLES,
-            })
+    async with app.state.ctx.uow() as uow:
+        issued = await bootstrap_clients(uow)
         await uow.commit()
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     with os.fdopen(fd, "w", encoding="utf-8") as handle:
         json.dump(issued, handle, ensure_ascii=False, indent=2)
-    return issued
+    return list(issued)
 
 
 async def run_embedded(settings: Settings) -> None:

@@ -2,10 +2,66 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import logging
 from pathlib import Path
+from typing import Any
 
 from services.authorization import api, events, store
-from shared.service import ServiceDefinition
+from services.authorization.domain import ISSUER
+from services.authorization.service import AuditChainer, Keyring, sign_checkpoint
+from shared.auth import JwksFetcher
+from shared.service import ServiceContext, ServiceDefinition
+
+log = logging.getLogger("tongban.authorization")
+
+
+async def on_startup(ctx: ServiceContext) -> None:
+    """Give every locality and the token issuer a key; start chaining and checkpointing the audit log."""
+    keyring = Keyring(ctx.settings)
+    ctx.state["keyring"] = keyring
+    async with ctx.uow() as uow:
+        await keyring.ensure(uow.session, [ISSUER, *ctx.localities.codes])
+        await uow.commit()
+    chainer = AuditChainer(ctx.engine)
+    ctx.state["chainer"] = chainer
+    ctx.commit_listeners.append(chainer.notify)
+    chainer.start()
+    ctx.state["checkpointer"] = asyncio.create_task(_checkpoint_periodically(ctx, keyring))
+
+
+async def _checkpoint_periodically(ctx: ServiceContext, keyring: Keyring) -> None:
+    while True:
+        await asyncio.sleep(ctx.settings.audit_checkpoint_seconds)
+        for code in ctx.localities.codes:
+            try:
+                async with ctx.uow() as uow:
+                    await sign_checkpoint(uow.session, keyring, code)
+                    await uow.commit()
+            except Exception as exc:
+                log.warning("audit checkpoint failed", extra={"locality": code, "error": repr(exc)})
+
+
+async def on_shutdown(ctx: ServiceContext) -> None:
+    """Stop the background work."""
+    task = ctx.state.get("checkpointer")
+    if task is not None:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+    await ctx.state["chainer"].stop()
+
+
+def local_jwks(ctx: ServiceContext) -> JwksFetcher:
+    """The authorization service reads its own keys from its database."""
+
+    async def fetch() -> dict[str, Any]:
+        async with ctx.uow() as uow:
+            return await Keyring.jwks(uow.session)
+
+    return fetch
+
 
 DEFINITION = ServiceDefinition(
     name="authorization",
@@ -16,6 +72,9 @@ DEFINITION = ServiceDefinition(
     outbox=store.outbox,
     inbox=store.inbox,
     migrations=Path(__file__).parent / "migrations",
-    routers=[api.router],
+    routers=api.routers,
     handlers=events.HANDLERS,
+    on_startup=on_startup,
+    on_shutdown=on_shutdown,
+    local_jwks=local_jwks,
 )

@@ -5,20 +5,13 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from enum import StrEnum
+from typing import Any, cast
 
+import rfc8785
 
-class Role(StrEnum):
-    """What a locality system may do."""
-
-    WINDOW_CLERK = "window_clerk"
-    DEPARTMENT_OFFICER = "department_officer"
-    SUPERVISOR = "supervisor"
-    MAINTAINER = "maintainer"
-    OPERATOR = "operator"
-    CARRIER = "carrier"
-
+from shared.auth import Role as Role
 
 _SCRYPT = {"n": 2**14, "r": 8, "p": 1, "dklen": 32}
 
@@ -61,3 +54,99 @@ class Client:
     name: str
     roles: tuple[Role, ...]
     revoked: bool = False
+
+
+# --------------------------------------------------------------------------- signing keys
+
+ISSUER = "issuer"
+"""Owner name of the keys that sign access tokens (the localities' keys sign their own acts)."""
+
+
+class KeyStatus(StrEnum):
+    """Where a signing key stands: signs now, verifies only what it signed, or verifies nothing."""
+
+    ACTIVE = "active"
+    RETIRED = "retired"
+    REVOKED = "revoked"
+
+
+@dataclass(frozen=True)
+class SigningKey:
+    """A public signing key of a locality (or of the token issuer)."""
+
+    kid: str
+    owner: str
+    x: str
+    status: KeyStatus
+    created_at: int
+    retired_at: int | None = None
+    revoked_at: int | None = None
+
+    def verifies_signature_made_at(self, signed_at: int) -> bool:
+        """Whether a signature this key made at ``signed_at`` (Unix time) still counts."""
+        if self.status is KeyStatus.REVOKED:
+            return False
+        return self.retired_at is None or signed_at <= self.retired_at
+
+    def retire(self, now: int) -> SigningKey:
+        """The key retired now: it signs nothing more and verifies what it signed."""
+        if self.status is not KeyStatus.ACTIVE:
+            raise ValueError(f"key {self.kid} is {self.status}, not active")
+        return replace(self, status=KeyStatus.RETIRED, retired_at=now)
+
+    def revoke(self, now: int) -> SigningKey:
+        """The key revoked: nothing it signed verifies any more."""
+        if self.status is KeyStatus.REVOKED:
+            raise ValueError(f"key {self.kid} is revoked already")
+        return replace(self, status=KeyStatus.REVOKED, revoked_at=now)
+
+
+def new_kid(owner: str) -> str:
+    """A key id naming its owner, e.g. ``320505-k-1a2b3c4d``."""
+    return f"{owner}-k-{secrets.token_hex(4)}"
+
+
+# --------------------------------------------------------------------------- audit chain
+
+GENESIS = "0" * 64
+
+
+@dataclass(frozen=True)
+class AuditEntry:
+    """One decision in the append-only audit log."""
+
+    seq: int
+    at: str
+    locality: str
+    actor: str
+    action: str
+    subject: str
+    outcome: str
+    detail: dict[str, object]
+    prev_hash: str
+    hash: str = ""
+
+
+def audit_hash(entry: AuditEntry) -> str:
+    """The hash of an entry: SHA-256 over its canonical JSON (RFC 8785), which includes the previous hash."""
+    body = {
+        "seq": entry.seq, "at": entry.at, "locality": entry.locality, "actor": entry.actor,
+        "action": entry.action, "subject": entry.subject, "outcome": entry.outcome,
+        "detail": entry.detail, "prev_hash": entry.prev_hash,
+    }
+    return hashlib.sha256(rfc8785.dumps(cast(Any, body))).hexdigest()
+
+
+def first_broken_link(entries: list[AuditEntry], start_hash: str = GENESIS) -> tuple[int, str] | None:
+    """The sequence number of the first entry that breaks the chain and why, or None if it holds."""
+    expected_prev = start_hash
+    expected_seq = entries[0].seq if entries else 1
+    for entry in entries:
+        if entry.seq != expected_seq:
+            return entry.seq, f"expected entry {expected_seq}, found {entry.seq} (a row is missing)"
+        if entry.prev_hash != expected_prev:
+            return entry.seq, "its previous-hash does not match the entry before it"
+        if audit_hash(entry) != entry.hash:
+            return entry.seq, "its content does not match its hash (the row was altered)"
+        expected_prev, expected_seq = entry.hash, entry.seq + 1
+    return None

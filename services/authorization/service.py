@@ -1,11 +1,46 @@
-"""Use cases of the authorization service that more than one entry point needs."""
+"""Use cases of the authorization service: clients, keys, tokens, the audit chain."""
 
 from __future__ import annotations
 
-from services.authorization.domain import Client, Role, hash_secret, new_client_id, new_client_secret
-from services.authorization.store import ClientRepository
+import asyncio
+import contextlib
+import json
+import logging
+import time
+import uuid
+from dataclasses import replace
+from datetime import UTC, datetime
+from typing import Any
+
+import jwt
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+from services.authorization import crypto
+from services.authorization.domain import (
+    GENESIS,
+    ISSUER,
+    AuditEntry,
+    Client,
+    KeyStatus,
+    Role,
+    SigningKey,
+    audit_hash,
+    first_broken_link,
+    hash_secret,
+    new_client_id,
+    new_client_secret,
+    new_kid,
+    verify_secret,
+)
+from services.authorization.store import AuditRepository, ClientRepository, KeyRepository
 from shared.contracts.authorization import ClientRegistered
+from shared.db import is_postgres
+from shared.settings import AUDIENCES, Settings
 from shared.uow import UnitOfWork
+
+log = logging.getLogger("tongban.authorization")
 
 
 async def register_client(
@@ -19,4 +54,237 @@ async def register_client(
         ClientRegistered(client_id=client.client_id, locality=locality, roles=[r.value for r in client.roles]),
         [locality],
     )
+    AuditRepository(uow.session).record(locality, "bootstrap", "client.registered", client.client_id, "ok",
+                                        {"roles": [r.value for r in client.roles]})
     return client, secret
+
+
+# --------------------------------------------------------------------------- keys
+
+
+class Keyring:
+    """Signing keys of the localities and of the token issuer; private halves sealed at rest."""
+
+    def __init__(self, settings: Settings) -> None:
+        self._seal_key = settings.derived_key("signing-keys")
+
+    async def ensure(self, session: AsyncSession, owners: list[str]) -> None:
+        """Give every owner an active key if it has none."""
+        keys = KeyRepository(session)
+        for owner in owners:
+            if await keys.active(owner) is None:
+                await self._create(keys, owner)
+
+    async def _create(self, keys: KeyRepository, owner: str) -> SigningKey:
+        raw, x = crypto.new_keypair()
+        key = SigningKey(new_kid(owner), owner, x, KeyStatus.ACTIVE, int(time.time()))
+        await keys.add(key, crypto.seal(raw, self._seal_key, key.kid))
+        return key
+
+    async def rotate(self, session: AsyncSession, owner: str) -> tuple[SigningKey, SigningKey | None]:
+        """A new active key for ``owner``; the old one retired (it still verifies what it signed)."""
+        keys = KeyRepository(session)
+        current = await keys.active(owner)
+        retired = None
+        if current is not None:
+            retired = current[0].retire(int(time.time()))
+            await keys.save(retired)
+        return await self._create(keys, owner), retired
+
+    async def signer(self, session: AsyncSession, owner: str) -> tuple[SigningKey, bytes]:
+        """The owner's active key and its private half."""
+        found = await KeyRepository(session).active(owner)
+        if found is None:
+            raise LookupError(f"{owner} has no active signing key")
+        key, sealed = found
+        return key, crypto.unseal(sealed, self._seal_key, key.kid)
+
+    @staticmethod
+    async def jwks(session: AsyncSession) -> dict[str, Any]:
+        """The published keys (active and retired, never revoked) and the revoked clients."""
+        keys = [k for k in await KeyRepository(session).all() if k.status is not KeyStatus.REVOKED]
+        revoked = [c.client_id for c in await ClientRepository(session).of_locality(None) if c.revoked]
+        return {
+            "keys": [
+                crypto.public_jwk(
+                    k.kid, k.x,
+                    tongban_owner=k.owner,
+                    tongban_use="token" if k.owner == ISSUER else "locality",
+                    tongban_status=k.status.value,
+                    tongban_created_at=k.created_at,
+                    tongban_retired_at=k.retired_at,
+                )
+                for k in keys
+            ],
+            "tongban_revoked_clients": revoked,
+        }
+
+
+# --------------------------------------------------------------------------- tokens
+
+
+class TokenRefused(Exception):
+    """The token endpoint's refusal, in RFC 6749 section 5.2 terms."""
+
+    def __init__(self, error: str, description: str, status: int = 400) -> None:
+        super().__init__(description)
+        self.error, self.description, self.status = error, description, status
+
+
+async def issue_token(
+    session: AsyncSession,
+    keyring: Keyring,
+    settings: Settings,
+    client_id: str,
+    client_secret: str,
+    scope: str | None,
+    audience: str | None,
+) -> dict[str, Any]:
+    """Client credentials grant (RFC 6749, section 4.4): an EdDSA-signed access token."""
+    clients = ClientRepository(session)
+    client = await clients.get(client_id)
+    stored = await clients.secret_hash(client_id)
+    if client is None or stored is None or not verify_secret(client_secret, stored):
+        raise TokenRefused("invalid_client", "unknown client or wrong secret", 401)
+    if client.revoked:
+        raise TokenRefused("invalid_client", "client revoked", 401)
+    held = [r.value for r in client.roles]
+    roles = held if not scope else scope.split()
+    if not set(roles) <= set(held):
+        raise TokenRefused("invalid_scope", f"the client holds only the roles {' '.join(held)}")
+    services = list(AUDIENCES.values()) if not audience else audience.split()
+    unknown = [a for a in services if a not in AUDIENCES.values()]
+    if unknown:
+        raise TokenRefused("invalid_target", f"unknown audience {' '.join(unknown)}")
+    key, raw = await keyring.signer(session, ISSUER)
+    now = int(time.time())
+    claims = {
+        "iss": settings.auth_issuer,
+        "sub": client.client_id,
+        "aud": services,
+        "iat": now,
+        "nbf": now,
+        "exp": now + settings.access_token_seconds,
+        "jti": str(uuid.uuid4()),
+        "locality": client.locality,
+        "roles": roles,
+    }
+    token = jwt.encode(claims, Ed25519PrivateKey.from_private_bytes(raw), algorithm="EdDSA",
+                       headers={"kid": key.kid, "typ": "at+jwt"})
+    return {
+        "access_token": token,
+        "token_type": "Bearer",
+        "expires_in": settings.access_token_seconds,
+        "scope": " ".join(roles),
+        "_claims": claims,
+    }
+
+
+# --------------------------------------------------------------------------- audit chain
+
+_CHAIN_LOCK = 7_402_338_912
+
+
+class AuditChainer:
+    """Links new audit entries into the hash chain, in the order they were written, in one place."""
+
+    def __init__(self, engine: AsyncEngine, poll_seconds: float = 1.0) -> None:
+        self.engine = engine
+        self.sessionmaker = async_sessionmaker(engine, expire_on_commit=False)
+        self.poll_seconds = poll_seconds
+        self._wake = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+
+    def notify(self) -> None:
+        """New entries were committed."""
+        self._wake.set()
+
+    def start(self) -> None:
+        """Chain in the background."""
+        self._task = asyncio.create_task(self._run(), name="audit-chainer")
+
+    async def stop(self) -> None:
+        """Stop chaining."""
+        if self._task:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+
+    async def _run(self) -> None:
+        while True:
+            try:
+                linked = await self.chain_once()
+            except Exception as exc:
+                log.warning("audit chaining failed; retrying", extra={"error": repr(exc)})
+                await asyncio.sleep(1)
+                continue
+            if linked < 500:
+                self._wake.clear()
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._wake.wait(), self.poll_seconds)
+
+    async def chain_once(self) -> int:
+        """Link the waiting entries; how many were linked."""
+        async with self.sessionmaker() as session, session.begin():
+            if is_postgres(self.engine):
+                await session.execute(text(f"SELECT pg_advisory_xact_lock({_CHAIN_LOCK})"))
+            audit = AuditRepository(session)
+            head = await audit.head()
+            seq, prev = (head.seq, head.hash) if head else (0, GENESIS)
+            rows = await audit.unchained(500)
+            for row in rows:
+                seq += 1
+                entry = AuditEntry(seq, row.at, row.locality, row.actor, row.action, row.subject, row.outcome,
+                                   dict(row.detail), prev)
+                entry = replace(entry, hash=audit_hash(entry))
+                row.seq, row.prev_hash, row.hash = entry.seq, entry.prev_hash, entry.hash
+                prev = entry.hash
+            return len(rows)
+
+
+async def verify_audit_chain(session: AsyncSession) -> dict[str, Any]:
+    """Walk the whole chain; name the first broken link, if any."""
+    audit = AuditRepository(session)
+    after, prev, checked = 0, GENESIS, 0
+    while True:
+        batch = await audit.chained(after, 2000)
+        if not batch:
+            break
+        broken = first_broken_link(batch, prev) if batch[0].seq == after + 1 else (
+            batch[0].seq, f"expected entry {after + 1}, found {batch[0].seq} (a row is missing)")
+        if broken is not None:
+            return {"intact": False, "checked": checked + broken[0] - batch[0].seq, "first_broken_seq": broken[0],
+                    "reason": broken[1], "unchained": await audit.count_unchained()}
+        checked += len(batch)
+        after, prev = batch[-1].seq, batch[-1].hash
+    return {"intact": True, "checked": checked, "head_seq": after, "head_hash": prev,
+            "first_broken_seq": None, "unchained": await audit.count_unchained()}
+
+
+async def sign_checkpoint(session: AsyncSession, keyring: Keyring, locality: str) -> dict[str, Any]:
+    """The locality signs the chain's current head with its own key."""
+    audit = AuditRepository(session)
+    head = await audit.head()
+    seq, head_hash = (head.seq, head.hash) if head else (0, GENESIS)
+    key, raw = await keyring.signer(session, locality)
+    payload = json.dumps({"locality": locality, "seq": seq, "head_hash": head_hash,
+                          "at": datetime.now(UTC).isoformat()}, separators=(",", ":")).encode()
+    jws = crypto.sign_compact(raw, {"kid": key.kid, "typ": "tongban-audit-checkpoint"}, payload)
+    await audit.add_checkpoint(locality, seq, head_hash, jws)
+    return {"locality": locality, "seq": seq, "head_hash": head_hash, "jws": jws}
+
+
+BOOTSTRAP_ROLES = [Role.WINDOW_CLERK, Role.DEPARTMENT_OFFICER, Role.SUPERVISOR, Role.MAINTAINER, Role.OPERATOR]
+
+
+async def bootstrap_clients(uow: UnitOfWork, roles: list[Role] | None = None) -> list[dict[str, Any]]:
+    """One client per locality (the first credentials of a new installation); secrets shown once."""
+    issued: list[dict[str, Any]] = []
+    chosen = roles or BOOTSTRAP_ROLES
+    for locality in uow.localities:
+        client, secret = await register_client(
+            uow, locality.code, f"{locality.name_en} government-service system", chosen
+        )
+        issued.append({"locality": locality.code, "name": locality.name_zh, "client_id": client.client_id,
+                       "client_secret": secret, "roles": [r.value for r in chosen]})
+    return issued

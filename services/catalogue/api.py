@@ -9,6 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from services.catalogue.domain import ITEM_CODE, Item, ItemRuleViolation
 from services.catalogue.store import ItemRepository
+from shared.auth import Caller, Role, authenticated, require
 from shared.contracts.catalogue import HandlingMode, ItemPublished, ItemWithdrawn, OwnershipRule
 from shared.problems import Conflict, NotFound
 from shared.service import get_uow
@@ -16,6 +17,8 @@ from shared.uow import UnitOfWork
 
 router = APIRouter(prefix="/v1/items", tags=["items"])
 Uow = Annotated[UnitOfWork, Depends(get_uow)]
+Reader = Annotated[Caller, Depends(authenticated)]
+Maintainer = Annotated[Caller, Depends(require(Role.MAINTAINER))]
 
 
 class ItemDraft(BaseModel):
@@ -64,6 +67,7 @@ class ItemPage(BaseModel):
 @router.get("", summary="List items")
 async def list_items(
     uow: Uow,
+    _caller: Reader,
     area: Annotated[str | None, Query(max_length=64)] = None,
     status_: Annotated[Literal["draft", "published", "withdrawn"] | None, Query(alias="status")] = None,
     cursor: Annotated[str | None, Query(max_length=32)] = None,
@@ -77,7 +81,7 @@ async def list_items(
 
 
 @router.post("", status_code=status.HTTP_201_CREATED, summary="Create a draft item")
-async def create_item(draft: ItemDraft, uow: Uow) -> ItemView:
+async def create_item(draft: ItemDraft, uow: Uow, _caller: Maintainer) -> ItemView:
     async with uow:
         repo = ItemRepository(uow.session)
         if await repo.get(draft.code) is not None:
@@ -96,13 +100,13 @@ async def _load(repo: ItemRepository, code: str) -> Item:
 
 
 @router.get("/{code}", summary="One item")
-async def get_item(code: str, uow: Uow) -> ItemView:
+async def get_item(code: str, uow: Uow, _caller: Reader) -> ItemView:
     async with uow:
         return ItemView.of(await _load(ItemRepository(uow.session), code))
 
 
 @router.post("/{code}/publish", summary="Publish an item to every locality")
-async def publish_item(code: str, uow: Uow) -> ItemView:
+async def publish_item(code: str, uow: Uow, _caller: Maintainer) -> ItemView:
     async with uow:
         repo = ItemRepository(uow.session)
         try:
@@ -135,7 +139,7 @@ class Withdrawal(BaseModel):
 
 
 @router.post("/{code}/withdraw", summary="Withdraw a published item")
-async def withdraw_item(code: str, body: Withdrawal, uow: Uow) -> ItemView:
+async def withdraw_item(code: str, body: Withdrawal, uow: Uow, _caller: Maintainer) -> ItemView:
     async with uow:
         repo = ItemRepository(uow.session)
         try:

@@ -9,12 +9,18 @@ from pydantic import BaseModel
 
 from services.delivery.domain import Waybill, is_s10
 from services.delivery.store import WaybillRepository
+from shared.auth import Caller, authenticated
 from shared.problems import NotFound, Problem
 from shared.service import get_uow
 from shared.uow import UnitOfWork
 
 router = APIRouter(prefix="/v1/waybills", tags=["waybills"])
 Uow = Annotated[UnitOfWork, Depends(get_uow)]
+Reader = Annotated[Caller, Depends(authenticated)]
+
+
+def _involves(waybill: Waybill, caller: Caller) -> bool:
+    return caller.locality in (waybill.sender_locality, waybill.receiver_locality)
 
 
 class WaybillView(BaseModel):
@@ -34,18 +40,21 @@ class WaybillView(BaseModel):
 
 
 @router.get("", summary="The waybills of a case")
-async def list_waybills(uow: Uow, case_id: Annotated[str, Query(min_length=1, max_length=36)]) -> list[WaybillView]:
+async def list_waybills(
+    uow: Uow, caller: Reader, case_id: Annotated[str, Query(min_length=1, max_length=36)]
+) -> list[WaybillView]:
     async with uow:
-        return [WaybillView.of(w) for w in await WaybillRepository(uow.session).of_case(case_id)]
+        found = await WaybillRepository(uow.session).of_case(case_id)
+    return [WaybillView.of(w) for w in found if _involves(w, caller)]
 
 
 @router.get("/{number}", summary="One waybill")
-async def get_waybill(number: str, uow: Uow) -> WaybillView:
+async def get_waybill(number: str, uow: Uow, caller: Reader) -> WaybillView:
     if not is_s10(number):
         raise Problem(f"{number} is not a valid S10 tracking number", status=422,
                       slug="invalid-tracking-number", title="Invalid tracking number")
     async with uow:
         waybill = await WaybillRepository(uow.session).get(number)
-    if waybill is None:
+    if waybill is None or not _involves(waybill, caller):
         raise NotFound(f"no waybill {number}")
     return WaybillView.of(waybill)

@@ -9,8 +9,9 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, status
 from pydantic import BaseModel, ConfigDict, Field
 
-from services.routing.domain import TRANSITIONS, Case, IllegalTransition, InvalidIdentifier, applicant_ref
+from services.routing.domain import TRANSITIONS, Case, IllegalTransition, InvalidIdentifier, Side, applicant_ref
 from services.routing.store import CaseRepository, KnownItemRepository
+from shared.auth import Caller, InsufficientRole, Role, authenticated, require
 from shared.contracts.catalogue import HandlingMode
 from shared.contracts.routing import CaseForwarded, CaseStatusChanged, CaseSubmitted
 from shared.problems import Conflict, NotFound, Problem
@@ -21,16 +22,18 @@ router = APIRouter(prefix="/v1/cases", tags=["cases"])
 Uow = Annotated[UnitOfWork, Depends(get_uow)]
 Ctx = Annotated[ServiceContext, Depends(get_context)]
 LOCALITY = r"^\d{6}$"
+Reader = Annotated[Caller, Depends(authenticated)]
+Clerk = Annotated[Caller, Depends(require(Role.WINDOW_CLERK))]
+ROLE_OF_SIDE = {Side.ACCEPTING: Role.WINDOW_CLERK, Side.OWNING: Role.DEPARTMENT_OFFICER}
 
 
 class CaseSubmission(BaseModel):
-    """A case accepted at a window for another locality."""
+    """A case accepted at a window for another locality (the caller's locality accepts it)."""
 
     model_config = ConfigDict(extra="forbid")
 
     item_code: str = Field(min_length=1, max_length=32, examples=["YRD-SB-0001"])
     mode: HandlingMode
-    accepting_locality: str = Field(pattern=LOCALITY, examples=["320505"])
     owning_locality: str = Field(pattern=LOCALITY, examples=["341600"])
     applicant_id: str = Field(
         min_length=18, max_length=18, description="Resident identity number or unified social credit code."
@@ -68,21 +71,19 @@ class CaseView(BaseModel):
 
 
 class Transition(BaseModel):
-    """An action on a case, taken by one of its localities."""
+    """An action on a case, taken by the caller's locality."""
 
     model_config = ConfigDict(extra="forbid")
 
     action: str = Field(examples=list(TRANSITIONS))
-    locality: str = Field(pattern=LOCALITY)
     material_hashes: list[str] = Field(default_factory=list, max_length=100)
 
 
 @router.post("", status_code=status.HTTP_201_CREATED, summary="Submit a case")
-async def submit_case(body: CaseSubmission, uow: Uow, ctx: Ctx) -> CaseView:
-    for field_name in ("accepting_locality", "owning_locality"):
-        if getattr(body, field_name) not in ctx.localities:
-            raise Problem(f"{field_name} {getattr(body, field_name)} is not a registered locality",
-                          status=422, slug="unknown-locality", title="Unknown locality")
+async def submit_case(body: CaseSubmission, uow: Uow, ctx: Ctx, caller: Clerk) -> CaseView:
+    if body.owning_locality not in ctx.localities:
+        raise Problem(f"owning_locality {body.owning_locality} is not a registered locality",
+                      status=422, slug="unknown-locality", title="Unknown locality")
     try:
         applicant = applicant_ref(body.applicant_id, ctx.settings.derived_key("applicant-id"))
     except InvalidIdentifier as exc:
@@ -99,7 +100,7 @@ async def submit_case(body: CaseSubmission, uow: Uow, ctx: Ctx) -> CaseView:
             id=str(uuid.uuid4()),
             item_code=body.item_code,
             mode=body.mode,
-            accepting_locality=body.accepting_locality,
+            accepting_locality=caller.locality,
             owning_locality=body.owning_locality,
             applicant=applicant,
         )
@@ -121,23 +122,27 @@ async def submit_case(body: CaseSubmission, uow: Uow, ctx: Ctx) -> CaseView:
 
 
 @router.get("/{case_id}", summary="One case")
-async def get_case(case_id: str, uow: Uow) -> CaseView:
+async def get_case(case_id: str, uow: Uow, caller: Reader) -> CaseView:
     async with uow:
         case = await CaseRepository(uow.session).get(case_id)
-    if case is None:
+    if case is None or not case.side_of(caller.locality):
         raise NotFound(f"no case {case_id}")
     return CaseView.of(case)
 
 
 @router.post("/{case_id}/transitions", summary="Move a case through its life cycle")
-async def transition_case(case_id: str, body: Transition, uow: Uow) -> CaseView:
+async def transition_case(case_id: str, body: Transition, uow: Uow, caller: Reader) -> CaseView:
     async with uow:
         cases = CaseRepository(uow.session)
         case = await cases.get_for_update(case_id)
-        if case is None:
+        if case is None or not case.side_of(caller.locality):
             raise NotFound(f"no case {case_id}")
+        if body.action in TRANSITIONS:
+            needed = ROLE_OF_SIDE[TRANSITIONS[body.action][2]]
+            if not caller.has(needed):
+                raise InsufficientRole(f"{body.action} needs the role {needed.value}")
         try:
-            moved = case.apply(body.action, body.locality)
+            moved = case.apply(body.action, caller.locality)
         except IllegalTransition as exc:
             raise Conflict(str(exc), slug="illegal-transition", title="Illegal transition",
                            allowed=exc.allowed) from exc
@@ -148,7 +153,7 @@ async def transition_case(case_id: str, body: Transition, uow: Uow) -> CaseView:
                 case_id=case.id,
                 from_status=case.status.value,
                 to_status=moved.status.value,
-                by_locality=body.locality,
+                by_locality=caller.locality,
                 sequence=moved.sequence,
             ),
             involved,

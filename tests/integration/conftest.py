@@ -9,11 +9,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 
-from shared.settings import SERVICE_NAMES
+from services.authorization.service import bootstrap_clients
+from shared.service import standalone
+from shared.settings import SERVICE_NAMES, Settings
 from tests.support.infra import KafkaBroker, PostgresServer
 from tests.support.processes import ServiceProcess, free_port
+from tongban.registry import definition
 
 
 @dataclass
@@ -24,6 +28,26 @@ class System:
     topic_prefix: str
     services: dict[str, ServiceProcess] = field(default_factory=dict)
     database_urls: dict[str, str] = field(default_factory=dict)
+    credentials: dict[str, dict[str, Any]] = field(default_factory=dict)
+    _tokens: dict[tuple[str, str | None], str] = field(default_factory=dict)
+
+    async def token(self, locality: str, scope: str | None = None) -> str:
+        """An access token of the locality's bootstrap client (optionally with fewer roles)."""
+        if (locality, scope) not in self._tokens:
+            cred = self.credentials[locality]
+            form = {"grant_type": "client_credentials", "client_id": cred["client_id"],
+                    "client_secret": cred["client_secret"]}
+            if scope:
+                form["scope"] = scope
+            async with httpx.AsyncClient(timeout=10) as http:
+                response = await http.post(self.url("authorization") + "/oauth/token", data=form)
+            response.raise_for_status()
+            self._tokens[(locality, scope)] = response.json()["access_token"]
+        return self._tokens[(locality, scope)]
+
+    async def headers(self, locality: str, scope: str | None = None) -> dict[str, str]:
+        """Authorization headers for a locality's client."""
+        return {"Authorization": f"Bearer {await self.token(locality, scope)}"}
 
     def url(self, service: str) -> str:
         """Base URL of a running service."""
@@ -51,7 +75,11 @@ async def start_system(
 
     async def start(*names: str, broker: KafkaBroker | None = None, env: dict[str, str] | None = None) -> System:
         system = System(kafka=broker or kafka, topic_prefix=f"t{uuid.uuid4().hex[:8]}")
-        for name in names or SERVICE_NAMES:
+        chosen = list(names or SERVICE_NAMES)
+        if "authorization" not in chosen:
+            chosen.append("authorization")  # every service verifies tokens against its JWKS
+        auth_port = free_port()
+        for name in chosen:
             url = await postgres.create_database(name[:4])
             system.database_urls[name] = url
             service_env = {
@@ -63,8 +91,17 @@ async def start_system(
                 "TONGBAN_DATA_DIR": str(tmp_path / "data"),
                 "TONGBAN_SECRET_KEY": "test-secret-key",
                 "TONGBAN_OUTBOX_MAX_BACKOFF_SECONDS": "2",
+                "TONGBAN_AUTH_JWKS_URL": f"http://127.0.0.1:{auth_port}/.well-known/jwks.json",
             }
-            system.services[name] = ServiceProcess(name, free_port(), service_env, tmp_path / f"{name}.log")
+            port = auth_port if name == "authorization" else free_port()
+            system.services[name] = ServiceProcess(name, port, service_env, tmp_path / f"{name}.log")
+        auth_env = system.services["authorization"].env
+        settings = Settings(**{k[len("TONGBAN_"):].lower(): v for k, v in auth_env.items()
+                               if k != "TONGBAN_DATABASE_URL"})
+        async with standalone(definition("authorization"), settings, auth_env["TONGBAN_DATABASE_URL"]) as ctx, \
+                ctx.uow() as uow:
+            system.credentials = {c["locality"]: c for c in await bootstrap_clients(uow)}
+            await uow.commit()
         systems.append(system)
         await asyncio.gather(*(asyncio.to_thread(p.start) for p in system.services.values()))
         return system

@@ -43,13 +43,19 @@ async def test_tongban_up_runs_the_whole_system(tmp_path: Path) -> None:
 
         base = {name: f"http://127.0.0.1:{8101 + i + offset}" for i, name in
                 enumerate(("catalogue", "routing", "authorization", "delivery"))}
+        taizhou = next(c for c in stored if c["locality"] == "331000")
         async with httpx.AsyncClient(timeout=10) as http:
             for url in base.values():
                 assert (await http.get(url + "/readyz")).status_code == 200
+            token = await http.post(base["authorization"] + "/oauth/token", data={
+                "grant_type": "client_credentials", "client_id": taizhou["client_id"],
+                "client_secret": taizhou["client_secret"]})
+            assert token.status_code == 200, token.text
+            http.headers["Authorization"] = "Bearer " + token.json()["access_token"]
             assert (await http.post(base["catalogue"] + "/v1/items", json=ITEM)).status_code == 201
             assert (await http.post(base["catalogue"] + "/v1/items/YRD-MS-0001/publish")).status_code == 200
             submission = {"item_code": "YRD-MS-0001", "mode": "accepted_here_handled_there",
-                          "accepting_locality": "331000", "owning_locality": "310110",
+                          "owning_locality": "310110",
                           "applicant_id": "91341600MA2TXXXX0X"}
             bad = await http.post(base["routing"] + "/v1/cases", json=submission)
             assert bad.status_code == 422 and bad.json()["type"].endswith("invalid-identifier")
@@ -64,7 +70,7 @@ async def test_tongban_up_runs_the_whole_system(tmp_path: Path) -> None:
             case_id = created[-1].json()["id"]
             for action in ("accept", "forward"):
                 response = await http.post(f"{base['routing']}/v1/cases/{case_id}/transitions",
-                                           json={"action": action, "locality": "331000"})
+                                           json={"action": action})
                 assert response.status_code == 200, response.text
 
             async def waybill() -> bool:

@@ -24,10 +24,10 @@ async def test_fifth_locality_by_configuration(start_system: SystemFactory, tmp_
     item = {"code": "YRD-YB-0001", "name_zh": "异地就医备案", "name_en": "Filing for medical treatment elsewhere",
             "area": "medical_insurance", "modes": ["fully_online"], "ownership_rule": "insured_place",
             "committed_days": 1}
-    async with httpx.AsyncClient(timeout=10) as http:
+    async with httpx.AsyncClient(timeout=10, headers=await system.headers("320200")) as http:
         assert (await http.post(system.url("catalogue") + "/v1/items", json=item)).status_code == 201
         assert (await http.post(system.url("catalogue") + "/v1/items/YRD-YB-0001/publish")).status_code == 200
-        submission = {"item_code": "YRD-YB-0001", "mode": "fully_online", "accepting_locality": "320200",
+        submission = {"item_code": "YRD-YB-0001", "mode": "fully_online",
                       "owning_locality": "341600", "applicant_id": "11010519491231002X"}
         created: list[httpx.Response] = []
 
@@ -36,7 +36,7 @@ async def test_fifth_locality_by_configuration(start_system: SystemFactory, tmp_
             return created[-1].status_code == 201
 
         await wait_for(accepted, timeout=30, interval=0.3)
-        unknown = dict(submission, accepting_locality="320300")
+        unknown = dict(submission, owning_locality="320300")
         refused = await http.post(system.url("routing") + "/v1/cases", json=unknown)
         assert refused.status_code == 422 and refused.json()["type"].endswith("unknown-locality")
     case_id = created[-1].json()["id"].encode()

@@ -22,14 +22,16 @@ SUZHOU, BOZHOU, YANGPU = "320505", "341600", "310110"
 
 async def test_events_cross_four_processes(start_system: SystemFactory) -> None:
     system = await start_system()
-    async with httpx.AsyncClient(timeout=10) as http:
+    suzhou = await system.headers(SUZHOU)
+    async with httpx.AsyncClient(timeout=10, headers=suzhou) as http:
         catalogue, routing, delivery = system.url("catalogue"), system.url("routing"), system.url("delivery")
+        assert (await http.post(f"{catalogue}/v1/items", json=ITEM, headers={"Authorization": ""})).status_code == 401
         assert (await http.post(f"{catalogue}/v1/items", json=ITEM)).status_code == 201
         assert (await http.post(f"{catalogue}/v1/items/YRD-SB-0001/publish")).status_code == 200
 
         submission = {
             "item_code": "YRD-SB-0001", "mode": "accepted_here_handled_there",
-            "accepting_locality": SUZHOU, "owning_locality": BOZHOU, "applicant_id": "11010519491231002X",
+            "owning_locality": BOZHOU, "applicant_id": "11010519491231002X",
         }
         responses: list[httpx.Response] = []
 
@@ -43,8 +45,7 @@ async def test_events_cross_four_processes(start_system: SystemFactory) -> None:
         case = responses[-1].json()
         case_id = case["id"]
         for action in ("accept", "forward"):
-            moved = await http.post(f"{routing}/v1/cases/{case_id}/transitions",
-                                    json={"action": action, "locality": SUZHOU})
+            moved = await http.post(f"{routing}/v1/cases/{case_id}/transitions", json={"action": action})
             assert moved.status_code == 200, moved.text
 
         async def waybill_attached() -> bool:
@@ -55,6 +56,11 @@ async def test_events_cross_four_processes(start_system: SystemFactory) -> None:
         waybills = (await http.get(f"{delivery}/v1/waybills", params={"case_id": case_id})).json()
         assert [w["flow"] for w in waybills] == ["materials"]
         assert waybills[0]["sender_locality"] == SUZHOU and waybills[0]["receiver_locality"] == BOZHOU
+        # Yangpu is no party to the case: it can neither see it nor its waybill.
+        yangpu_headers = await system.headers(YANGPU)
+        assert (await http.get(f"{routing}/v1/cases/{case_id}", headers=yangpu_headers)).status_code == 404
+        assert (await http.get(f"{delivery}/v1/waybills", params={"case_id": case_id},
+                               headers=yangpu_headers)).json() == []
 
     expected = {
         "cn.tongban.routing.case.submitted.v1", "cn.tongban.routing.case.status_changed.v1",

@@ -35,7 +35,7 @@ async def _scalar(url: str, sql: str) -> int:
 async def test_outbox_survives_broker_outage(start_system: SystemFactory, private_kafka: KafkaBroker) -> None:
     system = await start_system("catalogue", "routing", broker=private_kafka)
     catalogue = system.url("catalogue")
-    async with httpx.AsyncClient(timeout=10) as http:
+    async with httpx.AsyncClient(timeout=10, headers=await system.headers(YANGPU)) as http:
         for n in range(1, 101):
             assert (await http.post(f"{catalogue}/v1/items", json=_item(n))).status_code == 201
 

@@ -1,0 +1,214 @@
+"""Verification of access tokens, used by every service.
+
+Tokens are JWTs signed with EdDSA (Ed25519) by the authorization service. A service checks each one
+against the published JWKS (cached; fetched again when a token names an unknown key id, and every
+30 seconds), its own audience, the issuer, ``exp``/``nbf`` with a small leeway, and the list of
+revoked clients; a route then names the roles it needs. Every endpoint requires a token except the
+probes and the JWKS. Authentication cannot be switched off.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from enum import StrEnum
+from typing import Any
+
+import httpx
+import jwt
+from fastapi import Depends, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+
+from shared.problems import Problem
+
+
+class Role(StrEnum):
+    """What a locality system may do."""
+
+    WINDOW_CLERK = "window_clerk"
+    DEPARTMENT_OFFICER = "department_officer"
+    SUPERVISOR = "supervisor"
+    MAINTAINER = "maintainer"
+    OPERATOR = "operator"
+    CARRIER = "carrier"
+
+
+@dataclass(frozen=True)
+class Caller:
+    """Who is calling: a client of one locality, with roles, from a verified token."""
+
+    client_id: str
+    locality: str
+    roles: frozenset[str]
+    token_id: str
+    expires_at: datetime
+
+    def has(self, *roles: str) -> bool:
+        """Whether the caller holds any of ``roles``."""
+        return bool(self.roles.intersection(roles))
+
+
+class Unauthenticated(Problem):
+    """No token, or a token that does not verify: 401 with the reason."""
+
+    status, slug, title = 401, "unauthenticated", "Unauthenticated"
+
+    def __init__(self, detail: str) -> None:
+        super().__init__(
+            detail,
+            headers={"WWW-Authenticate": f'Bearer error="invalid_token", error_description="{detail}"'},
+        )
+
+
+class InsufficientRole(Problem):
+    """A verified caller without the role a route needs: 403."""
+
+    status, slug, title = 403, "insufficient-role", "Insufficient role"
+
+
+JwksFetcher = Callable[[], Awaitable[dict[str, Any]]]
+
+
+def http_jwks_fetcher(url: str) -> JwksFetcher:
+    """Fetch the JWKS document over HTTP."""
+
+    async def fetch() -> dict[str, Any]:
+        async with httpx.AsyncClient(timeout=5) as client:
+            response = await client.get(url)
+            response.raise_for_status()
+            document: dict[str, Any] = response.json()
+            return document
+
+    return fetch
+
+
+class JwksCache:
+    """The published keys and revoked clients, cached and refreshed when needed."""
+
+    def __init__(self, fetch: JwksFetcher, max_age: float = 30.0, min_refresh_interval: float = 2.0) -> None:
+        self._fetch = fetch
+        self.max_age = max_age
+        self.min_refresh_interval = min_refresh_interval
+        self._keys: dict[str, dict[str, Any]] = {}
+        self._revoked_clients: set[str] = set()
+        self._fetched_at = 0.0
+        self._lock = asyncio.Lock()
+
+    async def refresh(self, force: bool = False) -> None:
+        """Fetch the document again (at most once per ``min_refresh_interval`` unless forced)."""
+        async with self._lock:
+            if not force and time.monotonic() - self._fetched_at < self.min_refresh_interval:
+                return
+            try:
+                document = await self._fetch()
+            except Exception as exc:
+                if not self._keys:
+                    raise Unauthenticated(f"signing keys unavailable: {type(exc).__name__}") from exc
+                return  # keep the keys we have
+            self._keys = {k["kid"]: k for k in document.get("keys", []) if "kid" in k}
+            self._revoked_clients |= set(document.get("tongban_revoked_clients", []))
+            self._fetched_at = time.monotonic()
+
+    async def key(self, kid: str) -> dict[str, Any] | None:
+        """The JWK of ``kid``, refreshing when it is unknown or the cache is old."""
+        if kid not in self._keys or time.monotonic() - self._fetched_at > self.max_age:
+            await self.refresh()
+        return self._keys.get(kid)
+
+    def revoke_client(self, client_id: str) -> None:
+        """Refuse a client's tokens from now on (fed by ``ClientRevoked`` events)."""
+        self._revoked_clients.add(client_id)
+
+    def client_revoked(self, client_id: str) -> bool:
+        """Whether a client's tokens are refused."""
+        return client_id in self._revoked_clients
+
+
+class TokenVerifier:
+    """Checks access tokens for one audience."""
+
+    def __init__(self, jwks: JwksCache, issuer: str, audience: str, leeway: int = 30) -> None:
+        self.jwks, self.issuer, self.audience, self.leeway = jwks, issuer, audience, leeway
+
+    async def verify(self, token: str) -> Caller:
+        """The caller of a valid token; :class:`Unauthenticated` with the reason otherwise."""
+        try:
+            header = jwt.get_unverified_header(token)
+        except jwt.DecodeError:
+            raise Unauthenticated("malformed token") from None
+        if header.get("alg") != "EdDSA":
+            raise Unauthenticated("tokens must be signed with EdDSA")
+        jwk = await self.jwks.key(str(header.get("kid", "")))
+        if jwk is None:
+            raise Unauthenticated("token signed by an unknown key")
+        if jwk.get("tongban_use") != "token":
+            raise Unauthenticated("token signed by a key that does not sign tokens")
+        try:
+            claims = jwt.decode(
+                token,
+                jwt.PyJWK(jwk, algorithm="EdDSA").key,
+                algorithms=["EdDSA"],
+                audience=self.audience,
+                issuer=self.issuer,
+                leeway=self.leeway,
+                options={"require": ["exp", "nbf", "iat", "jti", "aud", "iss", "sub"]},
+            )
+        except jwt.ExpiredSignatureError:
+            raise Unauthenticated("token expired") from None
+        except jwt.ImmatureSignatureError:
+            raise Unauthenticated("token not yet valid") from None
+        except jwt.InvalidAudienceError:
+            raise Unauthenticated(f"token not meant for this service (audience {self.audience})") from None
+        except jwt.InvalidIssuerError:
+            raise Unauthenticated("token from an unknown issuer") from None
+        except jwt.InvalidSignatureError:
+            raise Unauthenticated("token signature does not verify") from None
+        except jwt.MissingRequiredClaimError as exc:
+            raise Unauthenticated(f"token lacks the claim {exc.claim}") from None
+        except jwt.InvalidTokenError as exc:
+            raise Unauthenticated(f"invalid token: {exc}") from None
+        retired_at = jwk.get("tongban_retired_at")
+        if retired_at is not None and claims["iat"] > retired_at:
+            raise Unauthenticated("token signed with a retired key after its retirement")
+        if self.jwks.client_revoked(claims["sub"]):
+            raise Unauthenticated("client revoked")
+        locality, roles = claims.get("locality"), claims.get("roles")
+        if not isinstance(locality, str) or not isinstance(roles, list):
+            raise Unauthenticated("token lacks locality or roles")
+        return Caller(
+            client_id=claims["sub"],
+            locality=locality,
+            roles=frozenset(str(r) for r in roles),
+            token_id=claims["jti"],
+            expires_at=datetime.fromtimestamp(claims["exp"], UTC),
+        )
+
+
+_bearer = HTTPBearer(auto_error=False, description="Access token from POST /oauth/token")
+
+
+async def authenticated(
+    request: Request, credentials: HTTPAuthorizationCredentials | None = Depends(_bearer)
+) -> Caller:
+    """FastAPI dependency: the verified caller of the request."""
+    if credentials is None or credentials.scheme.lower() != "bearer" or not credentials.credentials:
+        raise Unauthenticated("a bearer token is required")
+    verifier: TokenVerifier = request.app.state.ctx.verifier
+    caller = await verifier.verify(credentials.credentials)
+    request.state.caller = caller
+    return caller
+
+
+def require(*roles: Role) -> Callable[..., Awaitable[Caller]]:
+    """FastAPI dependency factory: a verified caller holding one of ``roles``."""
+    names = [r.value for r in roles]
+
+    async def dependency(caller: Caller = Depends(authenticated)) -> Caller:
+        if names and not caller.has(*names):
+            raise InsufficientRole(f"this needs one of the roles: {', '.join(names)}")
+        return caller
+
+    return dependency
