@@ -7,7 +7,7 @@ from pathlib import Path
 
 from alembic import command, context
 from alembic.config import Config
-from sqlalchemy import Connection, MetaData
+from sqlalchemy import Connection, MetaData, text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from shared.db import create_engine
@@ -34,9 +34,13 @@ _one_at_a_time = asyncio.Lock()
 async def upgrade(engine: AsyncEngine, script_location: Path) -> None:
     """Bring the service's database to the newest revision.
 
-    Alembic's ``context`` is process-global, so the embedded system migrates one service at a time.
+    Alembic's ``context`` is process-global, so the embedded system migrates one service at a time; on
+    PostgreSQL an advisory lock serialises replicas of a service that start together.
     """
     async with _one_at_a_time, engine.begin() as conn:
+        if conn.dialect.name == "postgresql":
+            # Replicas starting together on a fresh database migrate one after the other.
+            await conn.execute(text("SELECT pg_advisory_xact_lock(7402338900)"))
         await conn.run_sync(_upgrade, script_location)
 
 

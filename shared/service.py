@@ -246,7 +246,7 @@ def create_app(
     async def healthz() -> dict[str, str]:
         return {"status": "ok", "service": definition.name}
 
-    @probes.get("/readyz", summary="Readiness: the database and the bus answer")
+    @probes.get("/readyz", summary="Readiness: 503 without the database; degraded without the bus")
     async def readyz(ctx: ServiceContext = Depends(get_context)) -> JSONResponse:
         checks: dict[str, str] = {}
         try:
@@ -257,11 +257,15 @@ def create_app(
             checks["database"] = f"unavailable: {type(exc).__name__}"
         checks["bus"] = "ok" if await ctx.bus.healthy() else "unavailable"
         checks["topics"] = "ok" if ctx.topics_ready else "not yet created"
-        ready = all(v == "ok" for v in checks.values())
-        return JSONResponse(
-            {"status": "ready" if ready else "not ready", "service": definition.name, "checks": checks},
-            status_code=200 if ready else 503,
-        )
+        # Without the bus the service still takes requests (events wait in the outbox): degraded, not
+        # unready, so that a Kafka outage does not take every replica out of its load balancer.
+        if checks["database"] != "ok":
+            state, code = "not ready", 503
+        elif checks["bus"] != "ok" or checks["topics"] != "ok":
+            state, code = "degraded", 200
+        else:
+            state, code = "ready", 200
+        return JSONResponse({"status": state, "service": definition.name, "checks": checks}, status_code=code)
 
     @probes.get("/metrics", summary="Prometheus metrics", include_in_schema=False)
     async def metrics(ctx: ServiceContext = Depends(get_context)) -> Response:

@@ -46,7 +46,7 @@ async def test_tongban_up_runs_the_whole_system(tmp_path: Path) -> None:
         taizhou = next(c for c in stored if c["locality"] == "331000")
         async with httpx.AsyncClient(timeout=10) as http:
             for url in base.values():
-                assert (await http.get(url + "/readyz")).status_code == 200
+                assert (await http.get(url + "/readyz")).json()["status"] == "ready"
             token = await http.post(base["authorization"] + "/oauth/token", data={
                 "grant_type": "client_credentials", "client_id": taizhou["client_id"],
                 "client_secret": taizhou["client_secret"]})

@@ -44,7 +44,8 @@ class ServiceProcess:
             if self.process.poll() is not None:
                 raise RuntimeError(f"{self.name} exited with {self.process.returncode}:\n{self.tail()}")
             try:
-                if httpx.get(self.url + path, timeout=1).status_code == 200:
+                response = httpx.get(self.url + path, timeout=1)
+                if response.status_code == 200 and (not wait_ready or response.json()["status"] == "ready"):
                     return
             except httpx.HTTPError:
                 pass
