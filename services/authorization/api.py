@@ -3,13 +3,27 @@
 from __future__ import annotations
 
 import base64
-from typing import Annotated, Any
+import uuid
+from datetime import UTC, datetime
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Form, Query, Request, status
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
-from services.authorization.domain import ISSUER, Client, KeyStatus, Role, SigningKey
+from services.authorization.domain import (
+    ISSUER,
+    Agreement,
+    AgreementError,
+    Client,
+    Consent,
+    KeyStatus,
+    Permission,
+    Role,
+    SigningKey,
+    canonical_form,
+    canonical_sha256,
+)
 from services.authorization.service import (
     Keyring,
     TokenRefused,
@@ -18,7 +32,26 @@ from services.authorization.service import (
     sign_checkpoint,
     verify_audit_chain,
 )
-from services.authorization.store import AuditRepository, ClientRepository, KeyRepository
+from services.authorization.store import (
+    AgreementRepository,
+    AttestationRepository,
+    AuditRepository,
+    ClientRepository,
+    ConsentRepository,
+    KeyRepository,
+)
+from services.authorization.trust import (
+    act_on_agreement,
+    agreement_fault,
+    check_delegation,
+    draft_agreement,
+    grant_consent,
+    issue_attestation,
+    query_allowed,
+    revoke_consent,
+    sign_agreement,
+    verify_attestation,
+)
 from shared.auth import Caller, authenticated, require
 from shared.contracts.authorization import ClientRevoked
 from shared.problems import PROBLEM_BASE, PROBLEM_JSON, Conflict, Forbidden, NotFound, Problem
@@ -288,4 +321,332 @@ async def checkpoint(uow: Uow, ctx: Ctx, caller: Annotated[Caller, Depends(requi
     return signed
 
 
-routers = [public, clients, keys, audit]
+# --------------------------------------------------------------------------- agreements and delegations
+
+agreements = APIRouter(prefix="/v1/agreements", tags=["agreements"])
+delegations = APIRouter(prefix="/v1/delegations", tags=["delegations"])
+attestations = APIRouter(prefix="/v1/attestations", tags=["attestations"])
+consents = APIRouter(prefix="/v1/consents", tags=["consents"])
+Signatory = Annotated[Caller, Depends(require(Role.MAINTAINER, Role.SUPERVISOR))]
+Reader = Annotated[Caller, Depends(authenticated)]
+Mode = Literal["fully_online", "accepted_here_handled_there", "joint_handling"]
+
+
+class PermissionBody(BaseModel):
+    """``acceptor`` may accept for ``owner`` in ``modes``."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    acceptor: str = Field(pattern=LOCALITY)
+    owner: str = Field(pattern=LOCALITY)
+    modes: list[Mode] = Field(min_length=1)
+
+
+class AgreementDraft(BaseModel):
+    """A new agreement, drafted by the caller's locality (which must be a party)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    title: str = Field(min_length=1, max_length=300)
+    text: str = Field(min_length=1, max_length=100_000)
+    parties: list[str] = Field(min_length=2, max_length=64)
+    items: list[str] = Field(default_factory=list, max_length=10_000)
+    areas: list[str] = Field(default_factory=list, max_length=100)
+    permissions: list[PermissionBody] = Field(min_length=1, max_length=10_000)
+    valid_from: AwareDatetime
+    valid_until: AwareDatetime
+
+
+class AgreementView(BaseModel):
+    """An agreement with its canonical form, signatures, acts and whether they verify."""
+
+    id: str
+    title: str
+    text: str
+    parties: list[str]
+    items: list[str]
+    areas: list[str]
+    permissions: list[PermissionBody]
+    valid_from: datetime
+    valid_until: datetime
+    drafted_by: str
+    status: str
+    unsigned_parties: list[str]
+    signatures: list[dict[str, Any]]
+    acts: list[dict[str, Any]]
+    canonical: str
+    canonical_sha256: str
+    fault: str | None
+
+    @classmethod
+    def of(cls, a: Agreement, fault: str | None) -> AgreementView:
+        """The view of a domain agreement."""
+        return cls(
+            id=a.id, title=a.title, text=a.text, parties=list(a.parties), items=list(a.items), areas=list(a.areas),
+            permissions=[PermissionBody(acceptor=p.acceptor, owner=p.owner, modes=list(p.modes))  # type: ignore[arg-type]
+                         for p in a.permissions],
+            valid_from=a.valid_from, valid_until=a.valid_until, drafted_by=a.drafted_by, status=a.status.value,
+            unsigned_parties=a.unsigned_parties, signatures=[s.__dict__ for s in a.signatures],
+            acts=[x.__dict__ for x in a.acts], canonical=canonical_form(a).decode("utf-8"),
+            canonical_sha256=canonical_sha256(a), fault=fault,
+        )
+
+
+async def _party_agreement(uow: UnitOfWork, agreement_id: str, caller: Caller) -> Agreement:
+    agreement = await AgreementRepository(uow.session).get(agreement_id)
+    if agreement is None or caller.locality not in agreement.parties:
+        raise NotFound(f"no agreement {agreement_id} with {caller.locality} as a party")
+    return agreement
+
+
+@agreements.post("", status_code=status.HTTP_201_CREATED, summary="Draft an agreement")
+async def draft(body: AgreementDraft, uow: Uow, ctx: Ctx, caller: Signatory) -> AgreementView:
+    unknown = [p for p in body.parties if p not in ctx.localities]
+    if unknown:
+        raise Problem(f"unknown localities: {', '.join(unknown)}", status=422, slug="unknown-locality",
+                      title="Unknown locality")
+    if caller.locality not in body.parties:
+        raise Forbidden(f"{caller.locality} cannot draft an agreement it is not a party to")
+    try:
+        agreement = Agreement(
+            id=f"agr-{uuid.uuid4().hex[:12]}", title=body.title, text=body.text, parties=tuple(body.parties),
+            items=tuple(body.items), areas=tuple(body.areas),
+            permissions=tuple(Permission(p.acceptor, p.owner, tuple(p.modes)) for p in body.permissions),
+            valid_from=body.valid_from, valid_until=body.valid_until, drafted_by=caller.locality,
+        )
+    except AgreementError as exc:
+        raise Problem(str(exc), status=422, slug="invalid-agreement", title="Invalid agreement") from exc
+    async with uow:
+        await draft_agreement(uow, agreement, caller.client_id)
+        await uow.commit()
+    return AgreementView.of(agreement, None)
+
+
+@agreements.get("", summary="The agreements the caller's locality is party to")
+async def list_agreements(uow: Uow, caller: Reader) -> list[AgreementView]:
+    async with uow:
+        found = await AgreementRepository(uow.session).involving(caller.locality)
+        return [AgreementView.of(a, await agreement_fault(uow.session, a)) for a in found]
+
+
+@agreements.get("/{agreement_id}", summary="One agreement, with whether its signatures verify")
+async def get_agreement(agreement_id: str, uow: Uow, caller: Reader) -> AgreementView:
+    async with uow:
+        agreement = await _party_agreement(uow, agreement_id, caller)
+        return AgreementView.of(agreement, await agreement_fault(uow.session, agreement))
+
+
+class SignatureRequest(BaseModel):
+    """A party signs the canonical form it reviewed, named by its SHA-256."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    canonical_sha256: str = Field(pattern=r"^[0-9a-f]{64}$")
+
+
+@agreements.post("/{agreement_id}/signatures", status_code=status.HTTP_201_CREATED,
+                 summary="Sign an agreement with the caller's locality key")
+async def sign(agreement_id: str, body: SignatureRequest, uow: Uow, ctx: Ctx, caller: Signatory) -> AgreementView:
+    async with uow:
+        await _party_agreement(uow, agreement_id, caller)
+        try:
+            signed = await sign_agreement(uow, keyring(ctx), agreement_id, caller.locality, caller.client_id,
+                                          body.canonical_sha256)
+        except AgreementError as exc:
+            await _refused(uow, caller, "agreement.sign.refused", agreement_id, str(exc))
+            raise Conflict(str(exc), slug="agreement-refused", title="Signature refused") from exc
+        await uow.commit()
+    return AgreementView.of(signed, None)
+
+
+async def _refused(uow: UnitOfWork, caller: Caller, action: str, subject: str, reason: str) -> None:
+    """Audit a refusal in a transaction of its own (the request's own is rolled back)."""
+    await uow.rollback()
+    AuditRepository(uow.session).record(caller.locality, caller.client_id, action, subject, "refused",
+                                        {"reason": reason})
+    await uow.commit()
+
+
+class ActRequest(BaseModel):
+    """Suspend, resume or terminate an agreement."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    kind: Literal["suspend", "resume", "terminate"]
+    reason: str = Field(min_length=1, max_length=1000)
+
+
+@agreements.post("/{agreement_id}/acts", summary="Suspend, resume or terminate by a signed act")
+async def act(agreement_id: str, body: ActRequest, uow: Uow, ctx: Ctx, caller: Signatory) -> AgreementView:
+    async with uow:
+        await _party_agreement(uow, agreement_id, caller)
+        try:
+            changed = await act_on_agreement(uow, keyring(ctx), agreement_id, caller.locality, caller.client_id,
+                                             body.kind, body.reason)
+        except AgreementError as exc:
+            await _refused(uow, caller, f"agreement.{body.kind}.refused", agreement_id, str(exc))
+            raise Conflict(str(exc), slug="agreement-refused", title="Act refused") from exc
+        await uow.commit()
+    return AgreementView.of(changed, None)
+
+
+@delegations.get("/check", summary="May a locality accept an item for another, in a mode, at a time?")
+async def check(
+    uow: Uow,
+    caller: Reader,
+    acceptor: Annotated[str, Query(pattern=LOCALITY)],
+    owner: Annotated[str, Query(pattern=LOCALITY)],
+    item: Annotated[str, Query(min_length=1, max_length=32)],
+    mode: Annotated[Mode, Query()],
+    area: Annotated[str | None, Query(max_length=64)] = None,
+    at: Annotated[AwareDatetime | None, Query()] = None,
+) -> dict[str, Any]:
+    if caller.locality not in (acceptor, owner):
+        raise Forbidden(f"{caller.locality} may only ask about delegations it is party to")
+    async with uow:
+        decision = await check_delegation(uow, caller.locality, caller.client_id, acceptor, owner, item, area, mode,
+                                          at or datetime.now(UTC))
+        await uow.commit()
+    return {"allowed": decision.allowed, "reason": decision.reason, "agreement_id": decision.agreement_id}
+
+
+# --------------------------------------------------------------------------- attestations
+
+
+class Material(BaseModel):
+    """One material handed in at the window."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(min_length=1, max_length=200)
+    sha256: str | None = Field(default=None, pattern=r"^[0-9a-f]{64}$")
+    form: Literal["paper", "electronic"]
+
+
+class AttestationRequest(BaseModel):
+    """What the window accepted: the case, the item, the owners, the materials' hashes, the clerk."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    case_id: str = Field(min_length=1, max_length=64)
+    item_code: str = Field(min_length=1, max_length=32)
+    mode: Mode
+    owners: list[str] = Field(min_length=1, max_length=16)
+    materials: list[Material] = Field(max_length=200)
+    clerk: str = Field(min_length=1, max_length=100)
+    accepted_at: AwareDatetime
+
+
+@attestations.post("", status_code=status.HTTP_201_CREATED, summary="Attest an acceptance with the caller's key")
+async def attest(body: AttestationRequest, uow: Uow, ctx: Ctx,
+                 caller: Annotated[Caller, Depends(require(Role.WINDOW_CLERK))]) -> dict[str, Any]:
+    unknown = [o for o in body.owners if o not in ctx.localities]
+    if unknown:
+        raise Problem(f"unknown owners: {', '.join(unknown)}", status=422, slug="unknown-locality",
+                      title="Unknown locality")
+    async with uow:
+        attestation_id, jws = await issue_attestation(uow, keyring(ctx), caller.locality, caller.client_id,
+                                                      body.model_dump(mode="json"))
+        await uow.commit()
+    return {"attestation_id": attestation_id, "jws": jws, "issuer": caller.locality}
+
+
+class VerificationRequest(BaseModel):
+    """A compact JWS to verify."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    jws: str = Field(min_length=10, max_length=200_000)
+
+
+@attestations.post("/verify", summary="Verify an attestation against the published keys")
+async def verify_attestation_endpoint(body: VerificationRequest, uow: Uow, caller: Reader) -> dict[str, Any]:
+    async with uow:
+        result = await verify_attestation(uow, caller.locality, caller.client_id, body.jws)
+        await uow.commit()
+    return result
+
+
+@attestations.get("/{attestation_id}", summary="One attestation (issuer and owners only)")
+async def get_attestation(attestation_id: str, uow: Uow, caller: Reader) -> dict[str, Any]:
+    async with uow:
+        row = await AttestationRepository(uow.session).get(attestation_id)
+    if row is None or caller.locality not in (row.issuer, *row.owners):
+        raise NotFound(f"no attestation {attestation_id}")
+    return {"attestation_id": row.id, "case_id": row.case_id, "issuer": row.issuer, "owners": row.owners,
+            "jws": row.jws, "issued_at": row.issued_at}
+
+
+# --------------------------------------------------------------------------- consents
+
+
+class ConsentRequest(BaseModel):
+    """An applicant's consent, as recorded at a window."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    subject_ref: str = Field(min_length=8, max_length=128, description="Opaque reference to the applicant.")
+    item_code: str = Field(min_length=1, max_length=32)
+    data_kind: str = Field(min_length=1, max_length=64)
+    requester: str = Field(pattern=LOCALITY)
+    holder: str = Field(pattern=LOCALITY)
+    purpose: str = Field(min_length=1, max_length=200)
+    expires_at: AwareDatetime
+
+
+def _consent_view(c: Consent) -> dict[str, Any]:
+    return {**c.__dict__, "revoked": c.revoked_at is not None}
+
+
+@consents.post("", status_code=status.HTTP_201_CREATED, summary="Record an applicant's consent")
+async def record_consent(body: ConsentRequest, uow: Uow, ctx: Ctx,
+                         caller: Annotated[Caller, Depends(require(Role.WINDOW_CLERK))]) -> dict[str, Any]:
+    for name in ("requester", "holder"):
+        if getattr(body, name) not in ctx.localities:
+            raise Problem(f"{name} {getattr(body, name)} is not registered", status=422, slug="unknown-locality",
+                          title="Unknown locality")
+    if body.requester == body.holder:
+        raise Problem("requester and holder must be different localities", status=422, slug="invalid-consent",
+                      title="Invalid consent")
+    if body.expires_at <= datetime.now(UTC):
+        raise Problem("expires_at is in the past", status=422, slug="invalid-consent", title="Invalid consent")
+    consent = Consent(f"cns-{uuid.uuid4().hex[:12]}", body.subject_ref, body.item_code, body.data_kind,
+                      body.requester, body.holder, body.purpose, body.expires_at, caller.locality)
+    async with uow:
+        await grant_consent(uow, consent, caller.client_id)
+        await uow.commit()
+    return _consent_view(consent)
+
+
+@consents.post("/{consent_id}/revoke", summary="Revoke a consent")
+async def revoke(consent_id: str, uow: Uow, caller: Reader) -> dict[str, Any]:
+    async with uow:
+        consent = await ConsentRepository(uow.session).get(consent_id)
+        if consent is None or caller.locality not in (consent.requester, consent.holder, consent.recorded_by):
+            raise NotFound(f"no consent {consent_id}")
+        try:
+            revoked = await revoke_consent(uow, consent, caller.locality, caller.client_id)
+        except ValueError as exc:
+            raise Conflict(str(exc)) from exc
+        await uow.commit()
+    return _consent_view(revoked)
+
+
+@consents.get("/check", summary="May the requester query these records now?")
+async def check_consent_endpoint(
+    uow: Uow,
+    caller: Reader,
+    subject_ref: Annotated[str, Query(min_length=8, max_length=128)],
+    item_code: Annotated[str, Query(min_length=1, max_length=32)],
+    data_kind: Annotated[str, Query(min_length=1, max_length=64)],
+    holder: Annotated[str, Query(pattern=LOCALITY)],
+    purpose: Annotated[str, Query(min_length=1, max_length=200)],
+) -> dict[str, Any]:
+    async with uow:
+        decision = await query_allowed(uow, caller.locality, caller.client_id, subject_ref, item_code, data_kind,
+                                       caller.locality, holder, purpose, datetime.now(UTC))
+        await uow.commit()
+    return {"allowed": decision.allowed, "reason": decision.reason, "consent_id": decision.consent_id}
+
+
+routers = [public, clients, keys, audit, agreements, delegations, attestations, consents]

@@ -69,7 +69,9 @@ class Keyring:
         self._seal_key = settings.derived_key("signing-keys")
 
     async def ensure(self, session: AsyncSession, owners: list[str]) -> None:
-        """Give every owner an active key if it has none."""
+        """Give every owner an active key if it has none (one replica at a time on PostgreSQL)."""
+        if (await session.connection()).dialect.name == "postgresql":
+            await session.execute(text("SELECT pg_advisory_xact_lock(7402338913)"))
         keys = KeyRepository(session)
         for owner in owners:
             if await keys.active(owner) is None:

@@ -3,12 +3,25 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import Any
 
 from sqlalchemy import JSON, BigInteger, DateTime, Integer, LargeBinary, MetaData, String, Text, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-from services.authorization.domain import AuditEntry, Client, KeyStatus, Role, SigningKey
+from services.authorization.domain import (
+    Act,
+    Agreement,
+    AgreementStatus,
+    AuditEntry,
+    Client,
+    Consent,
+    KeyStatus,
+    Permission,
+    Role,
+    Signature,
+    SigningKey,
+)
 from shared.outbox import inbox_table, outbox_table
 
 
@@ -234,3 +247,169 @@ class AuditRepository:
         if locality:
             query = query.where(CheckpointRow.locality == locality)
         return list(await self.session.scalars(query))
+
+
+# --------------------------------------------------------------------------- agreements, consents, attestations
+
+
+class AgreementRow(Base):
+    """A cooperation agreement; its canonical content, status, signatures and acts."""
+
+    __tablename__ = "agreements"
+
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    title: Mapped[str] = mapped_column(String(300))
+    text: Mapped[str] = mapped_column(Text)
+    parties: Mapped[list[str]] = mapped_column(JSON)
+    items: Mapped[list[str]] = mapped_column(JSON)
+    areas: Mapped[list[str]] = mapped_column(JSON)
+    permissions: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
+    valid_from: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    valid_until: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    drafted_by: Mapped[str] = mapped_column(String(16))
+    status: Mapped[str] = mapped_column(String(16), index=True)
+    signatures: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
+    acts: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class ConsentRow(Base):
+    """An applicant's consent to a cross-locality records query."""
+
+    __tablename__ = "consents"
+
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    subject_ref: Mapped[str] = mapped_column(String(128), index=True)
+    item_code: Mapped[str] = mapped_column(String(32))
+    data_kind: Mapped[str] = mapped_column(String(64))
+    requester: Mapped[str] = mapped_column(String(16), index=True)
+    holder: Mapped[str] = mapped_column(String(16), index=True)
+    purpose: Mapped[str] = mapped_column(String(200))
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    recorded_by: Mapped[str] = mapped_column(String(16))
+    revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+
+
+class AttestationRow(Base):
+    """An acceptance attestation issued for a case (the JWS itself)."""
+
+    __tablename__ = "attestations"
+
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    case_id: Mapped[str] = mapped_column(String(64), index=True)
+    issuer: Mapped[str] = mapped_column(String(16), index=True)
+    owners: Mapped[list[str]] = mapped_column(JSON)
+    jws: Mapped[str] = mapped_column(Text)
+    issued_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+def _aware(value: datetime) -> datetime:
+    """SQLite returns naive datetimes; everything here is UTC."""
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
+def to_agreement(row: AgreementRow) -> Agreement:
+    """The domain agreement of a row."""
+    return Agreement(
+        id=row.id, title=row.title, text=row.text, parties=tuple(row.parties), items=tuple(row.items),
+        areas=tuple(row.areas),
+        permissions=tuple(Permission(p["acceptor"], p["owner"], tuple(p["modes"])) for p in row.permissions),
+        valid_from=_aware(row.valid_from), valid_until=_aware(row.valid_until), drafted_by=row.drafted_by,
+        status=AgreementStatus(row.status),
+        signatures=tuple(Signature(**s) for s in row.signatures),
+        acts=tuple(Act(**a) for a in row.acts),
+    )
+
+
+class AgreementRepository:
+    """Agreements."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def get(self, agreement_id: str) -> Agreement | None:
+        """One agreement."""
+        row = await self.session.get(AgreementRow, agreement_id)
+        return to_agreement(row) if row else None
+
+    async def get_for_update(self, agreement_id: str) -> Agreement | None:
+        """One agreement, locked for this transaction (PostgreSQL)."""
+        row = await self.session.get(AgreementRow, agreement_id, with_for_update=True)
+        return to_agreement(row) if row else None
+
+    async def involving(self, locality: str) -> list[Agreement]:
+        """The agreements a locality is party to (JSON membership is checked here, portable)."""
+        rows = await self.session.scalars(select(AgreementRow).order_by(AgreementRow.created_at))
+        return [to_agreement(r) for r in rows if locality in r.parties]
+
+    async def save(self, agreement: Agreement) -> None:
+        """Insert or update an agreement."""
+        values: dict[str, Any] = {
+            "title": agreement.title, "text": agreement.text, "parties": list(agreement.parties),
+            "items": list(agreement.items), "areas": list(agreement.areas),
+            "permissions": [{"acceptor": p.acceptor, "owner": p.owner, "modes": list(p.modes)}
+                            for p in agreement.permissions],
+            "valid_from": agreement.valid_from, "valid_until": agreement.valid_until,
+            "drafted_by": agreement.drafted_by, "status": agreement.status.value,
+            "signatures": [s.__dict__ for s in agreement.signatures], "acts": [a.__dict__ for a in agreement.acts],
+        }
+        row = await self.session.get(AgreementRow, agreement.id)
+        if row is None:
+            self.session.add(AgreementRow(id=agreement.id, created_at=datetime.now(UTC), **values))
+        else:
+            for key, value in values.items():
+                setattr(row, key, value)
+
+
+def to_consent(row: ConsentRow) -> Consent:
+    """The domain consent of a row."""
+    return Consent(row.id, row.subject_ref, row.item_code, row.data_kind, row.requester, row.holder, row.purpose,
+                   _aware(row.expires_at), row.recorded_by, _aware(row.revoked_at) if row.revoked_at else None)
+
+
+class ConsentRepository:
+    """Consents."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def get(self, consent_id: str) -> Consent | None:
+        """One consent."""
+        row = await self.session.get(ConsentRow, consent_id)
+        return to_consent(row) if row else None
+
+    async def of_subject(self, subject_ref: str) -> list[Consent]:
+        """Every consent of one applicant."""
+        rows = await self.session.scalars(select(ConsentRow).where(ConsentRow.subject_ref == subject_ref))
+        return [to_consent(r) for r in rows]
+
+    async def involving(self, locality: str) -> list[Consent]:
+        """Consents where the locality asks or holds."""
+        rows = await self.session.scalars(
+            select(ConsentRow).where((ConsentRow.requester == locality) | (ConsentRow.holder == locality))
+        )
+        return [to_consent(r) for r in rows]
+
+    async def save(self, consent: Consent) -> None:
+        """Insert or update a consent."""
+        row = await self.session.get(ConsentRow, consent.id)
+        if row is None:
+            self.session.add(ConsentRow(**consent.__dict__))
+        else:
+            row.revoked_at = consent.revoked_at
+
+
+class AttestationRepository:
+    """Issued attestations."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def add(self, attestation_id: str, case_id: str, issuer: str, owners: list[str], jws: str) -> None:
+        """Keep an issued attestation."""
+        self.session.add(AttestationRow(id=attestation_id, case_id=case_id, issuer=issuer, owners=owners, jws=jws,
+                                        issued_at=datetime.now(UTC)))
+
+    async def get(self, attestation_id: str) -> AttestationRow | None:
+        """One attestation."""
+        return await self.session.get(AttestationRow, attestation_id)

@@ -1,4 +1,4 @@
-"""Rules of the credentials of locality systems. Pure: no I/O."""
+"""Credentials of locality systems, signing keys and the audit chain: pure rules, no I/O."""
 
 from __future__ import annotations
 
