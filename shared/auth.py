@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
@@ -45,6 +45,8 @@ class Caller:
     roles: frozenset[str]
     token_id: str
     expires_at: datetime
+    token: str = field(default="", repr=False, compare=False)
+    """The bearer token itself, forwarded when this service asks another on the caller's behalf."""
 
     def has(self, *roles: str) -> bool:
         """Whether the caller holds any of ``roles``."""
@@ -197,7 +199,7 @@ async def authenticated(
     if credentials is None or credentials.scheme.lower() != "bearer" or not credentials.credentials:
         raise Unauthenticated("a bearer token is required")
     verifier: TokenVerifier = request.app.state.ctx.verifier
-    caller = await verifier.verify(credentials.credentials)
+    caller = replace(await verifier.verify(credentials.credentials), token=credentials.credentials)
     request.state.caller = caller
     return caller
 

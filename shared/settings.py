@@ -76,6 +76,11 @@ class Settings(BaseSettings):
         description="Master secret (keyed hashes of personal data, keys at rest). Default: a random "
         "key generated once into data_dir/secret.key. Set it in production.",
     )
+    authorization_url: str | None = Field(
+        None,
+        description="Base URL of the authorization service, which routing asks about delegations "
+        "(default: http://127.0.0.1:<authorization port>).",
+    )
     auth_jwks_url: str | None = Field(
         None,
         description="JWKS of the authorization service, which every service verifies tokens against "
@@ -101,11 +106,13 @@ class Settings(BaseSettings):
         master = self.secret_key.encode("utf-8") if self.secret_key else _local_secret(self.data_dir)
         return hmac.new(master, purpose.encode("utf-8"), hashlib.sha256).digest()
 
+    def authorization_base_url(self) -> str:
+        """Where the authorization service answers."""
+        return (self.authorization_url or f"http://127.0.0.1:{self.default_port('authorization')}").rstrip("/")
+
     def jwks_url(self) -> str:
         """Where the JWKS of the authorization service is published."""
-        if self.auth_jwks_url:
-            return self.auth_jwks_url
-        return f"http://127.0.0.1:{self.default_port('authorization')}/.well-known/jwks.json"
+        return self.auth_jwks_url or self.authorization_base_url() + "/.well-known/jwks.json"
 
     def default_port(self, service: str) -> int:
         """The default port of ``service``, shifted by ``port_offset``."""

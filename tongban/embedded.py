@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+from datetime import UTC, datetime
 from pathlib import Path
 
 import uvicorn
@@ -38,6 +39,44 @@ async def bootstrap_credentials(app: FastAPI, settings: Settings) -> list[dict[s
     return list(issued)
 
 
+async def seed_demo_agreement(app: FastAPI) -> str | None:
+    """The first cooperation agreement, signed by each of the four localities with its own key.
+
+    Only in the embedded system, only once; its text is illustrative, not the official one.
+    """
+    from services.authorization.domain import Agreement, Permission, canonical_sha256
+    from services.authorization.store import AgreementRepository
+    from services.authorization.trust import draft_agreement, sign_agreement
+
+    ctx = app.state.ctx
+    codes = ["310110", "320505", "331000", "341600"]
+    async with ctx.uow() as uow:
+        if await AgreementRepository(uow.session).involving(codes[0]):
+            return None
+        modes = ("fully_online", "accepted_here_handled_there", "joint_handling")
+        agreement = Agreement(
+            id="agr-yrd-2021-first-list",
+            title="长三角“跨省通办”合作协议（杨浦·苏州高新·台州·亳州）— 示范文本 / demonstration text",
+            text="四地共同推进72项事项跨省通办：梳理事项清单、明确业务标准、制定办理流程、设立办理窗口、"
+            "建立授权信任、畅通邮寄渠道。（示范文本，非官方协议原文 / illustrative, not the official text）",
+            parties=tuple(codes),
+            items=(),
+            areas=("market_supervision", "social_security", "medical_insurance", "archive_query"),
+            permissions=tuple(Permission(a, o, modes) for a in codes for o in codes if a != o),
+            valid_from=datetime(2021, 4, 20, tzinfo=UTC),
+            valid_until=datetime(2031, 4, 20, tzinfo=UTC),
+            drafted_by=codes[0],
+        )
+        await draft_agreement(uow, agreement, "bootstrap")
+        await uow.commit()
+    for code in codes:
+        async with ctx.uow() as uow:
+            await sign_agreement(uow, ctx.state["keyring"], agreement.id, code, "bootstrap",
+                                 canonical_sha256(agreement))
+            await uow.commit()
+    return agreement.id
+
+
 async def run_embedded(settings: Settings) -> None:
     """Serve the four services until interrupted."""
     settings.data_dir.mkdir(parents=True, exist_ok=True)
@@ -58,6 +97,7 @@ async def run_embedded(settings: Settings) -> None:
             raise SystemExit("a service failed to start (is its port in use?)")
         await asyncio.sleep(0.05)
     credentials = await bootstrap_credentials(apps["authorization"], settings)
+    await seed_demo_agreement(apps["authorization"])
     print_banner(settings, credentials)
     await asyncio.gather(*tasks)
 

@@ -9,12 +9,13 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, status
 from pydantic import BaseModel, ConfigDict, Field
 
+from services.routing.authorization import AuthorizationClient
 from services.routing.domain import TRANSITIONS, Case, IllegalTransition, InvalidIdentifier, Side, applicant_ref
 from services.routing.store import CaseRepository, KnownItemRepository
 from shared.auth import Caller, InsufficientRole, Role, authenticated, require
 from shared.contracts.catalogue import HandlingMode
 from shared.contracts.routing import CaseForwarded, CaseStatusChanged, CaseSubmitted
-from shared.problems import Conflict, NotFound, Problem
+from shared.problems import Conflict, Forbidden, NotFound, Problem
 from shared.service import ServiceContext, get_context, get_uow
 from shared.uow import UnitOfWork
 
@@ -96,6 +97,13 @@ async def submit_case(body: CaseSubmission, uow: Uow, ctx: Ctx, caller: Clerk) -
         if body.mode not in item.modes:
             raise Problem(f"item {body.item_code} does not support mode {body.mode}", status=422,
                           slug="mode-not-supported", title="Mode not supported")
+        item_area = item.area
+    if body.owning_locality != caller.locality:
+        authorization: AuthorizationClient = ctx.state["authorization"]
+        answer = await authorization.may_accept(caller, body.owning_locality, body.item_code, item_area, body.mode)
+        if not answer.allowed:
+            raise Forbidden(answer.reason, slug="no-delegation", title="No delegation")
+    async with uow:
         case = Case(
             id=str(uuid.uuid4()),
             item_code=body.item_code,

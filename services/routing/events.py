@@ -16,6 +16,7 @@ async def on_item_published(uow: UnitOfWork, _envelope: Envelope, event: ItemPub
         event.code,
         event.revision,
         True,
+        area=event.area,
         modes=list(event.modes),
         ownership_rule=event.ownership_rule,
         committed_days=event.committed_days,

@@ -24,6 +24,7 @@ class KnownItemRow(Base):
     __tablename__ = "known_items"
 
     code: Mapped[str] = mapped_column(String(32), primary_key=True)
+    area: Mapped[str] = mapped_column(String(64), default="")
     modes: Mapped[list[str]] = mapped_column(JSON)
     ownership_rule: Mapped[str] = mapped_column(String(64))
     committed_days: Mapped[int] = mapped_column(Integer)
@@ -140,7 +141,7 @@ class KnownItemRepository:
         if row is not None and row.revision >= revision:
             return False
         if row is None:
-            row = KnownItemRow(code=code, modes=[], ownership_rule="", committed_days=0,
+            row = KnownItemRow(code=code, area="", modes=[], ownership_rule="", committed_days=0,
                                published=published, revision=revision)
             self.session.add(row)
         row.revision, row.published = revision, published

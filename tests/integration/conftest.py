@@ -91,7 +91,7 @@ async def start_system(
                 "TONGBAN_DATA_DIR": str(tmp_path / "data"),
                 "TONGBAN_SECRET_KEY": "test-secret-key",
                 "TONGBAN_OUTBOX_MAX_BACKOFF_SECONDS": "2",
-                "TONGBAN_AUTH_JWKS_URL": f"http://127.0.0.1:{auth_port}/.well-known/jwks.json",
+                "TONGBAN_AUTHORIZATION_URL": f"http://127.0.0.1:{auth_port}",
             }
             port = auth_port if name == "authorization" else free_port()
             system.services[name] = ServiceProcess(name, port, service_env, tmp_path / f"{name}.log")

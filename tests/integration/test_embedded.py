@@ -64,9 +64,11 @@ async def test_tongban_up_runs_the_whole_system(tmp_path: Path) -> None:
 
             async def accepted() -> bool:
                 created.append(await http.post(base["routing"] + "/v1/cases", json=submission))
+                assert created[-1].status_code in (201, 422), created[-1].text
                 return created[-1].status_code == 201
 
-            await wait_for(accepted, timeout=10)
+            await wait_for(accepted, timeout=30)
+            assert created[-1].status_code == 201, created[-1].text
             case_id = created[-1].json()["id"]
             for action in ("accept", "forward"):
                 response = await http.post(f"{base['routing']}/v1/cases/{case_id}/transitions",
@@ -76,7 +78,7 @@ async def test_tongban_up_runs_the_whole_system(tmp_path: Path) -> None:
             async def waybill() -> bool:
                 return bool((await http.get(f"{base['routing']}/v1/cases/{case_id}")).json()["waybill_numbers"])
 
-            await wait_for(waybill, timeout=10)
+            await wait_for(waybill, timeout=30)
     finally:
         proc.terminate()
         proc.wait(15)

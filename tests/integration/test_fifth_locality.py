@@ -8,6 +8,7 @@ from pathlib import Path
 import httpx
 
 from tests.integration.conftest import SystemFactory
+from tests.support.agreements import activate
 from tests.support.kafka_io import read_topic, wait_for
 
 WUXI = {"code": "320200", "name_zh": "江苏省无锡市", "name_en": "Wuxi, Jiangsu",
@@ -18,6 +19,7 @@ async def test_fifth_locality_by_configuration(start_system: SystemFactory, tmp_
     localities = tmp_path / "localities.json"
     localities.write_text(json.dumps([WUXI], ensure_ascii=False), encoding="utf-8")
     system = await start_system("catalogue", "routing", env={"TONGBAN_LOCALITIES_FILE": str(localities)})
+    await activate(system, ["320200", "341600"])
     topics = system.kafka.topics()
     assert system.topic("320200") in topics and system.topic("320200") + ".dlt" in topics
 

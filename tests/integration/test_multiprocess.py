@@ -6,6 +6,7 @@ import httpx
 
 from shared.envelope import parse_record
 from tests.integration.conftest import SystemFactory
+from tests.support.agreements import activate
 from tests.support.kafka_io import read_topic, wait_for
 
 ITEM = {
@@ -22,6 +23,7 @@ SUZHOU, BOZHOU, YANGPU = "320505", "341600", "310110"
 
 async def test_events_cross_four_processes(start_system: SystemFactory) -> None:
     system = await start_system()
+    await activate(system, [SUZHOU, BOZHOU])
     suzhou = await system.headers(SUZHOU)
     async with httpx.AsyncClient(timeout=10, headers=suzhou) as http:
         catalogue, routing, delivery = system.url("catalogue"), system.url("routing"), system.url("delivery")

@@ -7,6 +7,7 @@ import httpx
 from shared.contracts.catalogue import ItemPublished
 from shared.envelope import Envelope
 from tests.integration.conftest import SystemFactory
+from tests.support.agreements import activate
 from tests.support.kafka_io import produce_raw, read_topic, wait_for
 
 BOZHOU = "341600"
@@ -16,6 +17,7 @@ async def test_malformed_records_are_dead_lettered_and_the_next_event_is_handled
     start_system: SystemFactory,
 ) -> None:
     system = await start_system("routing")
+    await activate(system, ["320505", BOZHOU])
     topic = system.topic(BOZHOU)
     bootstrap = system.kafka.bootstrap
     await produce_raw(bootstrap, topic, b"\xff\xfe not an event", key=b"junk")

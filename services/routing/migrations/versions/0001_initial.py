@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-27 03:28:53.441545
+Create Date: 2026-11-27 03:50:16.372560
 
 """
 from typing import Sequence, Union
@@ -53,6 +53,7 @@ def upgrade() -> None:
     )
     op.create_table('known_items',
     sa.Column('code', sa.String(length=32), nullable=False),
+    sa.Column('area', sa.String(length=64), nullable=False),
     sa.Column('modes', sa.JSON(), nullable=False),
     sa.Column('ownership_rule', sa.String(length=64), nullable=False),
     sa.Column('committed_days', sa.Integer(), nullable=False),
