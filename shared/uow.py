@@ -50,10 +50,10 @@ class UnitOfWork:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
-        try:
-            await self.session.rollback()
-        finally:
-            await self.session.close()
+        # Closing ends the transaction (rolled back unless committed) and detaches what was loaded,
+        # without expiring it, so that results read in the block stay usable after it.
+        self._rows = []
+        await self.session.close()
 
     def publish(self, event: Event, localities: Iterable[str]) -> Envelope:
         """Publish ``event`` on the topic of each locality, when this unit of work commits."""
