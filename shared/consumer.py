@@ -26,7 +26,8 @@ from shared.uow import UnitOfWork
 log = logging.getLogger("tongban.consumer")
 
 EventHandler = Callable[[UnitOfWork, Envelope, Any], Awaitable[None]]
-"""Applies one event inside a unit of work; the dispatcher commits it."""
+"""Applies one event inside a unit of work; the dispatcher commits it. Registered under its
+CloudEvents type, or under ``"*"`` for every type that has no handler of its own."""
 
 
 class EventDispatcher:
@@ -42,6 +43,7 @@ class EventDispatcher:
         dead_letter_topic: Callable[[str], str],
         max_attempts: int = 5,
         observers: list[Callable[[Envelope, Event], None]] | None = None,
+        record_observers: list[Callable[[Record], Awaitable[None]]] | None = None,
     ) -> None:
         self.group = group
         self.handlers = handlers
@@ -51,8 +53,13 @@ class EventDispatcher:
         self.dead_letter_topic = dead_letter_topic
         self.max_attempts = max_attempts
         self.observers = observers or []
+        self.record_observers = record_observers or []
 
     async def __call__(self, record: Record) -> None:
+        for watch in self.record_observers:
+            await watch(record)
+        if record.topic.endswith(".dlt"):
+            return  # dead letters are only watched, never handled or dead-lettered again
         try:
             envelope, event = parse_record(record)
         except MalformedEvent as exc:
@@ -60,7 +67,7 @@ class EventDispatcher:
             return
         for observe in self.observers:
             observe(envelope, event)
-        handler = self.handlers.get(envelope.type)
+        handler = self.handlers.get(envelope.type) or self.handlers.get("*")
         if handler is None:
             return  # a known event that this service does not react to
         with trace_context(envelope.traceparent):

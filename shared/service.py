@@ -14,6 +14,7 @@ import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -29,7 +30,7 @@ from shared.bus import Bus, Subscription, create_bus
 from shared.consumer import EventDispatcher, EventHandler
 from shared.contracts.authorization import ClientRevoked
 from shared.db import create_engine
-from shared.envelope import Envelope, Event
+from shared.envelope import Envelope, Event, Record
 from shared.localities import LocalityRegistry
 from shared.metrics import ServiceMetrics
 from shared.migrations import upgrade
@@ -57,6 +58,10 @@ class ServiceDefinition:
     on_startup: Callable[[ServiceContext], Awaitable[None]] | None = None
     description: str = ""
     on_shutdown: Callable[[ServiceContext], Awaitable[None]] | None = None
+    consumes_dead_letters: bool = False
+    """Also read the dead-letter topics (records reach ``record_observers`` only)."""
+    record_observers: list[Callable[[ServiceContext, Record], Awaitable[None]]] = field(default_factory=list)
+    """Called with every raw record the service reads, before it is decoded (e.g. for a live view)."""
     local_jwks: Callable[[ServiceContext], JwksFetcher] | None = None
     """Where the service reads the JWKS from itself (the authorization service); others use HTTP."""
 
@@ -132,6 +137,7 @@ class ServiceContext:
             self.localities.dead_letter_topic_of,
             max_attempts=self.settings.handler_max_attempts,
             observers=[self._observe],
+            record_observers=[partial(watch, self) for watch in self.definition.record_observers],
         )
 
     def _observe(self, _envelope: Envelope, event: Event) -> None:
@@ -155,9 +161,8 @@ class ServiceContext:
                 delay = min(delay * 2, 5.0)
         self.topics_ready = True
         self.relay.start()
-        self.subscription = await self.bus.subscribe(
-            self.definition.group, self.localities.topics, self.dispatcher()
-        )
+        topics = self.localities.all_topics if self.definition.consumes_dead_letters else self.localities.topics
+        self.subscription = await self.bus.subscribe(self.definition.group, topics, self.dispatcher())
 
 
 def get_context(request: Request) -> ServiceContext:
