@@ -26,10 +26,12 @@ DEFAULT_PORTS: dict[str, int] = {
     "routing": 8102,
     "authorization": 8103,
     "delivery": 8104,
+    "dashboard": 8105,
 }
+"""Default port of each application: the four services and the operators' dashboard."""
 
-AUDIENCES: dict[str, str] = {name: f"tongban-{name}" for name in SERVICE_NAMES}
-"""The ``aud`` value each service requires in access tokens."""
+AUDIENCES: dict[str, str] = {name: f"tongban-{name}" for name in (*SERVICE_NAMES, "dashboard")}
+"""The ``aud`` value each service (and the operators' dashboard) requires in access tokens."""
 
 
 class Settings(BaseSettings):
@@ -81,6 +83,14 @@ class Settings(BaseSettings):
         description="Base URL of the authorization service, which routing asks about delegations "
         "(default: http://127.0.0.1:<authorization port>).",
     )
+    catalogue_url: str | None = Field(
+        None,
+        description="Base URL of the catalogue, which routing reads items from "
+        "(default: http://127.0.0.1:<catalogue port>).",
+    )
+    deadline_check_seconds: float = Field(
+        300, gt=0, description="How often routing looks for cases due soon or overdue."
+    )
     auth_jwks_url: str | None = Field(
         None,
         description="JWKS of the authorization service, which every service verifies tokens against "
@@ -109,6 +119,10 @@ class Settings(BaseSettings):
     def authorization_base_url(self) -> str:
         """Where the authorization service answers."""
         return (self.authorization_url or f"http://127.0.0.1:{self.default_port('authorization')}").rstrip("/")
+
+    def catalogue_base_url(self) -> str:
+        """Where the catalogue answers."""
+        return (self.catalogue_url or f"http://127.0.0.1:{self.default_port('catalogue')}").rstrip("/")
 
     def jwks_url(self) -> str:
         """Where the JWKS of the authorization service is published."""

@@ -1,74 +1,80 @@
-"""REST API of the routing service: submitting cases and moving them through their life cycle."""
+"""REST API of the routing service: cases, their life cycle, deadlines, calendar and figures."""
 
 from __future__ import annotations
 
-import uuid
-from datetime import UTC, datetime
-from typing import Annotated
+from datetime import date
+from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, status
+from fastapi import APIRouter, Depends, Header, Query, status
+from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 
-from services.routing.authorization import AuthorizationClient
-from services.routing.domain import TRANSITIONS, Case, IllegalTransition, InvalidIdentifier, Side, applicant_ref
-from services.routing.store import CaseRepository, KnownItemRepository
-from shared.auth import Caller, InsufficientRole, Role, authenticated, require
+from services.routing.domain import TRANSITIONS, YearSchedule
+from services.routing.service import (
+    CalendarKeeper,
+    case_view,
+    figures,
+    idempotent,
+    request_hash,
+    scan_deadlines,
+    submit,
+    today,
+    transition,
+)
+from services.routing.store import CalendarRepository, CaseRepository, LocalStatisticsRow, decode_cursor, encode_cursor
+from shared.auth import Caller, Role, authenticated, require
 from shared.contracts.catalogue import HandlingMode
-from shared.contracts.routing import CaseForwarded, CaseStatusChanged, CaseSubmitted
-from shared.problems import Conflict, Forbidden, NotFound, Problem
+from shared.problems import Forbidden, NotFound, Problem
 from shared.service import ServiceContext, get_context, get_uow
 from shared.uow import UnitOfWork
 
-router = APIRouter(prefix="/v1/cases", tags=["cases"])
+cases = APIRouter(prefix="/v1/cases", tags=["cases"])
+calendar = APIRouter(prefix="/v1/calendar", tags=["calendar"])
+stats = APIRouter(prefix="/v1/statistics", tags=["statistics"])
+deadlines = APIRouter(prefix="/v1/deadlines", tags=["deadlines"])
 Uow = Annotated[UnitOfWork, Depends(get_uow)]
 Ctx = Annotated[ServiceContext, Depends(get_context)]
-LOCALITY = r"^\d{6}$"
 Reader = Annotated[Caller, Depends(authenticated)]
 Clerk = Annotated[Caller, Depends(require(Role.WINDOW_CLERK))]
-ROLE_OF_SIDE = {Side.ACCEPTING: Role.WINDOW_CLERK, Side.OWNING: Role.DEPARTMENT_OFFICER}
+IdempotencyKey = Annotated[str | None, Header(alias="Idempotency-Key", max_length=200,
+                                              description="Retries with the same key get the first response.")]
+PLACE = r"^[1-8]\d{5}$"
+Places = list[Annotated[str, Field(pattern=PLACE)]]
+
+
+class Ownership(BaseModel):
+    """The applicant's places (GB/T 2260 codes) that decide which locality owns a case."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    household_registration_place: Places = Field(default_factory=list, max_length=8)
+    insured_place: Places = Field(default_factory=list, max_length=8)
+    enterprise_registration_place: Places = Field(default_factory=list, max_length=8)
+    property_location: Places = Field(default_factory=list, max_length=8)
+
+
+class MaterialIn(BaseModel):
+    """A material handed in: electronic ones carry the SHA-256 of their file."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(min_length=1, max_length=200)
+    form: Literal["paper", "electronic"]
+    sha256: str | None = Field(default=None, pattern=r"^[0-9a-f]{64}$")
 
 
 class CaseSubmission(BaseModel):
-    """A case accepted at a window for another locality (the caller's locality accepts it)."""
+    """A case accepted at the caller's window for the locality that owns it."""
 
     model_config = ConfigDict(extra="forbid")
 
     item_code: str = Field(min_length=1, max_length=32, examples=["YRD-SB-0001"])
     mode: HandlingMode
-    owning_locality: str = Field(pattern=LOCALITY, examples=["341600"])
-    applicant_id: str = Field(
-        min_length=18, max_length=18, description="Resident identity number or unified social credit code."
-    )
-    material_hashes: list[str] = Field(default_factory=list, max_length=100)
-
-
-class CaseView(BaseModel):
-    """A case as routing holds it (the applicant masked)."""
-
-    id: str
-    item_code: str
-    mode: str
-    accepting_locality: str
-    owning_locality: str
-    applicant_masked: str
-    status: str
-    sequence: int
-    waybill_numbers: list[str]
-
-    @classmethod
-    def of(cls, case: Case) -> CaseView:
-        """The view of a domain case."""
-        return cls(
-            id=case.id,
-            item_code=case.item_code,
-            mode=case.mode,
-            accepting_locality=case.accepting_locality,
-            owning_locality=case.owning_locality,
-            applicant_masked=case.applicant.masked,
-            status=case.status.value,
-            sequence=case.sequence,
-            waybill_numbers=list(case.waybill_numbers),
-        )
+    applicant_id: str = Field(min_length=18, max_length=18,
+                              description="Resident identity number (GB 11643) or unified social credit code "
+                                          "(GB 32100); kept only as a keyed hash and a masked form.")
+    ownership: Ownership
+    materials: list[MaterialIn] = Field(default_factory=list, max_length=100)
 
 
 class Transition(BaseModel):
@@ -77,104 +83,172 @@ class Transition(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     action: str = Field(examples=list(TRANSITIONS))
-    material_hashes: list[str] = Field(default_factory=list, max_length=100)
+    reason: str = Field(default="", max_length=1000)
+    material_hashes: list[Annotated[str, Field(pattern=r"^[0-9a-f]{64}$")]] = Field(default_factory=list,
+                                                                                   max_length=100)
 
 
-@router.post("", status_code=status.HTTP_201_CREATED, summary="Submit a case")
-async def submit_case(body: CaseSubmission, uow: Uow, ctx: Ctx, caller: Clerk) -> CaseView:
-    if body.owning_locality not in ctx.localities:
-        raise Problem(f"owning_locality {body.owning_locality} is not a registered locality",
-                      status=422, slug="unknown-locality", title="Unknown locality")
+def _respond(result: tuple[int, dict[str, Any]]) -> JSONResponse:
+    return JSONResponse(result[1], status_code=result[0])
+
+
+@cases.post("", status_code=status.HTTP_201_CREATED, summary="Submit a case (accepted at the caller's window)",
+            responses={403: {"description": "no active delegation, with its reason"}})
+async def submit_case(body: CaseSubmission, uow: Uow, ctx: Ctx, caller: Clerk,
+                      idempotency_key: IdempotencyKey = None) -> JSONResponse:
+    data = body.model_dump()
+
+    async def work() -> tuple[int, dict[str, Any]]:
+        return await submit(uow, caller, data, ctx.localities.codes, ctx.settings.derived_key("applicant-id"),
+                            ctx.state["authorization"], ctx.state["catalogue"])
+
+    async with uow:
+        return _respond(await idempotent(uow, caller, idempotency_key, request_hash("submit", data), work))
+
+
+@cases.get("", summary="The cases the caller's locality accepted or handles")
+async def list_cases(
+    uow: Uow, caller: Reader,
+    locality: Annotated[str | None, Query(pattern=r"^\d{6}$")] = None,
+    status_: Annotated[str | None, Query(alias="status", max_length=32)] = None,
+    overdue: bool | None = None,
+    item: Annotated[str | None, Query(max_length=32)] = None,
+    cursor: Annotated[str | None, Query(max_length=200)] = None,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+) -> dict[str, Any]:
+    if locality is not None and locality != caller.locality:
+        raise Forbidden(f"a client of {caller.locality} sees only its own locality's cases")
     try:
-        applicant = applicant_ref(body.applicant_id, ctx.settings.derived_key("applicant-id"))
-    except InvalidIdentifier as exc:
-        raise Problem(str(exc), status=422, slug="invalid-identifier", title="Invalid identifier") from exc
+        after = decode_cursor(cursor) if cursor else None
+    except ValueError as exc:
+        raise Problem("cursor is not valid", status=422, slug="validation", title="Invalid request",
+                      errors=[{"field": "query.cursor", "message": str(exc)}]) from exc
     async with uow:
-        item = await KnownItemRepository(uow.session).get(body.item_code)
-        if item is None or not item.published:
-            raise Problem(f"item {body.item_code} is in no published list", status=422,
-                          slug="item-not-published", title="Item not published")
-        if body.mode not in item.modes:
-            raise Problem(f"item {body.item_code} does not support mode {body.mode}", status=422,
-                          slug="mode-not-supported", title="Mode not supported")
-        item_area = item.area
-    if body.owning_locality != caller.locality:
-        authorization: AuthorizationClient = ctx.state["authorization"]
-        answer = await authorization.may_accept(caller, body.owning_locality, body.item_code, item_area, body.mode)
-        if not answer.allowed:
-            raise Forbidden(answer.reason, slug="no-delegation", title="No delegation")
-    async with uow:
-        case = Case(
-            id=str(uuid.uuid4()),
-            item_code=body.item_code,
-            mode=body.mode,
-            accepting_locality=caller.locality,
-            owning_locality=body.owning_locality,
-            applicant=applicant,
-        )
-        await CaseRepository(uow.session).add(case)
-        uow.publish(
-            CaseSubmitted(
-                case_id=case.id,
-                item_code=case.item_code,
-                mode=body.mode,
-                accepting_locality=case.accepting_locality,
-                owning_localities=[case.owning_locality],
-                applicant_masked=applicant.masked,
-                submitted_at=datetime.now(UTC),
-            ),
-            [case.accepting_locality, case.owning_locality],
-        )
-        await uow.commit()
-    return CaseView.of(case)
+        rows = await CaseRepository(uow.session).search(caller.locality, status_, overdue, item, today(), after,
+                                                        limit + 1)
+    more = len(rows) > limit
+    rows = rows[:limit]
+    return {"cases": [case_view(r) for r in rows], "next_cursor": encode_cursor(rows[-1]) if more else None}
 
 
-@router.get("/{case_id}", summary="One case")
-async def get_case(case_id: str, uow: Uow, caller: Reader) -> CaseView:
+@cases.get("/{case_id}", summary="One case with its timeline")
+async def get_case(case_id: str, uow: Uow, caller: Reader) -> dict[str, Any]:
     async with uow:
-        case = await CaseRepository(uow.session).get(case_id)
-    if case is None or not case.side_of(caller.locality):
-        raise NotFound(f"no case {case_id}")
-    return CaseView.of(case)
-
-
-@router.post("/{case_id}/transitions", summary="Move a case through its life cycle")
-async def transition_case(case_id: str, body: Transition, uow: Uow, caller: Reader) -> CaseView:
-    async with uow:
-        cases = CaseRepository(uow.session)
-        case = await cases.get_for_update(case_id)
-        if case is None or not case.side_of(caller.locality):
+        repo = CaseRepository(uow.session)
+        row = await repo.row(case_id)
+        if row is None or caller.locality not in (row.accepting_locality, *row.owners):
             raise NotFound(f"no case {case_id}")
-        if body.action in TRANSITIONS:
-            needed = ROLE_OF_SIDE[TRANSITIONS[body.action][2]]
-            if not caller.has(needed):
-                raise InsufficientRole(f"{body.action} needs the role {needed.value}")
-        try:
-            moved = case.apply(body.action, caller.locality)
-        except IllegalTransition as exc:
-            raise Conflict(str(exc), slug="illegal-transition", title="Illegal transition",
-                           allowed=exc.allowed) from exc
-        await cases.update(moved)
-        involved = [case.accepting_locality, case.owning_locality]
-        uow.publish(
-            CaseStatusChanged(
-                case_id=case.id,
-                from_status=case.status.value,
-                to_status=moved.status.value,
-                by_locality=caller.locality,
-                sequence=moved.sequence,
-            ),
-            involved,
-        )
-        if body.action == "forward":
-            uow.publish(
-                CaseForwarded(
-                    case_id=case.id,
-                    accepting_locality=case.accepting_locality,
-                    owning_locality=case.owning_locality,
-                    material_hashes=body.material_hashes,
-                ),
-                involved,
-            )
+        steps = await repo.timeline(case_id)
+    return {**case_view(row), "timeline": [
+        {"sequence": s.sequence, "at": s.at.isoformat(), "action": s.action, "from": s.from_status,
+         "to": s.to_status, "by": s.by_locality, "detail": s.detail} for s in steps]}
+
+
+@cases.post("/{case_id}/transitions", summary="Move a case through its life cycle",
+            responses={409: {"description": "not allowed now; lists the allowed actions"}})
+async def transition_case(case_id: str, body: Transition, uow: Uow, ctx: Ctx, caller: Reader,
+                          idempotency_key: IdempotencyKey = None) -> JSONResponse:
+    detail = body.model_dump(exclude={"action"})
+
+    async def work() -> tuple[int, dict[str, Any]]:
+        return await transition(uow, caller, case_id, body.action, caller.locality, detail,
+                                ctx.state["calendar"], ctx.state["authorization"])
+
+    async with uow:
+        fingerprint = request_hash("transition", case_id, body.model_dump())
+        return _respond(await idempotent(uow, caller, idempotency_key, fingerprint, work))
+
+
+# --------------------------------------------------------------------------- calendar and deadlines
+
+
+class Schedule(BaseModel):
+    """A year's statutory schedule, as in the State Council's notice."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    holidays: list[date] = Field(max_length=60, description="Days off that would otherwise be working days.")
+    adjusted_workdays: list[date] = Field(default_factory=list, max_length=20,
+                                          description="Weekend days worked instead (调休).")
+    source: str = Field(min_length=1, max_length=200, examples=["国务院办公厅关于2027年部分节假日安排的通知"])
+
+
+Keeper = Annotated[Caller, Depends(require(Role.OPERATOR, Role.MAINTAINER))]
+
+
+@calendar.get("/{year}", summary="A year's working-day schedule as routing uses it")
+async def get_year(year: Annotated[int, Field(ge=2000, le=2100)], ctx: Ctx, _caller: Reader) -> dict[str, Any]:
+    keeper: CalendarKeeper = ctx.state["calendar"]
+    schedule = keeper.calendar.schedules.get(year)
+    if schedule is None:
+        raise NotFound(f"no schedule for {year}: deadlines in it are counted on weekends alone (provisional)")
+    return {"year": year, "source": schedule.source, "holidays": sorted(schedule.holidays),
+            "adjusted_workdays": sorted(schedule.adjusted_workdays)}
+
+
+@calendar.put("/{year}", summary="Load a year's schedule (overrides the library); recompute provisional deadlines")
+async def put_year(year: Annotated[int, Field(ge=2000, le=2100)], body: Schedule, uow: Uow, ctx: Ctx,
+                   _caller: Keeper) -> dict[str, Any]:
+    try:
+        schedule = YearSchedule(year, frozenset(body.holidays), frozenset(body.adjusted_workdays), body.source)
+    except ValueError as exc:
+        raise Problem(str(exc), status=422, slug="invalid-schedule", title="Invalid schedule") from exc
+    keeper: CalendarKeeper = ctx.state["calendar"]
+    async with uow:
+        await CalendarRepository(uow.session).save(schedule)
+        await uow.session.flush()
+        calendar_now = await keeper.reload(uow)
+        counts = await scan_deadlines(uow, calendar_now, today())
         await uow.commit()
-    return CaseView.of(moved)
+    return {"year": year, "loaded": True, "recomputed": counts.get("recomputed", 0)}
+
+
+@deadlines.post("/scan", summary="Look for cases due soon or overdue now (also done periodically)")
+async def scan(uow: Uow, ctx: Ctx, _caller: Keeper) -> dict[str, int]:
+    async with uow:
+        counts = await scan_deadlines(uow, ctx.state["calendar"].calendar, today())
+        await uow.commit()
+    return counts
+
+
+# --------------------------------------------------------------------------- statistics
+
+
+class LocalFigures(BaseModel):
+    """A locality's own figures for its local-only cases of an item, for comparison."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    item_code: str = Field(min_length=1, max_length=32)
+    period: str = Field(pattern=r"^\d{4}(-\d{2})?(-Q[1-4])?$", examples=["2026-Q3"])
+    cases: int = Field(ge=0)
+    median_working_days: float = Field(ge=0)
+    on_time_rate: float = Field(ge=0, le=1)
+
+
+@stats.get("", summary="Per item: counts by status, median working days, on-time rate (and local-only)")
+async def get_statistics(uow: Uow, ctx: Ctx, caller: Reader,
+                         item: Annotated[str | None, Query(max_length=32)] = None) -> dict[str, Any]:
+    async with uow:
+        return await figures(uow, caller.locality, item, ctx.state["calendar"].calendar)
+
+
+@stats.put("/local", summary="Report the caller's locality's local-only figures for an item")
+async def put_local(body: LocalFigures, uow: Uow,
+                    caller: Annotated[Caller, Depends(require(Role.SUPERVISOR, Role.OPERATOR))]) -> dict[str, Any]:
+    from datetime import UTC, datetime
+
+    async with uow:
+        row = await uow.session.get(LocalStatisticsRow, (caller.locality, body.item_code, body.period))
+        if row is None:
+            uow.session.add(LocalStatisticsRow(locality=caller.locality, reported_at=datetime.now(UTC),
+                                               **body.model_dump()))
+        else:
+            row.cases, row.median_working_days, row.on_time_rate = body.cases, body.median_working_days, \
+                body.on_time_rate
+            row.reported_at = datetime.now(UTC)
+        await uow.commit()
+    return {"locality": caller.locality, **body.model_dump()}
+
+
+routers = [cases, calendar, deadlines, stats]

@@ -2,32 +2,73 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import logging
 from pathlib import Path
 
 from services.routing import api, events, store
-from services.routing.authorization import AuthorizationClient
+from services.routing.clients import AuthorizationClient, CatalogueClient
+from services.routing.service import CalendarKeeper, scan_deadlines, today
 from shared.service import ServiceContext, ServiceDefinition
+
+log = logging.getLogger("tongban.routing")
+_keeper: CalendarKeeper | None = None
+
+
+def calendar_keeper() -> CalendarKeeper:
+    """The process's working calendar (one per process; loaded at start)."""
+    global _keeper
+    if _keeper is None:
+        _keeper = CalendarKeeper()
+    return _keeper
 
 
 async def on_startup(ctx: ServiceContext) -> None:
-    """Routing asks the authorization service about delegations."""
+    """Clients of the other services, the calendar, and the periodic deadline scan."""
     ctx.state["authorization"] = AuthorizationClient(ctx.settings.authorization_base_url())
+    ctx.state["catalogue"] = CatalogueClient(ctx.settings.catalogue_base_url())
+    keeper = calendar_keeper()
+    async with ctx.uow() as uow:
+        await keeper.reload(uow)
+    ctx.state["calendar"] = keeper
+    ctx.state["scanner"] = asyncio.create_task(_scan_periodically(ctx, keeper))
+
+
+async def _scan_periodically(ctx: ServiceContext, keeper: CalendarKeeper) -> None:
+    while True:
+        try:
+            async with ctx.uow() as uow:
+                await keeper.reload(uow)
+                counts = await scan_deadlines(uow, keeper.calendar, today())
+                await uow.commit()
+            if counts:
+                log.info("deadline scan", extra=counts)
+        except Exception as exc:
+            log.warning("deadline scan failed", extra={"error": repr(exc)})
+        await asyncio.sleep(ctx.settings.deadline_check_seconds)
 
 
 async def on_shutdown(ctx: ServiceContext) -> None:
-    """Close the client."""
+    """Stop the scan; close the clients."""
+    task = ctx.state.get("scanner")
+    if task is not None:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
     await ctx.state["authorization"].close()
+    await ctx.state["catalogue"].close()
 
 
 DEFINITION = ServiceDefinition(
     name="routing",
     title="Tongban routing",
-    description="Cross-locality cases: accept here, handle there; life cycle and deadlines.",
+    description="Cross-locality cases: accept here, handle there; life cycle and deadlines in working days.",
     metadata=store.Base.metadata,
     outbox=store.outbox,
     inbox=store.inbox,
     migrations=Path(__file__).parent / "migrations",
-    routers=[api.router],
+    routers=api.routers,
     handlers=events.HANDLERS,
     on_startup=on_startup,
     on_shutdown=on_shutdown,

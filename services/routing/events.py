@@ -1,25 +1,26 @@
-"""Event handlers of the routing service: catalogue items, waybills from delivery."""
+"""Event handlers of the routing service: catalogue items, waybills and receipts from delivery."""
 
 from __future__ import annotations
 
+import logging
+
+from services.routing.service import transition
 from services.routing.store import CaseRepository, KnownItemRepository
 from shared.consumer import EventHandler
 from shared.contracts.catalogue import ItemPublished, ItemWithdrawn
-from shared.contracts.delivery import WaybillCreated
+from shared.contracts.delivery import ReceiptConfirmed, WaybillCreated, WaybillStatusChanged
 from shared.envelope import Envelope
+from shared.problems import Problem
 from shared.uow import UnitOfWork
+
+log = logging.getLogger("tongban.routing")
 
 
 async def on_item_published(uow: UnitOfWork, _envelope: Envelope, event: ItemPublished) -> None:
     """Keep routing's copy of a published item."""
     await KnownItemRepository(uow.session).apply(
-        event.code,
-        event.revision,
-        True,
-        area=event.area,
-        modes=list(event.modes),
-        ownership_rule=event.ownership_rule,
-        committed_days=event.committed_days,
+        event.code, event.revision, True, area=event.area, modes=list(event.modes),
+        ownership_rule=event.ownership_rule, committed_days=event.committed_days,
     )
 
 
@@ -31,13 +32,41 @@ async def on_item_withdrawn(uow: UnitOfWork, _envelope: Envelope, event: ItemWit
 async def on_waybill_created(uow: UnitOfWork, _envelope: Envelope, event: WaybillCreated) -> None:
     """Attach the waybill of a case's materials or result to the case."""
     cases = CaseRepository(uow.session)
-    case = await cases.get(event.case_id)
-    if case is not None:
-        await cases.update(case.with_waybill(event.waybill_number))
+    row = await cases.row(event.case_id, for_update=True)
+    if row is not None and event.waybill_number not in row.waybill_numbers:
+        row.waybill_numbers = [*row.waybill_numbers, event.waybill_number]
+
+
+async def _move(uow: UnitOfWork, case_id: str, action: str, locality: str, detail: dict[str, object]) -> None:
+    """Move a case on another service's word; a case already past that step stays as it is."""
+    from services.routing.app import calendar_keeper
+
+    case = await CaseRepository(uow.session).get(case_id)
+    if case is None or action not in case.allowed_actions(locality):
+        log.info("event does not move the case", extra={"case_id": case_id, "action": action})
+        return
+    try:
+        await transition(uow, None, case_id, action, locality, detail, calendar_keeper(), None)
+    except Problem as exc:
+        log.warning("event could not move the case", extra={"case_id": case_id, "reason": exc.detail})
+
+
+async def on_receipt_confirmed(uow: UnitOfWork, _envelope: Envelope, event: ReceiptConfirmed) -> None:
+    """The owner's department confirmed the posted materials: the case is received."""
+    await _move(uow, event.case_id, "receive", event.receiver_locality, {"waybill_number": event.waybill_number})
+
+
+async def on_waybill_status(uow: UnitOfWork, _envelope: Envelope, event: WaybillStatusChanged) -> None:
+    """The result reached the applicant: the case's result is delivered."""
+    if event.flow == "result" and event.to_status == "delivered":
+        await _move(uow, event.case_id, "deliver_result", event.sender_locality,
+                    {"waybill_number": event.waybill_number})
 
 
 HANDLERS: dict[str, EventHandler] = {
     ItemPublished.ce_type(): on_item_published,
     ItemWithdrawn.ce_type(): on_item_withdrawn,
     WaybillCreated.ce_type(): on_waybill_created,
+    ReceiptConfirmed.ce_type(): on_receipt_confirmed,
+    WaybillStatusChanged.ce_type(): on_waybill_status,
 }

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+import base64
+import json
+from datetime import UTC, date, datetime
+from typing import Any
 
-from sqlalchemy import JSON, DateTime, Integer, MetaData, String
+from sqlalchemy import JSON, Boolean, Date, DateTime, Float, Integer, MetaData, String, Text, and_, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-from services.routing.domain import ApplicantRef, Case, CaseStatus
+from services.routing.domain import ApplicantRef, Case, CaseStatus, Material, Pause, YearSchedule
 from shared.outbox import inbox_table, outbox_table
 
 
@@ -42,32 +45,133 @@ class CaseRow(Base):
     mode: Mapped[str] = mapped_column(String(40))
     accepting_locality: Mapped[str] = mapped_column(String(6), index=True)
     owning_locality: Mapped[str] = mapped_column(String(6), index=True)
+    owners: Mapped[list[str]] = mapped_column(JSON)
+    parts: Mapped[list[list[str]]] = mapped_column(JSON)
+    materials: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
     applicant_kind: Mapped[str] = mapped_column(String(16))
     applicant_digest: Mapped[str] = mapped_column(String(64), index=True)
     applicant_masked: Mapped[str] = mapped_column(String(32))
     status: Mapped[str] = mapped_column(String(32), index=True)
+    reason: Mapped[str] = mapped_column(Text, default="")
     sequence: Mapped[int] = mapped_column(Integer)
     waybill_numbers: Mapped[list[str]] = mapped_column(JSON)
-    submitted_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    attestation_id: Mapped[str | None] = mapped_column(String(40), nullable=True)
+    committed_days: Mapped[int] = mapped_column(Integer)
+    accepted_on: Mapped[date | None] = mapped_column(Date, nullable=True)
+    due_on: Mapped[date | None] = mapped_column(Date, nullable=True, index=True)
+    deadline_provisional: Mapped[bool] = mapped_column(Boolean, default=False)
+    pauses: Mapped[list[list[str | None]]] = mapped_column(JSON, default=list)
+    notified: Mapped[list[str]] = mapped_column(JSON, default=list)
+    finished_on: Mapped[date | None] = mapped_column(Date, nullable=True)
+    submitted_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class CasePartyRow(Base):
+    """A locality a case concerns (the accepting one and every owner), for tenant-scoped queries."""
+
+    __tablename__ = "case_parties"
+
+    case_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    locality: Mapped[str] = mapped_column(String(6), primary_key=True, index=True)
+
+
+class TimelineRow(Base):
+    """One step in a case's history."""
+
+    __tablename__ = "case_timeline"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    case_id: Mapped[str] = mapped_column(String(36), index=True)
+    sequence: Mapped[int] = mapped_column(Integer)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    action: Mapped[str] = mapped_column(String(40))
+    from_status: Mapped[str] = mapped_column(String(32))
+    to_status: Mapped[str] = mapped_column(String(32))
+    by_locality: Mapped[str] = mapped_column(String(16))
+    by_client: Mapped[str] = mapped_column(String(64))
+    detail: Mapped[dict[str, Any]] = mapped_column(JSON)
+
+
+class IdempotencyRow(Base):
+    """The first response to a request with an Idempotency-Key, per client."""
+
+    __tablename__ = "idempotency_keys"
+
+    client_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    key: Mapped[str] = mapped_column(String(200), primary_key=True)
+    request_hash: Mapped[str] = mapped_column(String(64))
+    status_code: Mapped[int] = mapped_column(Integer)
+    body: Mapped[dict[str, Any]] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class CalendarYearRow(Base):
+    """A year's statutory schedule loaded by operators (overrides the library's)."""
+
+    __tablename__ = "calendar_years"
+
+    year: Mapped[int] = mapped_column(Integer, primary_key=True)
+    holidays: Mapped[list[str]] = mapped_column(JSON)
+    adjusted_workdays: Mapped[list[str]] = mapped_column(JSON)
+    source: Mapped[str] = mapped_column(String(200))
+    loaded_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class LocalStatisticsRow(Base):
+    """A locality's own figures for its local-only cases of an item (for "same city treatment")."""
+
+    __tablename__ = "local_statistics"
+
+    locality: Mapped[str] = mapped_column(String(6), primary_key=True)
+    item_code: Mapped[str] = mapped_column(String(32), primary_key=True)
+    period: Mapped[str] = mapped_column(String(32), primary_key=True)
+    cases: Mapped[int] = mapped_column(Integer)
+    median_working_days: Mapped[float] = mapped_column(Float)
+    on_time_rate: Mapped[float] = mapped_column(Float)
+    reported_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 
 
 outbox = outbox_table(Base.metadata)
 inbox = inbox_table(Base.metadata)
 
 
-def _case(row: CaseRow) -> Case:
+def to_case(row: CaseRow) -> Case:
+    """The domain case of a row."""
     return Case(
         id=row.id,
         item_code=row.item_code,
         mode=row.mode,
         accepting_locality=row.accepting_locality,
-        owning_locality=row.owning_locality,
+        owners=tuple(row.owners),
         applicant=ApplicantRef(row.applicant_kind, row.applicant_digest, row.applicant_masked),
+        materials=tuple(Material(m["name"], m["form"], m.get("sha256")) for m in row.materials),
         status=CaseStatus(row.status),
+        parts=tuple((o, CaseStatus(s)) for o, s in row.parts),
         sequence=row.sequence,
         waybill_numbers=tuple(row.waybill_numbers),
+        reason=row.reason,
     )
+
+
+def pauses_of(row: CaseRow) -> list[Pause]:
+    """The supplement pauses of a case."""
+    return [Pause(date.fromisoformat(str(s)), date.fromisoformat(str(e)) if e else None) for s, e in row.pauses]
+
+
+def encode_cursor(row: CaseRow) -> str:
+    """An opaque cursor after ``row``."""
+    raw = json.dumps([row.submitted_at.isoformat(), row.id]).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str) -> tuple[datetime, str]:
+    """The position a cursor names; ValueError when it is not one of ours."""
+    try:
+        at, case_id = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
+        return datetime.fromisoformat(at), str(case_id)
+    except (ValueError, TypeError) as exc:
+        raise ValueError("invalid cursor") from exc
 
 
 class CaseRepository:
@@ -76,51 +180,90 @@ class CaseRepository:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
 
+    async def row(self, case_id: str, for_update: bool = False) -> CaseRow | None:
+        """The row of a case."""
+        return await self.session.get(CaseRow, case_id, with_for_update=for_update)
+
     async def get(self, case_id: str) -> Case | None:
         """The case ``case_id``, or None."""
         row = await self.session.get(CaseRow, case_id)
-        return _case(row) if row else None
+        return to_case(row) if row else None
 
-    async def get_for_update(self, case_id: str) -> Case | None:
-        """The case ``case_id`` locked for this transaction (PostgreSQL), or None."""
-        row = await self.session.get(CaseRow, case_id, with_for_update=True)
-        return _case(row) if row else None
-
-    async def submitted_at(self, case_id: str) -> datetime | None:
-        """When the case was submitted."""
-        row = await self.session.get(CaseRow, case_id)
-        return row.submitted_at if row else None
-
-    async def add(self, case: Case) -> None:
+    async def add(self, case: Case, committed_days: int) -> CaseRow:
         """Store a new case."""
         now = datetime.now(UTC)
-        self.session.add(
-            CaseRow(
-                id=case.id,
-                item_code=case.item_code,
-                mode=case.mode,
-                accepting_locality=case.accepting_locality,
-                owning_locality=case.owning_locality,
-                applicant_kind=case.applicant.kind,
-                applicant_digest=case.applicant.digest,
-                applicant_masked=case.applicant.masked,
-                status=case.status.value,
-                sequence=case.sequence,
-                waybill_numbers=list(case.waybill_numbers),
-                submitted_at=now,
-                updated_at=now,
-            )
+        row = CaseRow(
+            id=case.id, item_code=case.item_code, mode=case.mode, accepting_locality=case.accepting_locality,
+            owning_locality=case.owning_locality, owners=list(case.owners), parts=[],
+            materials=[{"name": m.name, "form": m.form, "sha256": m.sha256} for m in case.materials],
+            applicant_kind=case.applicant.kind, applicant_digest=case.applicant.digest,
+            applicant_masked=case.applicant.masked, status=case.status.value, reason="", sequence=case.sequence,
+            waybill_numbers=[], committed_days=committed_days, pauses=[], notified=[], deadline_provisional=False,
+            submitted_at=now, updated_at=now,
         )
+        self.session.add(row)
+        for locality in case.involved:
+            self.session.add(CasePartyRow(case_id=case.id, locality=locality))
+        return row
 
-    async def update(self, case: Case) -> None:
-        """Store a case's new status and waybills."""
-        row = await self.session.get(CaseRow, case.id)
-        if row is None:
-            raise KeyError(case.id)
+    @staticmethod
+    def write(row: CaseRow, case: Case) -> None:
+        """Copy a case's state onto its row."""
         row.status = case.status.value
+        row.parts = [[o, s.value] for o, s in case.parts]
         row.sequence = case.sequence
         row.waybill_numbers = list(case.waybill_numbers)
+        row.reason = case.reason
         row.updated_at = datetime.now(UTC)
+
+    def add_step(self, case: Case, action: str, from_status: str, by_locality: str, by_client: str,
+                 detail: dict[str, Any]) -> None:
+        """Record a step of the case's timeline."""
+        self.session.add(TimelineRow(case_id=case.id, sequence=case.sequence, at=datetime.now(UTC), action=action,
+                                     from_status=from_status, to_status=case.status.value, by_locality=by_locality,
+                                     by_client=by_client, detail=detail))
+
+    async def timeline(self, case_id: str) -> list[TimelineRow]:
+        """The case's steps in order."""
+        rows = await self.session.scalars(
+            select(TimelineRow).where(TimelineRow.case_id == case_id).order_by(TimelineRow.sequence, TimelineRow.id)
+        )
+        return list(rows)
+
+    async def search(
+        self, locality: str, status: str | None, overdue: bool | None, item: str | None, today: date,
+        after: tuple[datetime, str] | None, limit: int,
+    ) -> list[CaseRow]:
+        """The cases a locality accepted or handles, newest first, filtered, after a cursor."""
+        query = select(CaseRow).order_by(CaseRow.submitted_at.desc(), CaseRow.id.desc()).limit(limit)
+        query = query.where(CaseRow.id.in_(select(CasePartyRow.case_id).where(CasePartyRow.locality == locality)))
+        if status:
+            query = query.where(CaseRow.status == status)
+        if item:
+            query = query.where(CaseRow.item_code == item)
+        if overdue is not None:
+            late = and_(CaseRow.due_on.is_not(None), CaseRow.due_on < today, CaseRow.finished_on.is_(None))
+            query = query.where(late if overdue else ~late)
+        if after:
+            at, case_id = after
+            query = query.where(or_(CaseRow.submitted_at < at, and_(CaseRow.submitted_at == at, CaseRow.id < case_id)))
+        return list(await self.session.scalars(query))
+
+    async def open_with_deadlines(self) -> list[CaseRow]:
+        """Cases whose clock runs: accepted, not finished."""
+        rows = await self.session.scalars(
+            select(CaseRow).where(CaseRow.accepted_on.is_not(None), CaseRow.finished_on.is_(None))
+        )
+        return list(rows)
+
+    async def of_item_or_locality(self, locality: str, item: str | None) -> list[CaseRow]:
+        """Cases of one locality (as acceptor or owner), optionally of one item."""
+        query = select(CaseRow).where(
+            CaseRow.id.in_(select(CasePartyRow.case_id).where(CasePartyRow.locality == locality))
+        )
+        if item:
+            query = query.where(CaseRow.item_code == item)
+        return list(await self.session.scalars(query))
 
 
 class KnownItemRepository:
@@ -133,9 +276,7 @@ class KnownItemRepository:
         """The item as routing last heard of it."""
         return await self.session.get(KnownItemRow, code)
 
-    async def apply(
-        self, code: str, revision: int, published: bool, **fields: object
-    ) -> bool:
+    async def apply(self, code: str, revision: int, published: bool, **fields: object) -> bool:
         """Record an item revision; an older or repeated revision changes nothing."""
         row = await self.session.get(KnownItemRow, code)
         if row is not None and row.revision >= revision:
@@ -148,3 +289,44 @@ class KnownItemRepository:
         for key, value in fields.items():
             setattr(row, key, value)
         return True
+
+
+class IdempotencyRepository:
+    """Stored first responses."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def get(self, client_id: str, key: str) -> IdempotencyRow | None:
+        """The stored response of a key."""
+        return await self.session.get(IdempotencyRow, (client_id, key))
+
+    def add(self, client_id: str, key: str, request_hash: str, status_code: int, body: dict[str, Any]) -> None:
+        """Keep a response for its key (in the transaction of the change it answers)."""
+        self.session.add(IdempotencyRow(client_id=client_id, key=key, request_hash=request_hash,
+                                        status_code=status_code, body=body, created_at=datetime.now(UTC)))
+
+
+class CalendarRepository:
+    """Operator-loaded schedules."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def all(self) -> list[YearSchedule]:
+        """Every loaded year."""
+        rows = await self.session.scalars(select(CalendarYearRow))
+        return [YearSchedule(r.year, frozenset(date.fromisoformat(d) for d in r.holidays),
+                             frozenset(date.fromisoformat(d) for d in r.adjusted_workdays), r.source) for r in rows]
+
+    async def save(self, schedule: YearSchedule) -> None:
+        """Insert or replace a year's schedule."""
+        row = await self.session.get(CalendarYearRow, schedule.year)
+        values = {"holidays": sorted(d.isoformat() for d in schedule.holidays),
+                  "adjusted_workdays": sorted(d.isoformat() for d in schedule.adjusted_workdays),
+                  "source": schedule.source, "loaded_at": datetime.now(UTC)}
+        if row is None:
+            self.session.add(CalendarYearRow(year=schedule.year, **values))
+        else:
+            for key, value in values.items():
+                setattr(row, key, value)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
 from pydantic import Field
 
@@ -30,7 +30,7 @@ class CaseSubmitted(Event):
 
 @event_type
 class CaseForwarded(Event):
-    """The accepting window sent a case's materials on to the owner."""
+    """The accepting window sent a case's materials on to an owner (one event per owner)."""
 
     type_name = "cn.tongban.routing.case.forwarded"
 
@@ -38,6 +38,9 @@ class CaseForwarded(Event):
     accepting_locality: str
     owning_locality: str
     material_hashes: list[str] = Field(default_factory=list)
+    mode: HandlingMode | None = None
+    by_post: bool = True
+    """Whether paper materials travel by post (accepted here, handled there); delivery makes a waybill."""
 
     def subject(self) -> str:
         return self.case_id
@@ -54,6 +57,62 @@ class CaseStatusChanged(Event):
     to_status: str
     by_locality: str
     sequence: int = Field(ge=1)
+    action: str | None = None
+    mode: HandlingMode | None = None
+    accepting_locality: str | None = None
+    owners: list[str] = Field(default_factory=list)
+    reason: str = ""
+    """Why a case was rejected or withdrawn."""
+    attestation_id: str | None = None
+    result_by_post: bool | None = None
+    """On result_issued: whether the paper result goes by post (delivery makes a waybill)."""
+
+    def subject(self) -> str:
+        return self.case_id
+
+
+@event_type
+class CaseDeadlineSet(Event):
+    """A case's due date was set or recomputed (on acceptance, after a pause, when a calendar arrives)."""
+
+    type_name = "cn.tongban.routing.case.deadline_set"
+
+    case_id: str
+    owners: list[str]
+    due_on: date
+    provisional: bool
+    """True when the date crosses a year whose statutory schedule is not loaded: operators must load it."""
+    committed_days: int
+    paused_working_days: int = 0
+
+    def subject(self) -> str:
+        return self.case_id
+
+
+@event_type
+class CaseDueSoon(Event):
+    """A case is due within one working day."""
+
+    type_name = "cn.tongban.routing.case.due_soon"
+
+    case_id: str
+    owner: str
+    due_on: date
+
+    def subject(self) -> str:
+        return self.case_id
+
+
+@event_type
+class CaseOverdue(Event):
+    """A case passed its due date: escalated to the owner's supervisors."""
+
+    type_name = "cn.tongban.routing.case.overdue"
+
+    case_id: str
+    owner: str
+    due_on: date
+    escalate_to_role: str = "supervisor"
 
     def subject(self) -> str:
         return self.case_id

@@ -78,7 +78,8 @@ async def start_system(
         chosen = list(names or SERVICE_NAMES)
         if "authorization" not in chosen:
             chosen.append("authorization")  # every service verifies tokens against its JWKS
-        auth_port = free_port()
+        ports = {name: free_port() for name in chosen}
+        auth_port = ports["authorization"]
         for name in chosen:
             url = await postgres.create_database(name[:4])
             system.database_urls[name] = url
@@ -92,8 +93,9 @@ async def start_system(
                 "TONGBAN_SECRET_KEY": "test-secret-key",
                 "TONGBAN_OUTBOX_MAX_BACKOFF_SECONDS": "2",
                 "TONGBAN_AUTHORIZATION_URL": f"http://127.0.0.1:{auth_port}",
+                "TONGBAN_CATALOGUE_URL": f"http://127.0.0.1:{ports.get('catalogue', free_port())}",
             }
-            port = auth_port if name == "authorization" else free_port()
+            port = ports[name]
             system.services[name] = ServiceProcess(name, port, service_env, tmp_path / f"{name}.log")
         auth_env = system.services["authorization"].env
         settings = Settings(**{k[len("TONGBAN_"):].lower(): v for k, v in auth_env.items()

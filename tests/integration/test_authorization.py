@@ -75,7 +75,7 @@ async def test_four_localities_sign_remotely_and_a_case_outside_is_refused(start
                                 headers=maintainer)).status_code == 200
 
         async def submit(headers: dict[str, str], owner: str, mode: str) -> httpx.Response:
-            body = {"item_code": "YRD-SB-0003", "mode": mode, "owning_locality": owner,
+            body = {"item_code": "YRD-SB-0003", "mode": mode, "ownership": {"insured_place": [owner]},
                     "applicant_id": "11010519491231002X"}
             return await http.post(system.url("routing") + "/v1/cases", json=body, headers=headers)
 

@@ -55,7 +55,7 @@ async def test_tongban_up_runs_the_whole_system(tmp_path: Path) -> None:
             assert (await http.post(base["catalogue"] + "/v1/items", json=ITEM)).status_code == 201
             assert (await http.post(base["catalogue"] + "/v1/items/YRD-MS-0001/publish")).status_code == 200
             submission = {"item_code": "YRD-MS-0001", "mode": "accepted_here_handled_there",
-                          "owning_locality": "310110",
+                          "ownership": {"enterprise_registration_place": ["310110"]},
                           "applicant_id": "91341600MA2TXXXX0X"}
             bad = await http.post(base["routing"] + "/v1/cases", json=submission)
             assert bad.status_code == 422 and bad.json()["type"].endswith("invalid-identifier")

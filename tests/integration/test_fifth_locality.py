@@ -30,7 +30,7 @@ async def test_fifth_locality_by_configuration(start_system: SystemFactory, tmp_
         assert (await http.post(system.url("catalogue") + "/v1/items", json=item)).status_code == 201
         assert (await http.post(system.url("catalogue") + "/v1/items/YRD-YB-0001/publish")).status_code == 200
         submission = {"item_code": "YRD-YB-0001", "mode": "fully_online",
-                      "owning_locality": "341600", "applicant_id": "11010519491231002X"}
+                      "ownership": {"insured_place": ["341602"]}, "applicant_id": "11010519491231002X"}
         created: list[httpx.Response] = []
 
         async def accepted() -> bool:
@@ -38,9 +38,9 @@ async def test_fifth_locality_by_configuration(start_system: SystemFactory, tmp_
             return created[-1].status_code == 201
 
         await wait_for(accepted, timeout=30, interval=0.3)
-        unknown = dict(submission, owning_locality="320300")
+        unknown = dict(submission, ownership={"insured_place": ["320300"]})
         refused = await http.post(system.url("routing") + "/v1/cases", json=unknown)
-        assert refused.status_code == 422 and refused.json()["type"].endswith("unknown-locality")
+        assert refused.status_code == 422 and refused.json()["type"].endswith("owner-not-found")
     case_id = created[-1].json()["id"].encode()
     records = await read_topic(system.kafka.bootstrap, system.topic("320200"),
                                until=lambda rs: any(r.key == case_id for r in rs))

@@ -33,7 +33,7 @@ async def test_events_cross_four_processes(start_system: SystemFactory) -> None:
 
         submission = {
             "item_code": "YRD-SB-0001", "mode": "accepted_here_handled_there",
-            "owning_locality": BOZHOU, "applicant_id": "11010519491231002X",
+            "ownership": {"insured_place": [BOZHOU]}, "applicant_id": "11010519491231002X",
         }
         responses: list[httpx.Response] = []
 
@@ -43,7 +43,8 @@ async def test_events_cross_four_processes(start_system: SystemFactory) -> None:
             return responses[-1].status_code == 201
 
         await wait_for(routing_knows_item, timeout=30, interval=0.3)
-        assert all(r.json()["type"].endswith("item-not-published") for r in responses[:-1])
+        assert all(r.json()["type"].endswith("item-not-published") for r in responses[:-1]), [
+            r.text for r in responses]
         case = responses[-1].json()
         case_id = case["id"]
         for action in ("accept", "forward"):

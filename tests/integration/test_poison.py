@@ -57,7 +57,7 @@ async def test_malformed_records_are_dead_lettered_and_the_next_event_is_handled
 
     async with httpx.AsyncClient(timeout=10, headers=await system.headers("320505")) as http:
         submission = {"item_code": "YRD-SB-0001", "mode": "fully_online",
-                      "owning_locality": BOZHOU, "applicant_id": "11010519491231002X"}
+                      "ownership": {"insured_place": [BOZHOU]}, "applicant_id": "11010519491231002X"}
 
         async def accepted() -> bool:
             response = await http.post(f"{system.url('routing')}/v1/cases", json=submission)

@@ -1,0 +1,375 @@
+"""Use cases of the routing service: submit and move cases, keep their deadlines, answer with figures."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import statistics
+import uuid
+from collections import Counter
+from collections.abc import Awaitable, Callable
+from datetime import UTC, date, datetime
+from typing import Any
+
+from sqlalchemy.exc import IntegrityError
+
+from services.routing.clients import AuthorizationClient, CatalogueClient
+from services.routing.domain import (
+    FINISHED,
+    TRANSITIONS,
+    Case,
+    CaseStatus,
+    IllegalTransition,
+    Material,
+    WorkingCalendar,
+    YearSchedule,
+    applicant_ref,
+    deadline,
+    notice,
+    owners_for,
+)
+from services.routing.store import (
+    CalendarRepository,
+    CaseRepository,
+    CaseRow,
+    IdempotencyRepository,
+    KnownItemRepository,
+    KnownItemRow,
+    LocalStatisticsRow,
+    pauses_of,
+    to_case,
+)
+from shared.auth import Caller, InsufficientRole, Role
+from shared.contracts.routing import (
+    CaseDeadlineSet,
+    CaseDueSoon,
+    CaseForwarded,
+    CaseOverdue,
+    CaseStatusChanged,
+    CaseSubmitted,
+)
+from shared.problems import Conflict, Forbidden, NotFound, Problem
+from shared.uow import UnitOfWork
+
+log = logging.getLogger("tongban.routing")
+ROLE_OF_SIDE = {"accepting": Role.WINDOW_CLERK, "owning": Role.DEPARTMENT_OFFICER,
+                "lead_owner": Role.DEPARTMENT_OFFICER}
+
+
+def today() -> date:
+    """The date in China (UTC+8), where the working days are counted."""
+    from datetime import timedelta
+
+    return (datetime.now(UTC) + timedelta(hours=8)).date()
+
+
+# --------------------------------------------------------------------------- calendar
+
+
+def library_schedules() -> dict[int, YearSchedule]:
+    """The statutory schedules the chinese-calendar library knows, by year."""
+    import chinese_calendar
+
+    holidays: dict[int, set[date]] = {}
+    workdays: dict[int, set[date]] = {}
+    for day in chinese_calendar.holidays:
+        holidays.setdefault(day.year, set()).add(day)
+    for day in chinese_calendar.workdays:
+        if day.weekday() >= 5:
+            workdays.setdefault(day.year, set()).add(day)
+    years = set(holidays) | set(workdays)
+    return {y: YearSchedule(y, frozenset(holidays.get(y, ())), frozenset(workdays.get(y, ())),
+                            "chinese-calendar library") for y in years}
+
+
+class CalendarKeeper:
+    """The working calendar: the library's schedules overridden by those operators loaded."""
+
+    def __init__(self) -> None:
+        self._library = library_schedules()
+        self.calendar = WorkingCalendar(dict(self._library))
+
+    async def reload(self, uow: UnitOfWork) -> WorkingCalendar:
+        """Read the operators' schedules again."""
+        loaded = {s.year: s for s in await CalendarRepository(uow.session).all()}
+        self.calendar = WorkingCalendar({**self._library, **loaded})
+        return self.calendar
+
+
+# --------------------------------------------------------------------------- idempotency
+
+
+def request_hash(*parts: Any) -> str:
+    """A stable hash of what a request asked for."""
+    return hashlib.sha256(json.dumps(parts, sort_keys=True, default=str).encode()).hexdigest()
+
+
+async def idempotent(
+    uow: UnitOfWork, caller: Caller, key: str | None, fingerprint: str,
+    work: Callable[[], Awaitable[tuple[int, dict[str, Any]]]],
+) -> tuple[int, dict[str, Any]]:
+    """Run ``work`` once per Idempotency-Key: a retry gets the first response, never a second effect."""
+    if key is None:
+        status, body = await work()
+        await uow.commit()
+        return status, body
+    if not 1 <= len(key) <= 200:
+        raise Problem("Idempotency-Key must be 1 to 200 characters", status=422, slug="invalid-idempotency-key",
+                      title="Invalid Idempotency-Key")
+    repo = IdempotencyRepository(uow.session)
+    stored = await repo.get(caller.client_id, key)
+    if stored is None:
+        status, body = await work()
+        repo.add(caller.client_id, key, fingerprint, status, body)
+        try:
+            await uow.commit()
+            return status, body
+        except IntegrityError:
+            await uow.rollback()  # the same key raced in: answer as the winner did
+            stored = await repo.get(caller.client_id, key)
+            if stored is None:
+                raise
+    if stored.request_hash != fingerprint:
+        raise Problem("this Idempotency-Key was used for a different request", status=422,
+                      slug="idempotency-key-reused", title="Idempotency-Key reused")
+    return stored.status_code, dict(stored.body)
+
+
+# --------------------------------------------------------------------------- views
+
+
+def case_view(row: CaseRow) -> dict[str, Any]:
+    """A case as routing answers about it (applicant masked)."""
+    case = to_case(row)
+    return {
+        "id": case.id, "item_code": case.item_code, "mode": case.mode,
+        "accepting_locality": case.accepting_locality, "owning_locality": case.owning_locality,
+        "owners": list(case.owners), "parts": {o: s.value for o, s in case.parts},
+        "applicant_masked": case.applicant.masked,
+        "materials": [{"name": m.name, "form": m.form, "sha256": m.sha256} for m in case.materials],
+        "status": case.status.value, "reason": case.reason, "sequence": case.sequence,
+        "waybill_numbers": list(case.waybill_numbers), "attestation_id": row.attestation_id,
+        "committed_days": row.committed_days,
+        "accepted_on": row.accepted_on.isoformat() if row.accepted_on else None,
+        "due_on": row.due_on.isoformat() if row.due_on else None,
+        "deadline_provisional": row.deadline_provisional,
+        "overdue": bool(row.due_on and not row.finished_on and today() > row.due_on),
+        "submitted_at": row.submitted_at.isoformat(),
+    }
+
+
+# --------------------------------------------------------------------------- submission
+
+
+async def known_item(uow: UnitOfWork, catalogue: CatalogueClient, caller: Caller, code: str) -> KnownItemRow | None:
+    """The item from routing's cache, or from the catalogue when routing has not heard of it yet."""
+    repo = KnownItemRepository(uow.session)
+    item = await repo.get(code)
+    if item is not None:
+        return item
+    fetched = await catalogue.item(caller, code)
+    if fetched is None or fetched.get("status") != "published":
+        return None
+    await repo.apply(code, int(fetched.get("revision", 1)), True, area=str(fetched.get("area", "")),
+                     modes=list(fetched.get("modes", [])), ownership_rule=str(fetched.get("ownership_rule", "")),
+                     committed_days=int(fetched.get("committed_days", 0)))
+    return await repo.get(code)
+
+
+async def submit(
+    uow: UnitOfWork, caller: Caller, body: dict[str, Any], localities: list[str], pii_key: bytes,
+    authorization: AuthorizationClient, catalogue: CatalogueClient,
+) -> tuple[int, dict[str, Any]]:
+    """Accept a case at the caller's window, for the owner(s) its item's rule names."""
+    try:
+        applicant = applicant_ref(body["applicant_id"], pii_key)
+    except ValueError as exc:
+        raise Problem(str(exc), status=422, slug="invalid-identifier", title="Invalid identifier") from exc
+    item = await known_item(uow, catalogue, caller, body["item_code"])
+    if item is None or not item.published:
+        raise Problem(f"item {body['item_code']} is in no published list", status=422,
+                      slug="item-not-published", title="Item not published")
+    mode = body["mode"]
+    if mode not in item.modes:
+        raise Problem(f"item {item.code} does not support mode {mode}", status=422,
+                      slug="mode-not-supported", title="Mode not supported")
+    attributes = {k: v for k, v in body["ownership"].items() if v}
+    try:
+        owners = owners_for(item.ownership_rule, attributes, localities)
+    except ValueError as exc:
+        raise Problem(str(exc), status=422, slug="owner-not-found", title="No owning locality") from exc
+    if owners == [caller.locality]:
+        raise Problem(f"the applicant's {item.ownership_rule} is in {caller.locality}: a local case, not a "
+                      "cross-locality one", status=422, slug="local-case", title="Local case")
+    owners = [o for o in owners if o != caller.locality] if mode == "joint_handling" else owners
+    if mode != "joint_handling" and len(owners) != 1:
+        raise Problem(f"mode {mode} has one owner; the applicant's places name {len(owners)}", status=422,
+                      slug="owner-not-found", title="Several owners")
+    for owner in owners:
+        answer = await authorization.may_accept(caller, owner, item.code, item.area, mode)
+        if not answer.allowed:
+            raise Forbidden(answer.reason, slug="no-delegation", title="No delegation")
+    case = Case(
+        id=str(uuid.uuid4()), item_code=item.code, mode=mode, accepting_locality=caller.locality,
+        owners=tuple(owners), applicant=applicant,
+        materials=tuple(Material(m["name"], m["form"], m.get("sha256")) for m in body["materials"]),
+    )
+    cases = CaseRepository(uow.session)
+    row = await cases.add(case, item.committed_days)
+    cases.add_step(case, "submit", "", caller.locality, caller.client_id, {"owners": owners})
+    uow.publish(
+        CaseSubmitted(case_id=case.id, item_code=case.item_code, mode=mode, accepting_locality=caller.locality,
+                      owning_localities=list(owners), applicant_masked=applicant.masked,
+                      submitted_at=datetime.now(UTC)),
+        case.involved,
+    )
+    await uow.session.flush()
+    return 201, case_view(row)
+
+
+# --------------------------------------------------------------------------- transitions
+
+
+async def transition(
+    uow: UnitOfWork, caller: Caller | None, case_id: str, action: str, by_locality: str, detail: dict[str, Any],
+    keeper: CalendarKeeper, authorization: AuthorizationClient | None,
+) -> tuple[int, dict[str, Any]]:
+    """Move a case; ``caller`` is None when routing moves it on another service's event."""
+    cases = CaseRepository(uow.session)
+    row = await cases.row(case_id, for_update=True)
+    if row is None:
+        raise NotFound(f"no case {case_id}")
+    case = to_case(row)
+    if not case.sides_of(by_locality):
+        raise NotFound(f"no case {case_id}")
+    if caller is not None and action in TRANSITIONS:
+        needed = ROLE_OF_SIDE[TRANSITIONS[action][2].value]
+        if not caller.has(needed):
+            raise InsufficientRole(f"{action} needs the role {needed.value}")
+    if action == "receive" and case.mode == "accepted_here_handled_there" and caller is not None:
+        received = sorted(detail.get("material_hashes") or [])
+        if received != case.material_hashes:
+            raise Conflict("the materials received do not match those attested at acceptance",
+                           slug="materials-mismatch", title="Materials mismatch",
+                           expected=case.material_hashes, received=received)
+    try:
+        moved = case.apply(action, by_locality, reason=str(detail.get("reason", "")))
+    except IllegalTransition as exc:
+        raise Conflict(str(exc), slug="illegal-transition", title="Illegal transition", allowed=exc.allowed) from exc
+    if action in ("reject", "withdraw") and not detail.get("reason"):
+        raise Problem(f"{action} needs a reason", status=422, slug="reason-required", title="Reason required")
+    day = today()
+    extra: dict[str, Any] = {}
+    if action == "accept" and authorization is not None and caller is not None:
+        row.attestation_id = await authorization.attest(caller, {
+            "case_id": case.id, "item_code": case.item_code, "mode": case.mode, "owners": list(case.owners),
+            "materials": [{"name": m.name, "form": m.form, "sha256": m.sha256} for m in case.materials],
+            "clerk": caller.client_id, "accepted_at": datetime.now(UTC).isoformat(),
+        })
+        row.accepted_on = day
+    if action == "request_supplement" and moved.status is CaseStatus.SUPPLEMENT_REQUESTED and \
+            case.status is not CaseStatus.SUPPLEMENT_REQUESTED:
+        row.pauses = [*row.pauses, [day.isoformat(), None]]
+    if action == "supplement":
+        row.pauses = [[s, e or day.isoformat()] for s, e in row.pauses]
+    if moved.status in FINISHED and row.finished_on is None and moved.status is not CaseStatus.SUPPLEMENTED:
+        row.finished_on = day
+    CaseRepository.write(row, moved)
+    cases.add_step(moved, action, case.status.value, by_locality, caller.client_id if caller else "routing",
+                   {k: v for k, v in detail.items() if k in ("reason", "material_hashes", "waybill_number")})
+    result_by_post = case.mode == "accepted_here_handled_there" if moved.status is CaseStatus.RESULT_ISSUED else None
+    uow.publish(
+        CaseStatusChanged(
+            case_id=case.id, from_status=case.status.value, to_status=moved.status.value, by_locality=by_locality,
+            sequence=moved.sequence, action=action, mode=case.mode,  # type: ignore[arg-type]
+            accepting_locality=case.accepting_locality, owners=list(case.owners), reason=moved.reason,
+            attestation_id=row.attestation_id, result_by_post=result_by_post,
+        ),
+        case.involved,
+    )
+    if action == "forward":
+        for owner in case.owners:
+            uow.publish(
+                CaseForwarded(case_id=case.id, accepting_locality=case.accepting_locality, owning_locality=owner,
+                              material_hashes=case.material_hashes, mode=case.mode,  # type: ignore[arg-type]
+                              by_post=case.mode == "accepted_here_handled_there"),
+                [case.accepting_locality, owner],
+            )
+    if action in ("accept", "request_supplement", "supplement") and row.accepted_on:
+        set_deadline(uow, row, keeper.calendar, day)
+    await uow.session.flush()
+    return 200, {**case_view(row), **extra}
+
+
+def set_deadline(uow: UnitOfWork, row: CaseRow, calendar: WorkingCalendar, day: date) -> bool:
+    """Compute the case's due date again; publish it when it changed. Whether it changed."""
+    assert row.accepted_on is not None
+    due = deadline(calendar, row.accepted_on, row.committed_days, pauses_of(row), day)
+    open_pause = any(e is None for _s, e in row.pauses)
+    if open_pause:
+        return False  # the clock is stopped: the date is set again when the supplement arrives
+    changed = (row.due_on, row.deadline_provisional) != (due.due, due.provisional)
+    row.due_on, row.deadline_provisional = due.due, due.provisional
+    if changed:
+        if row.notified and due.due >= day:
+            row.notified = []
+        uow.publish(CaseDeadlineSet(case_id=row.id, owners=list(row.owners), due_on=due.due,
+                                    provisional=due.provisional, committed_days=row.committed_days,
+                                    paused_working_days=due.paused_working_days),
+                    list(dict.fromkeys([row.accepting_locality, *row.owners])))
+    return changed
+
+
+async def scan_deadlines(uow: UnitOfWork, calendar: WorkingCalendar, day: date) -> dict[str, int]:
+    """Publish due-soon and overdue notices (each once per case) and refresh provisional dates."""
+    counts: Counter[str] = Counter()
+    for row in await CaseRepository(uow.session).open_with_deadlines():
+        if row.deadline_provisional and set_deadline(uow, row, calendar, day):
+            counts["recomputed"] += 1
+        if row.due_on is None or any(e is None for _s, e in row.pauses):
+            continue
+        kind = notice(calendar, row.due_on, day, finished=CaseStatus(row.status) in FINISHED)
+        if kind is None or kind in row.notified:
+            continue
+        row.notified = [*row.notified, kind]
+        involved = list(dict.fromkeys([row.accepting_locality, *row.owners]))
+        for owner in row.owners:
+            event = (CaseOverdue(case_id=row.id, owner=owner, due_on=row.due_on) if kind == "overdue"
+                     else CaseDueSoon(case_id=row.id, owner=owner, due_on=row.due_on))
+            uow.publish(event, involved)
+        counts[kind] += 1
+    return dict(counts)
+
+
+# --------------------------------------------------------------------------- statistics
+
+
+async def figures(uow: UnitOfWork, locality: str, item: str | None, calendar: WorkingCalendar) -> dict[str, Any]:
+    """Counts by status, median handling time in working days and on-time rate, per item."""
+    from sqlalchemy import select
+
+    rows = await CaseRepository(uow.session).of_item_or_locality(locality, item)
+    by_item: dict[str, list[CaseRow]] = {}
+    for row in rows:
+        by_item.setdefault(row.item_code, []).append(row)
+    local = {(r.item_code): r for r in await uow.session.scalars(
+        select(LocalStatisticsRow).where(LocalStatisticsRow.locality == locality))}
+    result = []
+    for code, group in sorted(by_item.items()):
+        done = [r for r in group if r.accepted_on and r.finished_on and r.due_on]
+        days = [calendar.working_days_between(r.accepted_on, r.finished_on) for r in done]  # type: ignore[arg-type]
+        on_time = [r for r in done if r.finished_on <= r.due_on]  # type: ignore[operator]
+        entry: dict[str, Any] = {
+            "item_code": code,
+            "cases": len(group),
+            "by_status": dict(Counter(r.status for r in group)),
+            "median_working_days": statistics.median(days) if days else None,
+            "on_time_rate": round(len(on_time) / len(done), 4) if done else None,
+        }
+        if code in local:
+            lr = local[code]
+            entry["local_only"] = {"period": lr.period, "cases": lr.cases,
+                                   "median_working_days": lr.median_working_days, "on_time_rate": lr.on_time_rate}
+        result.append(entry)
+    return {"locality": locality, "items": result}
