@@ -1,4 +1,4 @@
-"""Routing's pure rules: applicant identifiers and the case life cycle."""
+"""Routing's pure rules: applicant identifiers, ownership, the case life cycle, joint handling."""
 
 from __future__ import annotations
 
@@ -9,14 +9,18 @@ from services.routing.domain import (
     CaseStatus,
     IllegalTransition,
     InvalidIdentifier,
+    Material,
     applicant_ref,
     is_resident_id,
     is_uscc,
+    locality_of_place,
+    owners_for,
     resident_id_check,
     uscc_check,
 )
 
 KEY = b"k" * 32
+LOCALITIES = ["310110", "320505", "331000", "341600"]
 
 
 def test_gb11643_check_character() -> None:
@@ -45,10 +49,25 @@ def test_applicant_is_reduced_to_keyed_hash_and_mask() -> None:
         applicant_ref("110105194912310021", KEY)
 
 
-def _case() -> Case:
-    return Case(id="c", item_code="YRD-SB-0001", mode="accepted_here_handled_there",
-                accepting_locality="320505", owning_locality="341600",
-                applicant=applicant_ref("11010519491231002X", KEY))
+def test_places_belong_to_localities() -> None:
+    assert locality_of_place("310110", LOCALITIES) == "310110"
+    assert locality_of_place("331002", LOCALITIES) == "331000"  # Jiaojiang district of Taizhou
+    assert locality_of_place("341602", LOCALITIES) == "341600"  # Qiaocheng district of Bozhou
+    assert locality_of_place("310115", LOCALITIES) is None  # Pudong is not Yangpu
+    assert locality_of_place("321202", LOCALITIES) is None  # Jiangsu's Taizhou (泰州) is not Zhejiang's
+    assert owners_for("insured_place", {"insured_place": ["341602"]}, LOCALITIES) == ["341600"]
+    assert owners_for("property_location", {"property_location": ["331002", "310110", "331003"]},
+                      LOCALITIES) == ["331000", "310110"]
+    with pytest.raises(ValueError, match="missing"):
+        owners_for("insured_place", {"household_registration_place": ["341602"]}, LOCALITIES)
+    with pytest.raises(ValueError, match="no locality"):
+        owners_for("insured_place", {"insured_place": ["440300"]}, LOCALITIES)
+
+
+def _case(mode: str = "accepted_here_handled_there", owners: tuple[str, ...] = ("341600",)) -> Case:
+    return Case(id="c", item_code="YRD-SB-0001", mode=mode, accepting_locality="320505", owners=owners,
+                applicant=applicant_ref("11010519491231002X", KEY),
+                materials=(Material("身份证", "electronic", "ab" * 32), Material("申请表", "paper")))
 
 
 def test_the_happy_path_through_the_life_cycle() -> None:
@@ -60,6 +79,7 @@ def test_the_happy_path_through_the_life_cycle() -> None:
     for action, locality in steps:
         case = case.apply(action, locality)
     assert case.status is CaseStatus.CLOSED and case.sequence == len(steps) + 1
+    assert case.material_hashes == ["ab" * 32]
 
 
 def test_illegal_transitions_list_the_allowed_ones() -> None:
@@ -86,6 +106,47 @@ def test_withdrawal_only_before_a_decision() -> None:
         case.apply("withdraw", "320505")
 
 
-def test_waybills_attach_once() -> None:
+def test_joint_handling_completes_when_every_owner_has() -> None:
+    case = _case("joint_handling", ("341600", "331000")).apply("accept", "320505").apply("forward", "320505")
+    assert dict(case.parts) == {"341600": CaseStatus.FORWARDED, "331000": CaseStatus.FORWARDED}
+    case = case.apply("receive", "341600").apply("start_review", "341600").apply("approve", "341600")
+    assert case.status is CaseStatus.FORWARDED  # Taizhou has not received yet
+    case = case.apply("receive", "331000").apply("start_review", "331000")
+    assert case.status is CaseStatus.UNDER_REVIEW
+    with pytest.raises(IllegalTransition):
+        case.apply("issue_result", "341600")
+    case = case.apply("approve", "331000")
+    assert case.status is CaseStatus.APPROVED
+    with pytest.raises(IllegalTransition):
+        case.apply("issue_result", "331000")  # the lead owner issues the result
+    assert case.apply("issue_result", "341600").status is CaseStatus.RESULT_ISSUED
+
+
+def test_one_refusal_rejects_a_joint_case_with_its_reason() -> None:
+    case = _case("joint_handling", ("341600", "331000")).apply("accept", "320505").apply("forward", "320505")
+    for owner in ("341600", "331000"):
+        case = case.apply("receive", owner).apply("start_review", owner)
+    case = case.apply("reject", "331000", reason="材料不全 / materials incomplete")
+    assert case.status is CaseStatus.REJECTED and case.reason == "材料不全 / materials incomplete"
+    with pytest.raises(IllegalTransition):
+        case.apply("approve", "341600")
+
+
+def test_a_supplement_for_one_owner_pauses_the_joint_case() -> None:
+    case = _case("joint_handling", ("341600", "331000")).apply("accept", "320505").apply("forward", "320505")
+    for owner in ("341600", "331000"):
+        case = case.apply("receive", owner).apply("start_review", owner)
+    case = case.apply("request_supplement", "341600")
+    assert case.status is CaseStatus.SUPPLEMENT_REQUESTED
+    case = case.apply("supplement", "320505")
+    assert dict(case.parts)["341600"] is CaseStatus.SUPPLEMENTED
+    assert case.status is CaseStatus.SUPPLEMENTED
+
+
+def test_case_shapes() -> None:
+    with pytest.raises(ValueError):
+        _case("fully_online", ("341600", "331000"))
+    with pytest.raises(ValueError):
+        _case("fully_online", ("320505",))  # a local case is not a cross-locality one
     case = _case().with_waybill("EA000000014CN").with_waybill("EA000000014CN")
     assert case.waybill_numbers == ("EA000000014CN",)
