@@ -1,0 +1,184 @@
+"""Routing's flows on real processes, Kafka and PostgreSQL: modes, idempotency, deadlines, queries."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import httpx
+
+from tests.integration.conftest import System, SystemFactory
+from tests.support.agreements import activate
+from tests.support.kafka_io import read_topic, wait_for
+
+Y, S, T, B = "310110", "320505", "331000", "341600"
+ITEM = {"code": "YRD-SB-0002", "name_zh": "企业职工基本养老保险关系转移接续",
+        "name_en": "Transfer of employee basic pension insurance", "area": "social_security",
+        "modes": ["fully_online", "joint_handling", "accepted_here_handled_there"],
+        "ownership_rule": "insured_place", "committed_days": 10}
+
+
+async def _ready_item(system: System, http: httpx.AsyncClient) -> None:
+    maintainer = await system.headers(Y)
+    assert (await http.post(system.url("catalogue") + "/v1/items", json=ITEM, headers=maintainer)).status_code == 201
+    assert (await http.post(system.url("catalogue") + f"/v1/items/{ITEM['code']}/publish",
+                            headers=maintainer)).status_code == 200
+
+
+async def _move(system: System, http: httpx.AsyncClient, case_id: str, locality: str, action: str,
+                **extra: Any) -> dict[str, Any]:
+    response = await http.post(system.url("routing") + f"/v1/cases/{case_id}/transitions",
+                               json={"action": action, **extra}, headers=await system.headers(locality))
+    assert response.status_code == 200, f"{action} by {locality}: {response.text}"
+    body: dict[str, Any] = response.json()
+    return body
+
+
+async def test_fully_online_case_idempotency_and_queries(start_system: SystemFactory) -> None:
+    system = await start_system("catalogue", "routing")
+    await activate(system, [S, B, T])
+    routing = system.url("routing")
+    async with httpx.AsyncClient(timeout=15) as http:
+        await _ready_item(system, http)
+        body = {"item_code": ITEM["code"], "mode": "fully_online", "applicant_id": "11010519491231002X",
+                "ownership": {"insured_place": ["341602"]},
+                "materials": [{"name": "身份证", "form": "electronic", "sha256": "ab" * 32}]}
+        suzhou = {**await system.headers(S), "Idempotency-Key": "window-7-0001"}
+        first = await http.post(routing + "/v1/cases", json=body, headers=suzhou)
+        assert first.status_code == 201, first.text
+        again = await http.post(routing + "/v1/cases", json=body, headers=suzhou)
+        assert again.status_code == 201 and again.json() == first.json(), "a retry returns the first response"
+        other = await http.post(routing + "/v1/cases", json={**body, "mode": "joint_handling"}, headers=suzhou)
+        assert other.status_code == 422 and other.json()["type"].endswith("idempotency-key-reused")
+        case_id = first.json()["id"]
+        assert first.json()["owners"] == [B] and first.json()["applicant_masked"] == "110105********002X"
+
+        accepted = await _move(system, http, case_id, S, "accept")
+        assert accepted["attestation_id"] and accepted["due_on"] and accepted["committed_days"] == 10
+        retried = await http.post(routing + f"/v1/cases/{case_id}/transitions", json={"action": "forward"},
+                                  headers={**await system.headers(S), "Idempotency-Key": "fwd-1"})
+        retried_again = await http.post(routing + f"/v1/cases/{case_id}/transitions", json={"action": "forward"},
+                                        headers={**await system.headers(S), "Idempotency-Key": "fwd-1"})
+        assert retried.status_code == retried_again.status_code == 200
+        assert retried_again.json()["sequence"] == retried.json()["sequence"]
+        illegal = await http.post(routing + f"/v1/cases/{case_id}/transitions", json={"action": "close"},
+                                  headers=await system.headers(S))
+        assert illegal.status_code == 409 and illegal.json()["allowed"] == ["withdraw"]
+        clerk_only = await http.post(routing + f"/v1/cases/{case_id}/transitions", json={"action": "receive"},
+                                     headers=await system.headers(B, scope="window_clerk"))
+        assert clerk_only.status_code == 403
+        for action in ("receive", "start_review", "approve", "issue_result", "deliver_result"):
+            await _move(system, http, case_id, B, action)
+        closed = await _move(system, http, case_id, S, "close")
+        assert closed["status"] == "closed"
+
+        full = (await http.get(routing + f"/v1/cases/{case_id}", headers=await system.headers(B))).json()
+        assert [s["action"] for s in full["timeline"]] == [
+            "submit", "accept", "forward", "receive", "start_review", "approve", "issue_result", "deliver_result",
+            "close"]
+        assert (await http.get(routing + f"/v1/cases/{case_id}", headers=await system.headers(Y))).status_code == 404
+
+        # Queries: Suzhou sees its cases page by page; Yangpu sees none; another locality's view is refused.
+        second = await http.post(routing + "/v1/cases", json=body, headers=await system.headers(S))
+        assert second.status_code == 201
+        page = (await http.get(routing + "/v1/cases", params={"limit": 1}, headers=await system.headers(S))).json()
+        assert len(page["cases"]) == 1 and page["next_cursor"]
+        rest = (await http.get(routing + "/v1/cases", params={"limit": 5, "cursor": page["next_cursor"]},
+                               headers=await system.headers(S))).json()
+        assert {c["id"] for c in page["cases"] + rest["cases"]} == {case_id, second.json()["id"]}
+        assert (await http.get(routing + "/v1/cases", params={"status": "closed"},
+                               headers=await system.headers(B))).json()["cases"][0]["id"] == case_id
+        assert (await http.get(routing + "/v1/cases", headers=await system.headers(Y))).json()["cases"] == []
+        assert (await http.get(routing + "/v1/cases", params={"locality": B},
+                               headers=await system.headers(S))).status_code == 403
+        assert (await http.get(routing + "/v1/cases", params={"cursor": "garbage"},
+                               headers=await system.headers(S))).status_code == 422
+
+        figures = (await http.get(routing + "/v1/statistics", headers=await system.headers(B))).json()
+        entry = figures["items"][0]
+        assert entry["item_code"] == ITEM["code"] and entry["by_status"] == {"closed": 1}
+        assert entry["on_time_rate"] == 1.0 and entry["median_working_days"] == 0
+        local = {"item_code": ITEM["code"], "period": "2026-Q3", "cases": 120, "median_working_days": 4.0,
+                 "on_time_rate": 0.97}
+        assert (await http.put(routing + "/v1/statistics/local", json=local,
+                               headers=await system.headers(B))).status_code == 200
+        compared = (await http.get(routing + "/v1/statistics", headers=await system.headers(B))).json()
+        assert compared["items"][0]["local_only"]["cases"] == 120
+
+    # Every transition is an event on the topics of both localities involved, in order.
+    for locality in (S, B):
+        records = await read_topic(system.kafka.bootstrap, system.topic(locality), until=lambda rs: sum(
+            r.key == case_id.encode() and r.header("ce_type") == "cn.tongban.routing.case.status_changed.v1"
+            for r in rs) >= 8)
+        moves = [json.loads(r.value) for r in records if r.key == case_id.encode()
+                 and r.header("ce_type") == "cn.tongban.routing.case.status_changed.v1"]
+        assert [m["to_status"] for m in moves] == [
+            "accepted", "forwarded", "received", "under_review", "approved", "result_issued", "result_delivered",
+            "closed"]
+        assert any(r.header("ce_type") == "cn.tongban.routing.case.deadline_set.v1" and r.key == case_id.encode()
+                   for r in records)
+        assert not any(b"11010519491231002X" in r.value for r in records), "no identifier in events"
+
+
+async def test_joint_handling_fans_out_and_one_refusal_rejects(start_system: SystemFactory) -> None:
+    system = await start_system("catalogue", "routing")
+    await activate(system, [S, B, T])
+    routing = system.url("routing")
+    async with httpx.AsyncClient(timeout=15) as http:
+        await _ready_item(system, http)
+        body = {"item_code": ITEM["code"], "mode": "joint_handling", "applicant_id": "11010519491231002X",
+                "ownership": {"insured_place": ["341602", "331002"]}}
+
+        async def submit() -> dict[str, Any]:
+            response = await http.post(routing + "/v1/cases", json=body, headers=await system.headers(S))
+            assert response.status_code == 201, response.text
+            result: dict[str, Any] = response.json()
+            return result
+
+        case = await submit()
+        assert case["owners"] == [B, T]
+        for action in ("accept", "forward"):
+            await _move(system, http, case["id"], S, action)
+        for owner in (B, T):
+            for action in ("receive", "start_review"):
+                await _move(system, http, case["id"], owner, action)
+        half = await _move(system, http, case["id"], B, "approve")
+        assert half["status"] == "under_review" and half["parts"] == {B: "approved", T: "under_review"}
+        done = await _move(system, http, case["id"], T, "approve")
+        assert done["status"] == "approved"
+        assert (await http.post(routing + f"/v1/cases/{case['id']}/transitions", json={"action": "issue_result"},
+                                headers=await system.headers(T))).status_code == 409  # the lead owner issues
+        await _move(system, http, case["id"], B, "issue_result")
+
+        refused = await submit()
+        for action in ("accept", "forward"):
+            await _move(system, http, refused["id"], S, action)
+        for owner in (B, T):
+            for action in ("receive", "start_review"):
+                await _move(system, http, refused["id"], owner, action)
+        no_reason = await http.post(routing + f"/v1/cases/{refused['id']}/transitions", json={"action": "reject"},
+                                    headers=await system.headers(T))
+        assert no_reason.status_code == 422
+        rejected = await _move(system, http, refused["id"], T, "reject", reason="缴费记录不连续 / contribution gap")
+        assert rejected["status"] == "rejected" and rejected["reason"] == "缴费记录不连续 / contribution gap"
+        late = await http.post(routing + f"/v1/cases/{refused['id']}/transitions", json={"action": "approve"},
+                               headers=await system.headers(B))
+        assert late.status_code == 409
+
+        # The calendar is data: a year's notice is loaded through the API and read back.
+        notice_2027 = {"holidays": ["2027-01-01"], "adjusted_workdays": [], "source": "test notice"}
+        assert (await http.put(routing + "/v1/calendar/2027", json=notice_2027,
+                               headers=await system.headers(S))).status_code == 200
+        year = (await http.get(routing + "/v1/calendar/2027", headers=await system.headers(S))).json()
+        assert year["holidays"] == ["2027-01-01"] and year["source"] == "test notice"
+        bad = await http.put(routing + "/v1/calendar/2027", json={**notice_2027, "holidays": ["2026-05-01"]},
+                             headers=await system.headers(S))
+        assert bad.status_code == 422
+        assert (await http.get(routing + "/v1/calendar/2031", headers=await system.headers(S))).status_code == 404
+
+    for locality in (B, T):  # each owner got the case on its own topic
+        await wait_for(lambda: True)
+        records = await read_topic(system.kafka.bootstrap, system.topic(locality), until=lambda rs: any(
+            r.header("ce_type") == "cn.tongban.routing.case.forwarded.v1"
+            and json.loads(r.value)["owning_locality"] == locality for r in rs))
+        assert records
