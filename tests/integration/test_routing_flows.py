@@ -96,7 +96,7 @@ async def test_fully_online_case_idempotency_and_queries(start_system: SystemFac
 
         figures = (await http.get(routing + "/v1/statistics", headers=await system.headers(B))).json()
         entry = figures["items"][0]
-        assert entry["item_code"] == ITEM["code"] and entry["by_status"] == {"closed": 1}
+        assert entry["item_code"] == ITEM["code"] and entry["by_status"] == {"closed": 1, "submitted": 1}
         assert entry["on_time_rate"] == 1.0 and entry["median_working_days"] == 0
         local = {"item_code": ITEM["code"], "period": "2026-Q3", "cases": 120, "median_working_days": 4.0,
                  "on_time_rate": 0.97}
