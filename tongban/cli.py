@@ -11,6 +11,7 @@ import uvicorn
 
 from shared.localities import LocalityRegistry
 from shared.observability import configure_logging
+from tongban.simulator import carrier_app
 from shared.settings import SERVICE_NAMES, Settings
 
 app = typer.Typer(help="Tongban (通办): cross-provincial handling of government services.",
@@ -21,6 +22,7 @@ clients_app = typer.Typer(help="Client credentials of locality systems.", no_arg
 app.add_typer(clients_app, name="clients")
 app.add_typer(db_app, name="db")
 app.add_typer(kafka_app, name="kafka")
+app.add_typer(carrier_app, name="carrier")
 
 
 def _service(name: str) -> str:

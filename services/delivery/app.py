@@ -2,19 +2,77 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import logging
 from pathlib import Path
 
+from prometheus_client import Counter
+
 from services.delivery import api, events, store
-from shared.service import ServiceDefinition
+from services.delivery.reference import reference
+from services.delivery.service import flag_overdue
+from shared.service import ServiceContext, ServiceDefinition
+
+log = logging.getLogger("tongban.delivery")
+
+LATE_CHECK_SECONDS = 60.0
+"""How often waybills still on their way are checked against their delivery time target."""
+
+
+async def check_late_once(ctx: ServiceContext) -> int:
+    """Flag the waybills that passed their due time without delivery; how many were flagged."""
+    async with ctx.uow() as uow:
+        flagged = await flag_overdue(uow)
+        await uow.commit()
+    if flagged:
+        log.info("late deliveries flagged", extra={"count": flagged})
+    return flagged
+
+
+async def _check_late_periodically(ctx: ServiceContext) -> None:
+    while True:
+        await asyncio.sleep(ctx.state.get("late_check_seconds", LATE_CHECK_SECONDS))
+        try:
+            await check_late_once(ctx)
+        except Exception as exc:
+            log.warning("late-delivery check failed", extra={"error": repr(exc)})
+
+
+async def on_startup(ctx: ServiceContext) -> None:
+    """Read the reference data (fail early when it is wrong); add metrics; start the late-delivery check."""
+    reference()
+    ctx.state["carrier_events"] = Counter(
+        "tongban_carrier_events", "Carrier events by outcome (accepted, duplicate, refused)", ["outcome"],
+        registry=ctx.metrics.registry,
+    )
+    ctx.state["carrier_refusals"] = Counter(
+        "tongban_carrier_requests_refused", "Carrier requests refused before reading (signature, body)", ["reason"],
+        registry=ctx.metrics.registry,
+    )
+    ctx.state["late_checker"] = asyncio.create_task(_check_late_periodically(ctx), name="delivery-late-check")
+
+
+async def on_shutdown(ctx: ServiceContext) -> None:
+    """Stop the late-delivery check and the simulated journeys."""
+    task = ctx.state.get("late_checker")
+    if task is not None:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+    await api.stop_simulations(ctx)
+
 
 DEFINITION = ServiceDefinition(
     name="delivery",
     title="Tongban delivery",
-    description="Postal waybills and carrier tracking for materials and results.",
+    description="Postal waybills (UPU S10) and carrier tracking (UPU EMSEVT) for materials and results.",
     metadata=store.Base.metadata,
     outbox=store.outbox,
     inbox=store.inbox,
     migrations=Path(__file__).parent / "migrations",
-    routers=[api.router],
+    routers=api.routers,
     handlers=events.HANDLERS,
+    on_startup=on_startup,
+    on_shutdown=on_shutdown,
 )
