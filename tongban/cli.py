@@ -11,8 +11,8 @@ import uvicorn
 
 from shared.localities import LocalityRegistry
 from shared.observability import configure_logging
-from tongban.simulator import carrier_app
 from shared.settings import SERVICE_NAMES, Settings
+from tongban.simulator import carrier_app
 
 app = typer.Typer(help="Tongban (通办): cross-provincial handling of government services.",
                   no_args_is_help=True)

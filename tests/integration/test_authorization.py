@@ -70,7 +70,8 @@ async def test_four_localities_sign_remotely_and_a_case_outside_is_refused(start
         assert fifth.status_code == 200 and fifth.json()["fault"] is None
 
         maintainer = await system.headers(Y)
-        assert (await http.post(system.url("catalogue") + "/v1/items", json=ITEM, headers=maintainer)).status_code == 201
+        created = await http.post(system.url("catalogue") + "/v1/items", json=ITEM, headers=maintainer)
+        assert created.status_code == 201
         assert (await http.post(system.url("catalogue") + "/v1/items/YRD-SB-0003/publish",
                                 headers=maintainer)).status_code == 200
 

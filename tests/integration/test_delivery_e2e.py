@@ -139,6 +139,8 @@ async def test_materials_and_result_travel_through_the_simulated_carrier(start_s
             report = await simulate(carrier, [result["number"]], scenario="delivered", speed=500_000, seed=5)
             assert report.statuses == {result["number"]: "delivered"} and report.refused == 0
             await wait_for(lambda: case_is("result_delivered"), timeout=30)
+            closed = await http.post(f"{routing}/v1/cases/{case_id}/transitions", json={"action": "close"})
+            assert closed.status_code == 200 and closed.json()["status"] == "closed", closed.text
 
     wanted = {"cn.tongban.delivery.receipt.confirmed.v1", "cn.tongban.delivery.waybill.status_changed.v1"}
     for locality in (SUZHOU, BOZHOU):
@@ -155,6 +157,14 @@ async def test_materials_and_result_travel_through_the_simulated_carrier(start_s
                    for d in delivered)
         attempted = [d for t, d in events if t.endswith("status_changed.v1") and d["to_status"] == "delivery_attempted"]
         assert all(d["reason"] for d in attempted)
+        # Routing's side: every step of the case, in order, on both localities' topics.
+        steps = await read_topic(system.kafka.bootstrap, system.topic(locality), until=lambda rs: any(
+            r.key == case_id.encode() and r.header("ce_type") == "cn.tongban.routing.case.status_changed.v1"
+            and json.loads(r.value)["to_status"] == "closed" for r in rs))
+        moves = [json.loads(r.value)["to_status"] for r in steps if r.key == case_id.encode()
+                 and r.header("ce_type") == "cn.tongban.routing.case.status_changed.v1"]
+        assert moves == ["accepted", "forwarded", "received", "under_review", "approved", "result_issued",
+                         "result_delivered", "closed"]
     yangpu = await read_topic(system.kafka.bootstrap, system.topic(YANGPU), until=lambda rs: len(rs) > 0)
     assert not [r for r in yangpu if r.key == case_id.encode()]
 

@@ -7,9 +7,10 @@ from typing import Any
 
 import httpx
 
+from shared.envelope import Record
 from tests.integration.conftest import System, SystemFactory
 from tests.support.agreements import activate
-from tests.support.kafka_io import read_topic, wait_for
+from tests.support.kafka_io import read_topic
 
 Y, S, T, B = "310110", "320505", "331000", "341600"
 ITEM = {"code": "YRD-SB-0002", "name_zh": "企业职工基本养老保险关系转移接续",
@@ -177,8 +178,9 @@ async def test_joint_handling_fans_out_and_one_refusal_rejects(start_system: Sys
         assert (await http.get(routing + "/v1/calendar/2031", headers=await system.headers(S))).status_code == 404
 
     for locality in (B, T):  # each owner got the case on its own topic
-        await wait_for(lambda: True)
-        records = await read_topic(system.kafka.bootstrap, system.topic(locality), until=lambda rs: any(
-            r.header("ce_type") == "cn.tongban.routing.case.forwarded.v1"
-            and json.loads(r.value)["owning_locality"] == locality for r in rs))
-        assert records
+
+        def forwarded_to(records: list[Record], owner: str = locality) -> bool:
+            return any(r.header("ce_type") == "cn.tongban.routing.case.forwarded.v1"
+                       and json.loads(r.value)["owning_locality"] == owner for r in records)
+
+        assert await read_topic(system.kafka.bootstrap, system.topic(locality), until=forwarded_to)
