@@ -6,7 +6,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: run test venv install install-test lint check-python kafka-fetch postgres-install clean
+.PHONY: run test venv install install-test lint check-python kafka-fetch postgres-install chromium-install clean
 
 check-python:
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Tongban needs Python 3.11 or newer; found " + sys.version)'
@@ -30,11 +30,23 @@ kafka-fetch:
 postgres-install:
 	deploy/postgres/postgres.sh install
 
+# The dashboard's browser test drives Debian's chromium (never a browser that Playwright downloads).
+# apt-get runs only when /usr/bin/chromium is missing; the target fails loudly if it is still missing.
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+chromium-install:
+	@if [ ! -x /usr/bin/chromium ]; then \
+		echo "chromium-install: installing Debian's chromium and CJK fonts"; \
+		$(SUDO) apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium fonts-noto-cjk; \
+	fi
+	@test -x /usr/bin/chromium || { echo "chromium-install: /usr/bin/chromium is missing after apt-get" >&2; exit 1; }
+	@/usr/bin/chromium --version 2>/dev/null | grep -i chromium || { echo "chromium-install: /usr/bin/chromium does not run" >&2; exit 1; }
+
 lint: install-test
 	$(BIN)/ruff check .
 	$(BIN)/mypy shared services tongban
 
-test: install-test kafka-fetch postgres-install lint
+test: install-test kafka-fetch postgres-install chromium-install lint
 	$(BIN)/pytest -q -p no:cacheprovider --durations=10
 
 clean:

@@ -11,7 +11,8 @@ import uvicorn
 
 from shared.localities import LocalityRegistry
 from shared.observability import configure_logging
-from shared.settings import SERVICE_NAMES, Settings
+from shared.settings import Settings
+from tongban.registry import APPLICATION_NAMES
 from tongban.simulator import carrier_app
 
 app = typer.Typer(help="Tongban (通办): cross-provincial handling of government services.",
@@ -26,14 +27,14 @@ app.add_typer(carrier_app, name="carrier")
 
 
 def _service(name: str) -> str:
-    if name not in SERVICE_NAMES:
-        raise typer.BadParameter(f"one of {', '.join(SERVICE_NAMES)}")
+    if name not in APPLICATION_NAMES:
+        raise typer.BadParameter(f"one of {', '.join(APPLICATION_NAMES)}")
     return name
 
 
 @app.command()
 def up() -> None:
-    """Run all four services in this process: SQLite under the data folder, in-process bus."""
+    """Run all four services and the dashboard in this process: SQLite under the data folder, in-process bus."""
     from tongban.embedded import run_embedded
 
     settings = Settings(bus="memory")
@@ -46,15 +47,17 @@ def up() -> None:
 
 @app.command()
 def serve(service: Annotated[str, typer.Argument(callback=_service, help="Which service.")]) -> None:
-    """Run one service as its own process, configured by TONGBAN_* environment variables."""
+    """Run one service (or the dashboard) as its own process, configured by TONGBAN_* environment variables."""
     from shared.service import create_app
     from tongban.registry import definition
 
     settings = Settings()
     configure_logging(settings.log_level, settings.log_json)
     application = create_app(definition(service), settings)
+    # The dashboard's live streams never end by themselves: give them a moment, then close them.
+    grace = {"timeout_graceful_shutdown": 3} if service == "dashboard" else {}
     uvicorn.run(application, host=settings.host, port=settings.port_for(service), log_config=None,
-                access_log=False)
+                access_log=False, **grace)  # type: ignore[arg-type]
 
 
 @app.command()
@@ -98,6 +101,38 @@ def kafka_create_topics() -> None:
 
     asyncio.run(run())
     typer.echo(json.dumps(registry.all_topics, indent=2))
+
+
+@app.command()
+def traffic(
+    rate: Annotated[float, typer.Option(min=0.1, max=200, help="New cases per second.")] = 2.0,
+    duration: Annotated[float, typer.Option(min=1, max=86_400, help="Seconds to play (then it stops).")] = 60.0,
+    max_cases: Annotated[int | None, typer.Option(min=1, max=1_000_000,
+                                                  help="Stop after this many cases (default rate x duration).")] = None,
+    credentials: Annotated[str | None, typer.Option(
+        help="JSON file of client credentials (default: TONGBAN_DATA_DIR/credentials.json of `tongban up`).")] = None,
+    host: Annotated[str, typer.Option(help="Where the services answer (loopback only).")] = "127.0.0.1",
+    seed: Annotated[int | None, typer.Option(help="Seed of the random choices, for a repeatable run.")] = None,
+    quiet: Annotated[bool, typer.Option(help="No progress bar; print the summary only.")] = False,
+) -> None:
+    """Play realistic cases across the localities against a running system, with a progress bar."""
+    from pathlib import Path
+
+    from tongban.traffic import TrafficError, TrafficPlan, run_traffic
+
+    settings = Settings()
+    configure_logging("WARNING", False)
+    plan = TrafficPlan(rate=rate, duration=duration, max_cases=max_cases, seed=seed)
+    try:
+        summary = asyncio.run(run_traffic(settings, plan, host=host,
+                                          credentials=Path(credentials) if credentials else None,
+                                          progress=not quiet))
+    except TrafficError as exc:
+        typer.echo(f"traffic: {exc}", err=True)
+        raise typer.Exit(2) from exc
+    typer.echo(json.dumps(summary.as_dict(), ensure_ascii=False, indent=2))
+    if summary.submitted == 0:
+        raise typer.Exit(1)
 
 
 @clients_app.command("bootstrap")

@@ -1,4 +1,4 @@
-"""The embedded system: the four services in one process, on one in-process bus, on SQLite."""
+"""The embedded system: the four services and the dashboard in one process, on one in-process bus, on SQLite."""
 
 from __future__ import annotations
 
@@ -14,12 +14,12 @@ from fastapi import FastAPI
 from shared.bus import MemoryBus
 from shared.service import create_app
 from shared.settings import SERVICE_NAMES, Settings
-from tongban.registry import definition
+from tongban.registry import APPLICATION_NAMES, definition
 
 
 def build_apps(settings: Settings, bus: MemoryBus) -> dict[str, FastAPI]:
-    """One application per service, all on ``bus``."""
-    return {name: create_app(definition(name), settings, bus=bus) for name in SERVICE_NAMES}
+    """One application per service, and the dashboard, all on ``bus``."""
+    return {name: create_app(definition(name), settings, bus=bus) for name in APPLICATION_NAMES}
 
 
 async def bootstrap_credentials(app: FastAPI, settings: Settings) -> list[dict[str, object]]:
@@ -85,7 +85,9 @@ async def run_embedded(settings: Settings) -> None:
     servers = [
         uvicorn.Server(
             uvicorn.Config(app, host=settings.host, port=settings.default_port(name), log_config=None,
-                           access_log=False, lifespan="on")
+                           access_log=False, lifespan="on",
+                           # the dashboard's live streams never end by themselves: close them after a moment
+                           timeout_graceful_shutdown=3 if name == "dashboard" else None)
         )
         for name, app in apps.items()
     ]
@@ -108,6 +110,8 @@ def print_banner(settings: Settings, credentials: list[dict[str, object]]) -> No
              f"{Path(settings.data_dir).resolve()}, in-process bus)", ""]
     for name in SERVICE_NAMES:
         lines.append(f"  {name:<14} http://{settings.host}:{settings.default_port(name)}/docs")
+    lines += ["", f"  Dashboard      http://{settings.host}:{settings.default_port('dashboard')}/  "
+              "(log in with a locality's client_id and client_secret below)"]
     lines += ["", "Credentials of the locality systems (also in "
               f"{settings.data_dir / 'credentials.json'}):"]
     for c in credentials:

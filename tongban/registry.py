@@ -1,4 +1,4 @@
-"""The composition root: the four service definitions by name."""
+"""The composition root: the service definitions by name (the four services and the dashboard)."""
 
 from __future__ import annotations
 
@@ -7,11 +7,14 @@ import importlib
 from shared.service import ServiceDefinition
 from shared.settings import SERVICE_NAMES
 
+APPLICATION_NAMES: tuple[str, ...] = (*SERVICE_NAMES, "dashboard")
+"""What ``tongban serve`` runs: the four services and the operators' dashboard."""
+
 
 def definition(name: str) -> ServiceDefinition:
-    """The definition of the service ``name``."""
-    if name not in SERVICE_NAMES:
-        raise KeyError(f"unknown service {name!r}; one of {', '.join(SERVICE_NAMES)}")
+    """The definition of the service (or the dashboard) ``name``."""
+    if name not in APPLICATION_NAMES:
+        raise KeyError(f"unknown service {name!r}; one of {', '.join(APPLICATION_NAMES)}")
     module = importlib.import_module(f"services.{name}.app")
     result: ServiceDefinition = module.DEFINITION
     return result

@@ -1,0 +1,1 @@
+"""The operators' dashboard: live events of every locality, cases, deadlines, deliveries, lag."""

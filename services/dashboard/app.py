@@ -1,0 +1,77 @@
+"""The dashboard as an application: a fifth process beside the four services.
+
+It reads every locality topic and every dead-letter topic in its own consumer group
+(``tongban-dashboard``), keeps its own read model and never imports the services.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from services.dashboard import api, events, store
+from services.dashboard.lag import LagReader
+from services.dashboard.store import ReadModel
+from services.dashboard.stream import Broadcaster
+from shared.service import ServiceContext, ServiceDefinition
+
+log = logging.getLogger("tongban.dashboard")
+
+KEEP_EVENTS = timedelta(hours=24)
+"""Events (and their per-topic counts) older than this are dropped; the panels look back one hour."""
+KEEP_DEAD_LETTERS = timedelta(days=7)
+PRUNE_SECONDS = 600.0
+
+
+async def prune_once(ctx: ServiceContext) -> None:
+    """Drop what the dashboard no longer shows, and expired sessions."""
+    async with ctx.sessionmaker() as session:
+        await ReadModel(session).prune(datetime.now(UTC), KEEP_EVENTS, KEEP_DEAD_LETTERS)
+        await session.commit()
+
+
+async def _prune_periodically(ctx: ServiceContext) -> None:
+    while True:
+        try:
+            await prune_once(ctx)
+        except Exception as exc:
+            log.warning("pruning failed", extra={"error": repr(exc)})
+        await asyncio.sleep(PRUNE_SECONDS)
+
+
+async def on_startup(ctx: ServiceContext) -> None:
+    """The broadcaster of the live stream, the lag reader, the pruning task."""
+    ctx.state["broadcaster"] = Broadcaster()
+    ctx.state["lag"] = LagReader(ctx)
+    ctx.state["pruner"] = asyncio.create_task(_prune_periodically(ctx), name="dashboard-prune")
+
+
+async def on_shutdown(ctx: ServiceContext) -> None:
+    """Stop pruning; close the Kafka clients of the lag reader."""
+    task = ctx.state.get("pruner")
+    if task is not None:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+    await ctx.state["lag"].close()
+
+
+DEFINITION = ServiceDefinition(
+    name="dashboard",
+    title="Tongban operators' dashboard",
+    description="Live events of every locality, the case funnel, deadlines, deliveries in exception, "
+    "agreements, dead letters and consumer lag, for operators.",
+    metadata=store.Base.metadata,
+    outbox=store.outbox,
+    inbox=store.inbox,
+    migrations=Path(__file__).parent / "migrations",
+    routers=api.routers,
+    handlers=events.HANDLERS,
+    on_startup=on_startup,
+    on_shutdown=on_shutdown,
+    consumes_dead_letters=True,
+    record_observers=[events.observe_record],
+)

@@ -1,0 +1,608 @@
+"""Rules of the operators' dashboard. Pure: no I/O, no clock, no randomness.
+
+The dashboard folds the events of every locality topic into a small read model (cases, waybills,
+agreements, deadlines, dead letters, event counts per minute) and streams what it reads to the
+browsers of operators. This module holds the rules of that folding, of masking personal data, of
+who may see what, and of the figures the panels show.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime
+from typing import Any
+
+# --------------------------------------------------------------------------- event types
+
+_VERSION = re.compile(r"\.v\d+$")
+
+
+def base_type(ce_type: str) -> str:
+    """The event type without its version suffix: ``cn.tongban.routing.case.submitted``."""
+    return _VERSION.sub("", ce_type)
+
+
+def producer_of(ce_type: str) -> str:
+    """The service that publishes a type (``routing`` of ``cn.tongban.routing.case.submitted.v1``)."""
+    parts = ce_type.split(".")
+    return parts[2] if len(parts) > 3 and parts[0] == "cn" and parts[1] == "tongban" else "other"
+
+
+CASE_PREFIX = "cn.tongban.routing.case."
+DELIVERY_PREFIX = "cn.tongban.delivery."
+AGREEMENT_TYPE = "cn.tongban.authorization.agreement.changed"
+CLIENT_REVOKED_TYPE = "cn.tongban.authorization.client.revoked"
+DUE_SOON_PREFIX = "cn.tongban.routing.case.due_soon"
+OVERDUE_PREFIX = "cn.tongban.routing.case.overdue"
+DEADLINE_SET_PREFIX = "cn.tongban.routing.case.deadline_set"
+
+# --------------------------------------------------------------------------- topics
+
+
+@dataclass(frozen=True)
+class TopicRef:
+    """What a topic name says: the locality it belongs to and whether it holds dead letters."""
+
+    locality: str
+    dead_letters: bool
+
+
+def parse_topic(topic: str, prefix: str) -> TopicRef | None:
+    """``<prefix>.locality.<code>[.dlt]`` as a :class:`TopicRef`; None for any other topic."""
+    head = f"{prefix}.locality."
+    if not topic.startswith(head):
+        return None
+    rest = topic[len(head):]
+    dead = rest.endswith(".dlt")
+    code = rest[: -len(".dlt")] if dead else rest
+    if not re.fullmatch(r"\d{6}", code):
+        return None
+    return TopicRef(code, dead)
+
+
+# --------------------------------------------------------------------------- masking personal data
+
+_ALNUM_BEFORE = r"(?<![0-9A-Za-z])"
+_ALNUM_AFTER = r"(?![0-9A-Za-z])"
+RESIDENT_ID = re.compile(_ALNUM_BEFORE + r"(\d{6})(\d{8})(\d{3}[0-9Xx])" + _ALNUM_AFTER)
+"""Anything shaped like an 18-character resident identity number (GB 11643), checked or not."""
+USCC = re.compile(_ALNUM_BEFORE + r"([0-9A-HJ-NPQRTUWXY]{2}\d{6})([0-9A-HJ-NPQRTUWXY]{6})([0-9A-HJ-NPQRTUWXY]{4})"
+                  + _ALNUM_AFTER)
+"""Anything shaped like a unified social credit code (GB 32100)."""
+MOBILE = re.compile(r"(?<![0-9A-Za-z+])((?:\+?86[- ]?)?1[3-9]\d)(\d{4})(\d{4})" + _ALNUM_AFTER)
+"""A mainland mobile number, with or without +86."""
+LANDLINE = re.compile(r"(?<![0-9A-Za-z])(0\d{2,3})[- ](\d{3,4})(\d{4})" + _ALNUM_AFTER)
+"""A landline number with its area code: 021-6512 3456, 0551-1234567."""
+PERSONAL_KEYS = re.compile(r"(phone|mobile|telephone|tel$|id_number|id_card|identity_number|applicant_id|"
+                           r"applicant_name|person_name|contact)", re.IGNORECASE)
+"""Keys whose values are personal data whatever they look like."""
+
+
+def mask_text(text: str) -> str:
+    """``text`` with identity numbers, credit codes and phone numbers masked (``110105********002X``)."""
+    text = RESIDENT_ID.sub(lambda m: m.group(1) + "*" * 8 + m.group(3), text)
+    text = USCC.sub(lambda m: m.group(1) + "*" * 6 + m.group(3), text)
+    text = MOBILE.sub(lambda m: m.group(1) + "****" + m.group(3), text)
+    return LANDLINE.sub(lambda m: m.group(1) + "-" + "*" * len(m.group(2)) + m.group(3), text)
+
+
+def mask_whole(value: str) -> str:
+    """A personal value masked whole: its first and last characters kept at most."""
+    if len(value) <= 2:
+        return "*" * len(value)
+    keep = 1 if len(value) < 11 else 3
+    return value[:keep] + "*" * (len(value) - 2 * keep) + value[-keep:]
+
+
+def mask_value(value: Any, key: str = "") -> Any:
+    """A JSON value with personal data masked, recursively (keys kept, values masked)."""
+    if isinstance(value, Mapping):
+        return {str(k): mask_value(v, str(k)) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [mask_value(v, key) for v in value]
+    if isinstance(value, str):
+        if key and PERSONAL_KEYS.search(key) and not key.endswith("_masked"):
+            return mask_whole(value)
+        return mask_text(value)
+    if isinstance(value, int) and not isinstance(value, bool) and key and PERSONAL_KEYS.search(key):
+        return mask_whole(str(value))
+    return value
+
+
+# --------------------------------------------------------------------------- who sees what
+
+
+@dataclass(frozen=True)
+class Viewer:
+    """An operator: of one locality, or regional (every locality)."""
+
+    client_id: str
+    locality: str
+    regional: bool
+
+    def sees(self, localities: Iterable[str]) -> bool:
+        """Whether something that concerns ``localities`` is visible to this operator."""
+        return self.regional or self.locality in set(localities)
+
+    def visible(self, known: Sequence[str]) -> list[str]:
+        """The localities among ``known`` this operator sees."""
+        return list(known) if self.regional else [c for c in known if c == self.locality]
+
+
+REGIONAL_ROLE = "supervisor"
+"""With ``operator``, the role that makes a regional operator: oversight of the whole cooperation."""
+
+
+def viewer_of(client_id: str, locality: str, roles: Iterable[str], want_regional: bool) -> Viewer:
+    """The operator a verified token makes; :class:`PermissionError` when it may not be one.
+
+    Every operator needs the ``operator`` role. The regional view (every locality) also needs the
+    ``supervisor`` role: an operator who supervises the cooperation; without it the view is the
+    operator's own locality.
+    """
+    held = set(roles)
+    if "operator" not in held:
+        raise PermissionError("the dashboard needs the operator role")
+    if want_regional and REGIONAL_ROLE not in held:
+        raise PermissionError("the regional view needs the operator and the supervisor roles")
+    return Viewer(client_id, locality, want_regional)
+
+
+def session_digest(session_id: str) -> str:
+    """What the database keeps of a session id: its SHA-256 (a stolen table opens no session)."""
+    return hashlib.sha256(session_id.encode("utf-8")).hexdigest()
+
+
+# --------------------------------------------------------------------------- records for the live stream
+
+MAX_RAW = 2000
+
+
+def header_map(headers: Iterable[tuple[str, bytes]]) -> dict[str, str]:
+    """Headers as text (undecodable bytes replaced)."""
+    return {k: v.decode("utf-8", errors="replace") for k, v in headers}
+
+
+def localities_in(data: Any) -> set[str]:
+    """Locality codes named by an event's data (accepting, owning, sender, receiver, parties, ...)."""
+    found: set[str] = set()
+    if not isinstance(data, Mapping):
+        return found
+    for key, value in data.items():
+        if not re.search(r"localit|party|parties|owner|requester|holder|issuer", str(key)):
+            continue
+        for item in value if isinstance(value, list) else [value]:
+            if isinstance(item, str) and re.fullmatch(r"[1-8]\d{5}", item):
+                found.add(item)
+    return found
+
+
+def case_id_of(ce_type: str, subject: str, data: Any) -> str | None:
+    """The case an event concerns, if any: ``case_id`` in its data, else a case event's subject."""
+    if isinstance(data, Mapping) and isinstance(data.get("case_id"), str):
+        return str(data["case_id"])
+    if ce_type.startswith(CASE_PREFIX):
+        return subject
+    return None
+
+
+def describe_record(
+    topic: str, partition: int, offset: int, headers: Iterable[tuple[str, bytes]], value: bytes,
+    ref: TopicRef, received_at: datetime,
+) -> dict[str, Any]:
+    """A record as the live stream shows it: envelope attributes, masked data, where it was read."""
+    attrs = header_map(headers)
+    data: Any = None
+    raw: str | None = None
+    try:
+        data = mask_value(json.loads(value))
+    except (UnicodeDecodeError, json.JSONDecodeError):
+        raw = mask_text(value[:MAX_RAW].decode("utf-8", errors="replace"))
+    ce_type = attrs.get("ce_type", "")
+    subject = mask_text(attrs.get("ce_subject", ""))
+    message: dict[str, Any] = {
+        "id": attrs.get("ce_id") or f"{topic}:{partition}:{offset}",
+        "type": ce_type or "(no type)",
+        "source": attrs.get("ce_source", ""),
+        "subject": subject,
+        "time": attrs.get("ce_time") or received_at.isoformat(),
+        "specversion": attrs.get("ce_specversion", ""),
+        "datacontenttype": attrs.get("content-type", ""),
+        "traceparent": attrs.get("traceparent"),
+        "data": data,
+        "raw": raw,
+        "topic": topic,
+        "partition": partition,
+        "offset": offset,
+        "locality": ref.locality,
+        "localities": [ref.locality],
+        "case_id": case_id_of(ce_type, subject, data),
+        "received_at": received_at.isoformat(),
+        "dead_letter": None,
+    }
+    if ref.dead_letters:
+        message["id"] = f"dlt:{topic}:{partition}:{offset}"
+        message["dead_letter"] = {
+            "reason": mask_text(attrs.get("tongban_dlt_reason", "")),
+            "group": attrs.get("tongban_dlt_group", ""),
+            "topic": attrs.get("tongban_dlt_topic", ""),
+            "partition": attrs.get("tongban_dlt_partition", ""),
+            "offset": attrs.get("tongban_dlt_offset", ""),
+            "event_id": attrs.get("ce_id"),
+        }
+    return message
+
+
+def event_time(raw: str | None, fallback: datetime) -> datetime:
+    """The ``ce_time`` of a record in UTC, or ``fallback`` when it is missing or unreadable."""
+    if raw:
+        try:
+            moment = datetime.fromisoformat(raw)
+        except ValueError:
+            return fallback
+        return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+    return fallback
+
+
+def epoch_minute(moment: datetime) -> int:
+    """Minutes since the Unix epoch: the bucket of the event-rate chart."""
+    return int(moment.timestamp() // 60)
+
+
+# --------------------------------------------------------------------------- dead letters
+
+_REASON_CLASSES = (
+    ("missing CloudEvents headers", "missing-headers"),
+    ("structured content mode", "structured-mode"),
+    ("unsupported specversion", "bad-specversion"),
+    ("unsupported content-type", "bad-content-type"),
+    ("ce_time is not", "bad-time"),
+    ("data is not JSON", "not-json"),
+    ("data is not a JSON object", "not-json-object"),
+    ("unknown event type", "unknown-type"),
+    ("invalid data for", "invalid-data"),
+    ("header ", "bad-header"),
+    ("handler failed", "handler-failed"),
+)
+
+
+def reason_class(reason: str) -> str:
+    """The kind of a dead letter's reason, so that counts group well (``unknown-type``, ``not-json``...)."""
+    for start, name in _REASON_CLASSES:
+        if reason.startswith(start):
+            return name
+    return "other" if reason else "unknown"
+
+
+# --------------------------------------------------------------------------- cases and their funnel
+
+FUNNEL = (
+    "submitted", "accepted", "forwarded", "received", "under_review", "supplement_requested", "supplemented",
+    "approved", "rejected", "result_issued", "result_delivered", "closed", "withdrawn",
+)
+"""The statuses of a case's life cycle in the order the funnel shows them."""
+DEADLINE_DONE = frozenset({"result_issued", "result_delivered", "closed", "withdrawn", "rejected"})
+"""Statuses after which a case's handling deadline no longer runs."""
+
+
+@dataclass(frozen=True)
+class CaseState:
+    """What the dashboard knows of a case."""
+
+    case_id: str
+    status: str = "submitted"
+    item_code: str | None = None
+    mode: str | None = None
+    accepting_locality: str | None = None
+    owning_localities: tuple[str, ...] = ()
+    sequence: int = 0
+    updated_at: datetime | None = None
+
+    @property
+    def localities(self) -> set[str]:
+        """The localities the case concerns."""
+        return {c for c in (self.accepting_locality, *self.owning_localities) if c}
+
+
+def _owners(data: Mapping[str, Any]) -> tuple[str, ...]:
+    owners: list[str] = []
+    for key in ("owning_localities", "owners"):
+        value = data.get(key)
+        if isinstance(value, list):
+            owners += [str(v) for v in value]
+    for key in ("owning_locality", "owner"):
+        if isinstance(data.get(key), str):
+            owners.append(str(data[key]))
+    return tuple(dict.fromkeys(owners))
+
+
+def apply_case_event(state: CaseState | None, ce_type: str, data: Mapping[str, Any], at: datetime) -> CaseState | None:
+    """The case after one routing event (None when the event is about no case)."""
+    if not ce_type.startswith(CASE_PREFIX):
+        return state
+    case_id = data.get("case_id")
+    if not isinstance(case_id, str):
+        return state
+    case = state or CaseState(case_id)
+    kind = base_type(ce_type)[len(CASE_PREFIX):]
+    owners = tuple(dict.fromkeys((*case.owning_localities, *_owners(data))))
+    accepting = data.get("accepting_locality") if isinstance(data.get("accepting_locality"), str) else None
+    case = replace(case, owning_localities=owners, accepting_locality=accepting or case.accepting_locality,
+                   updated_at=at)
+    if kind == "submitted":
+        status = case.status if case.sequence > 1 else "submitted"
+        return replace(case, status=status, item_code=data.get("item_code") or case.item_code,
+                       mode=data.get("mode") or case.mode, sequence=max(case.sequence, 1))
+    if kind == "status_changed":
+        sequence = data.get("sequence")
+        if isinstance(sequence, int) and sequence <= case.sequence:
+            return case  # an older change arriving late: the status stays
+        to_status = data.get("to_status")
+        return replace(case, status=str(to_status) if to_status else case.status,
+                       mode=data.get("mode") or case.mode,
+                       sequence=sequence if isinstance(sequence, int) else case.sequence + 1)
+    return case
+
+
+def funnel(counts: Mapping[str, int]) -> list[dict[str, Any]]:
+    """Case counts by status in life-cycle order, zero where none; unknown statuses at the end."""
+    rows = [{"status": s, "count": int(counts.get(s, 0))} for s in FUNNEL]
+    rows += [{"status": s, "count": int(n)} for s, n in sorted(counts.items()) if s not in FUNNEL]
+    return rows
+
+
+# --------------------------------------------------------------------------- deadlines
+
+
+@dataclass(frozen=True)
+class DeadlineState:
+    """One owner's deadline of a case: on track, due soon or overdue."""
+
+    case_id: str
+    owner: str
+    state: str
+    due_on: str | None = None
+    provisional: bool = False
+
+
+def deadline_kind(ce_type: str) -> str | None:
+    """``due_soon``, ``overdue`` or ``on_track`` (a deadline set) for deadline events; None otherwise."""
+    if ce_type.startswith(DUE_SOON_PREFIX):
+        return "due_soon"
+    if ce_type.startswith(OVERDUE_PREFIX):
+        return "overdue"
+    if ce_type.startswith(DEADLINE_SET_PREFIX):
+        return "on_track"
+    return None
+
+
+def deadline_updates(
+    ce_type: str, data: Mapping[str, Any], case: CaseState | None
+) -> list[DeadlineState]:
+    """The deadline rows one event sets (one per owner it names; the case's owners otherwise)."""
+    kind = deadline_kind(ce_type)
+    case_id = data.get("case_id")
+    if kind is None or not isinstance(case_id, str):
+        return []
+    owners = _owners(data) or (case.owning_localities if case else ())
+    due = data.get("due_on") or data.get("due_at") or data.get("deadline")
+    provisional = bool(data.get("provisional", False))
+    return [DeadlineState(case_id, owner, kind, str(due) if due else None, provisional) for owner in owners]
+
+
+def deadline_panel(
+    rows: Iterable[tuple[str, str, bool, str | None]], owners: Sequence[str]
+) -> list[dict[str, Any]]:
+    """Per owner: cases due soon, overdue and with a provisional deadline (open cases only).
+
+    ``rows`` are (owner, state, provisional, case status); every one of ``owners`` appears, with zeros.
+    """
+    table: dict[str, dict[str, int]] = {o: {"due_soon": 0, "overdue": 0, "provisional": 0} for o in owners}
+    for owner, state, provisional, status in rows:
+        if status in DEADLINE_DONE:
+            continue
+        entry = table.setdefault(owner, {"due_soon": 0, "overdue": 0, "provisional": 0})
+        if state in ("due_soon", "overdue"):
+            entry[state] += 1
+        if provisional:
+            entry["provisional"] += 1
+    return [{"locality": owner, **counts} for owner, counts in table.items()]
+
+
+# --------------------------------------------------------------------------- deliveries
+
+
+@dataclass(frozen=True)
+class WaybillState:
+    """What the dashboard knows of a waybill."""
+
+    waybill_number: str
+    case_id: str | None = None
+    flow: str | None = None
+    sender_locality: str | None = None
+    receiver_locality: str | None = None
+    status: str = "created"
+    exception: bool = False
+    reason: str | None = None
+    late: bool = False
+    mismatch: bool = False
+    updated_at: datetime | None = None
+
+    @property
+    def localities(self) -> set[str]:
+        """The localities the waybill concerns."""
+        return {c for c in (self.sender_locality, self.receiver_locality) if c}
+
+
+EXCEPTION_STATUSES = frozenset({"exception", "returned"})
+"""Waybill statuses an operator must look at: the carrier's exception, and items returned to the sender."""
+
+
+def is_exception_event(ce_type: str, data: Mapping[str, Any]) -> bool:
+    """Whether a delivery event reports an exception: by its type, a receipt mismatch, or its status."""
+    if "exception" in base_type(ce_type).lower() or "mismatch" in base_type(ce_type).lower():
+        return True
+    return any(data.get(k) in EXCEPTION_STATUSES for k in ("status", "to_status"))
+
+
+def apply_delivery_event(
+    state: WaybillState | None, ce_type: str, data: Mapping[str, Any], at: datetime
+) -> WaybillState | None:
+    """The waybill after one delivery event (None for events about no waybill)."""
+    if not ce_type.startswith(DELIVERY_PREFIX):
+        return state
+    number = data.get("waybill_number")
+    if not isinstance(number, str):
+        return state
+    bill = state or WaybillState(number)
+
+    def text(key: str, current: str | None) -> str | None:
+        value = data.get(key)
+        return str(value) if isinstance(value, str) and value else current
+
+    bill = replace(
+        bill,
+        case_id=text("case_id", bill.case_id),
+        flow=text("flow", bill.flow),
+        sender_locality=text("sender_locality", bill.sender_locality),
+        receiver_locality=text("receiver_locality", bill.receiver_locality),
+        updated_at=at,
+    )
+    status = data.get("to_status") or data.get("status")
+    if isinstance(status, str) and status:
+        bill = replace(bill, status=status)
+    kind = base_type(ce_type)
+    if is_exception_event(ce_type, data):
+        reason = data.get("reason") or ("receipt mismatch" if "mismatch" in kind else None)
+        return replace(bill, exception=True, mismatch=bill.mismatch or "mismatch" in kind,
+                       reason=mask_text(str(reason)) if reason else bill.reason)
+    if kind.endswith(".late"):
+        return replace(bill, late=data.get("delivered_at") is None)
+    if isinstance(status, str) and status:
+        # A status after an exception (back in transit, delivered) ends it; a receipt mismatch stays.
+        return replace(bill, exception=bill.mismatch, reason=bill.reason if bill.mismatch else None,
+                       late=bill.late and status != "delivered")
+    return bill
+
+
+# --------------------------------------------------------------------------- agreements
+
+
+@dataclass(frozen=True)
+class AgreementState:
+    """An agreement and where its signatures stand."""
+
+    agreement_id: str
+    status: str
+    parties: tuple[str, ...]
+    unsigned_parties: tuple[str, ...]
+    last_change: str
+    last_party: str
+    reason: str = ""
+    updated_at: datetime | None = None
+
+    @property
+    def signed_parties(self) -> tuple[str, ...]:
+        """The parties that have signed."""
+        return tuple(p for p in self.parties if p not in self.unsigned_parties)
+
+
+def apply_agreement_event(
+    state: AgreementState | None, ce_type: str, data: Mapping[str, Any], at: datetime
+) -> AgreementState | None:
+    """The agreement after an ``agreement.changed`` event."""
+    if base_type(ce_type) != AGREEMENT_TYPE or not isinstance(data.get("agreement_id"), str):
+        return state
+    parties = tuple(str(p) for p in data.get("parties") or (state.parties if state else ()))
+    return AgreementState(
+        agreement_id=str(data["agreement_id"]),
+        status=str(data.get("status", state.status if state else "unknown")),
+        parties=parties,
+        unsigned_parties=tuple(str(p) for p in data.get("unsigned_parties") or ()),
+        last_change=str(data.get("change", "")),
+        last_party=str(data.get("party", "")),
+        reason=mask_text(str(data.get("reason", ""))),
+        updated_at=at,
+    )
+
+
+# --------------------------------------------------------------------------- event rate
+
+
+def rate_series(
+    rows: Iterable[tuple[int, str, str, int]], now_minute: int, localities: Sequence[str], minutes: int = 60
+) -> dict[str, Any]:
+    """Events per minute and locality over the last ``minutes``, and per type and locality in total.
+
+    ``rows`` are (epoch minute, locality, event type, count); older or future minutes are left out.
+    """
+    first = now_minute - minutes + 1
+    series = {code: [0] * minutes for code in localities}
+    by_type: dict[str, dict[str, int]] = {}
+    total = 0
+    for minute, locality, ce_type, count in rows:
+        if not first <= minute <= now_minute:
+            continue
+        series.setdefault(locality, [0] * minutes)[minute - first] += count
+        by_type.setdefault(ce_type, {})
+        by_type[ce_type][locality] = by_type[ce_type].get(locality, 0) + count
+        total += count
+    ordered = sorted(by_type.items(), key=lambda item: (-sum(item[1].values()), item[0]))
+    types = [{"type": t, "count": sum(c.values()), "by_locality": c} for t, c in ordered]
+    return {
+        "minutes": [first + i for i in range(minutes)],
+        "series": [{"locality": code, "counts": counts} for code, counts in series.items()],
+        "types": types,
+        "total": total,
+    }
+
+
+# --------------------------------------------------------------------------- consumer lag
+
+
+@dataclass(frozen=True)
+class LagRow:
+    """How far one consumer group is behind on one topic."""
+
+    group: str
+    topic: str
+    lag: int
+    partitions: int
+    committed: int
+    end: int
+
+
+def consumer_lag(
+    groups: Iterable[str],
+    end_offsets: Mapping[tuple[str, int], int],
+    committed: Mapping[tuple[str, str, int], int | None],
+    start_offsets: Mapping[tuple[str, int], int] | None = None,
+) -> list[LagRow]:
+    """Lag per group and topic: the sum over partitions of end offset minus committed offset.
+
+    A partition that a group has committed nothing on counts from its first offset (0, or what
+    ``start_offsets`` says), since a group without offsets starts at the earliest record.
+    """
+    starts = start_offsets or {}
+    topics: dict[str, list[int]] = {}
+    for topic, partition in sorted(end_offsets):
+        topics.setdefault(topic, []).append(partition)
+    rows = []
+    for group in sorted(set(groups)):
+        for topic, partitions in topics.items():
+            lag = done = end_sum = 0
+            for p in partitions:
+                end = end_offsets[(topic, p)]
+                position = committed.get((group, topic, p))
+                if position is None or position < 0:
+                    position = starts.get((topic, p), 0)
+                lag += max(end - position, 0)
+                done += min(position, end)
+                end_sum += end
+            rows.append(LagRow(group, topic, lag, len(partitions), done, end_sum))
+    return rows
+

@@ -1,0 +1,208 @@
+"""The dashboard in real headless Chromium (Debian's package, driven by Playwright) on the embedded system.
+
+The traffic generator plays a few cases first; then an operator logs in, a case is submitted through
+routing's API and its event must appear in the live stream within 2 seconds; the stream is
+filtered by locality and an event opened. Screenshots go to the test's folder and docs/dashboard.png.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import shutil
+import subprocess
+import sys
+import time
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from playwright.async_api import Browser, Page, async_playwright
+
+from tests.support.infra import REPO
+from tests.support.processes import free_port
+from tongban.traffic import DEMO_ITEMS, Client, Player, Summary, TrafficPlan, published_items, submission_shape
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+                 "--disable-sync", "--no-first-run"]
+YANGPU, SUZHOU, BOZHOU = "310110", "320505", "341600"
+
+
+class Embedded:
+    """``tongban up`` as a subprocess on its own ports and data folder."""
+
+    def __init__(self, tmp_path: Path) -> None:
+        self.offset = free_port(span=5) - 8101
+        self.data = tmp_path / "data"
+        self.env = {**os.environ, "TONGBAN_DATA_DIR": str(self.data), "TONGBAN_PORT_OFFSET": str(self.offset)}
+        self.log = tmp_path / "up.log"
+        self.process: subprocess.Popen[bytes] | None = None
+
+    def url(self, name: str) -> str:
+        port = {"catalogue": 8101, "routing": 8102, "authorization": 8103, "delivery": 8104, "dashboard": 8105}[name]
+        return f"http://127.0.0.1:{port + self.offset}"
+
+    def start(self) -> None:
+        self.process = subprocess.Popen([sys.executable, "-m", "tongban.cli", "up"], cwd=REPO, env=self.env,
+                                        stdout=self.log.open("wb"), stderr=subprocess.STDOUT)
+        deadline = time.monotonic() + 90
+        while "client_secret=" not in self.log.read_text(errors="replace"):
+            assert self.process.poll() is None, self.log.read_text()[-4000:]
+            assert time.monotonic() < deadline, "tongban up printed no credentials"
+            time.sleep(0.2)
+        assert f"Dashboard      {self.url('dashboard')}/" in self.log.read_text()
+
+    def stop(self) -> None:
+        if self.process and self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(20)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+
+    @property
+    def credentials(self) -> dict[str, dict[str, Any]]:
+        return {c["locality"]: c for c in json.loads((self.data / "credentials.json").read_text())}
+
+
+@pytest.fixture
+def embedded(tmp_path: Path) -> Iterator[Embedded]:
+    system = Embedded(tmp_path)
+    system.start()
+    yield system
+    system.stop()
+
+
+@pytest.fixture
+async def browser() -> AsyncIterator[Browser]:
+    assert Path(CHROMIUM).exists(), "Debian's chromium is missing: run `make chromium-install`"
+    async with async_playwright() as playwright:
+        chromium = await playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield chromium
+        await chromium.close()
+
+
+async def login(page: Page, url: str, credential: dict[str, Any], regional: bool) -> None:
+    await page.goto(url + "/")
+    await page.fill("#login-client-id", credential["client_id"])
+    await page.fill("#login-secret", credential["client_secret"])
+    if regional:
+        await page.check("#login-regional")
+    await page.click("#login-submit")
+    await page.wait_for_selector("#stream-state.live", timeout=10_000)
+
+
+async def test_operator_sees_a_submitted_case_live_filters_and_opens_it(
+    embedded: Embedded, browser: Browser, tmp_path: Path
+) -> None:
+    # The traffic generator publishes items if needed and plays a few cases, so the panels have figures.
+    played = subprocess.run(
+        [sys.executable, "-m", "tongban.cli", "traffic", "--rate", "3", "--duration", "8", "--seed", "3", "--quiet"],
+        cwd=REPO, env=embedded.env, capture_output=True, text=True, timeout=120,
+    )
+    assert played.returncode == 0, played.stdout + played.stderr
+    summary = json.loads(played.stdout)
+    assert summary["submitted"] >= 5 and summary["transitions"] > summary["submitted"], summary
+
+    creds = embedded.credentials
+    base = {n: embedded.url(n) for n in ("catalogue", "routing", "authorization", "delivery")}
+    client = Client(base, creds, 4)
+    try:
+        items = await published_items(client, SUZHOU, Summary())
+        shape = await submission_shape(client, SUZHOU)
+        player = Player(client, items or DEMO_ITEMS, shape, TrafficPlan(seed=5), Summary(), time.monotonic() + 300)
+        player.rng = random.Random(5)
+
+        page = await browser.new_page(viewport={"width": 1600, "height": 1000}, locale="zh-CN")
+        errors: list[str] = []
+        page.on("pageerror", lambda exc: errors.append(str(exc)))
+        await login(page, embedded.url("dashboard"), creds[SUZHOU], regional=True)
+        assert "320505" in (await page.text_content("#who") or "")
+
+        # A case accepted in Suzhou for Bozhou: its event must be on screen within 2 seconds.
+        for item in items:  # the first item the seeded agreement covers
+            body = player.submission(item, SUZHOU, BOZHOU)
+            started = time.monotonic()
+            submitted = await client.call("POST", "routing", "/v1/cases", SUZHOU, json=body)
+            if submitted.status_code != 403:
+                break
+        assert submitted.status_code == 201, submitted.text
+        case_id = submitted.json()["id"]
+        row = f'#stream-body tr[data-case="{case_id}"]'
+        remaining = max(0.0, 2.0 - (time.monotonic() - started))
+        await page.wait_for_selector(row, timeout=remaining * 1000)
+        assert time.monotonic() - started < 2.0
+        # Both localities' topics carried it: the row shows both.
+        await page.wait_for_function(
+            "id => [...document.querySelectorAll(`#stream-body tr[data-case='${id}'] .badge`)].length >= 2",
+            arg=case_id, timeout=5000)
+
+        # Filter by locality: Yangpu is no party to the case, Bozhou is.
+        await page.select_option("#f-locality", YANGPU)
+        await page.wait_for_function(
+            "id => !document.querySelector(`#stream-body tr[data-case='${id}']`)", arg=case_id, timeout=3000)
+        await page.select_option("#f-locality", BOZHOU)
+        await page.wait_for_selector(row, timeout=3000)
+        await page.fill("#f-case", case_id)
+        await page.wait_for_function(
+            "id => [...document.querySelectorAll('#stream-body tr')].every(r => r.dataset.case === id)",
+            arg=case_id, timeout=3000)
+
+        # Open the submission: its envelope and its data, the applicant masked.
+        await page.click(f'{row}[data-type^="cn.tongban.routing.case.submitted"]')
+        await page.wait_for_selector("#detail[open]", timeout=3000)
+        envelope = json.loads(await page.text_content("#detail-envelope") or "{}")
+        data = json.loads(await page.text_content("#detail-data") or "{}")
+        assert envelope["type"].startswith("cn.tongban.routing.case.submitted") and envelope["subject"] == case_id
+        assert set(envelope["localities"]) == {SUZHOU, BOZHOU}
+        assert data["case_id"] == case_id and "********" in data["applicant_masked"]
+        assert body["applicant_id"] not in (await page.content())
+        await page.screenshot(path=str(tmp_path / "dashboard-event.png"))
+
+        # The panels show what the traffic did.
+        await page.click("#detail-close")
+        await page.fill("#f-case", "")
+        await page.select_option("#f-locality", "")
+        await page.wait_for_function(
+            "() => /[1-9]/.test(document.querySelector('#funnel-total').textContent)", timeout=15_000)
+        await page.wait_for_function(
+            "() => document.querySelectorAll('#lag-body tr').length >= 5", timeout=15_000)
+        await page.wait_for_function(
+            "() => document.querySelectorAll('#agreements-body tr').length >= 1", timeout=15_000)
+        shot = tmp_path / "dashboard.png"
+        await page.screenshot(path=str(shot))
+        shutil.copyfile(shot, REPO / "docs" / "dashboard.png")
+
+        # The language toggle: English labels.
+        await page.click("#lang")
+        assert await page.text_content("#panel-stream h2") == "Live events"
+        await page.screenshot(path=str(tmp_path / "dashboard-en.png"))
+
+        # Log out: the session is gone, the API answers 401.
+        await page.click("#logout")
+        await page.wait_for_selector("#login-view:not([hidden])", timeout=3000)
+        answer = await page.request.get(embedded.url("dashboard") + "/api/panels/funnel")
+        assert answer.status == 401
+        assert errors == []
+    finally:
+        await client.close()
+
+    # A locality's operator sees its locality only: Yangpu does not see the Suzhou-Bozhou case.
+    async with httpx.AsyncClient(base_url=embedded.url("dashboard"), timeout=10) as http:
+        yangpu = creds[YANGPU]
+        assert (await http.post("/api/session", json={"client_id": yangpu["client_id"],
+                                                       "client_secret": yangpu["client_secret"]})).status_code == 200
+        assert (await http.get("/api/events", params={"case_id": case_id})).json() == []
+        assert (await http.get("/api/session")).json()["localities"] == [YANGPU]
+        http.cookies.clear()
+        bozhou = creds[BOZHOU]
+        await http.post("/api/session",
+                        json={"client_id": bozhou["client_id"], "client_secret": bozhou["client_secret"]})
+        seen = (await http.get("/api/events", params={"case_id": case_id})).json()
+        assert seen and all(BOZHOU in e["localities"] for e in seen)
+        assert "applicant_id" not in json.dumps(seen)
