@@ -77,6 +77,23 @@ async def seed_demo_agreement(app: FastAPI) -> str | None:
     return agreement.id
 
 
+async def publish_first_list(app: FastAPI) -> bool:
+    """Publish the shipped first list (loaded as a draft) so that the demonstration can take cases.
+
+    Only in the embedded system, only once; in production a maintainer publishes it.
+    """
+    from services.catalogue.service import publish_list_version
+    from services.catalogue.store import ListRepository
+
+    async with app.state.ctx.uow() as uow:
+        draft = await ListRepository(uow.session).get("yrd-first-list.v1")
+        if draft is None or draft.status != "draft":
+            return False
+        await publish_list_version(uow, draft)
+        await uow.commit()
+    return True
+
+
 async def run_embedded(settings: Settings) -> None:
     """Serve the four services until interrupted."""
     settings.data_dir.mkdir(parents=True, exist_ok=True)
@@ -100,6 +117,7 @@ async def run_embedded(settings: Settings) -> None:
         await asyncio.sleep(0.05)
     credentials = await bootstrap_credentials(apps["authorization"], settings)
     await seed_demo_agreement(apps["authorization"])
+    await publish_first_list(apps["catalogue"])
     print_banner(settings, credentials)
     await asyncio.gather(*tasks)
 

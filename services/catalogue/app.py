@@ -4,17 +4,19 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from services.catalogue import api, events, store
+from services.catalogue import api, events, firstlist, store
 from shared.service import ServiceDefinition
 
 DEFINITION = ServiceDefinition(
     name="catalogue",
     title="Tongban catalogue",
-    description="Items, business standards, procedures and windows of every locality.",
+    description="Items, business standards, procedures and windows of every locality; versioned lists; "
+    "search in Chinese and English; import and export as CSV and XLSX.",
     metadata=store.Base.metadata,
     outbox=store.outbox,
     inbox=store.inbox,
     migrations=Path(__file__).parent / "migrations",
-    routers=[api.router],
+    routers=api.routers,
     handlers=events.HANDLERS,
+    on_startup=firstlist.on_startup,
 )

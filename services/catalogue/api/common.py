@@ -1,0 +1,76 @@
+"""What every route of the catalogue shares: dependencies, conditional GETs, field errors."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Annotated, Any
+
+from fastapi import Depends, Request, Response
+from fastapi.encoders import jsonable_encoder
+from pydantic import BaseModel
+from sqlalchemy.exc import IntegrityError
+
+from services.catalogue.domain.errors import InvalidContent
+from shared.auth import Caller, Role, authenticated, require
+from shared.problems import Conflict, Problem
+from shared.service import ServiceContext, get_context, get_uow
+from shared.uow import UnitOfWork
+
+Uow = Annotated[UnitOfWork, Depends(get_uow)]
+Ctx = Annotated[ServiceContext, Depends(get_context)]
+Reader = Annotated[Caller, Depends(authenticated)]
+Maintainer = Annotated[Caller, Depends(require(Role.MAINTAINER))]
+LOCALITY_PATTERN = r"^[1-8]\d{5}$"
+
+
+def invalid(field: str, message: str, kind: str = "value_error") -> Problem:
+    """A 422 naming one field, shaped like the framework's validation errors."""
+    return Problem(
+        f"invalid fields: {field}", status=422, slug="validation", title="Invalid request",
+        errors=[{"field": field, "message": message, "type": kind}],
+    )
+
+
+def invalid_content(exc: InvalidContent, prefix: str = "body") -> Problem:
+    """A 422 for content that breaks a catalogue rule."""
+    return invalid(f"{prefix}.{exc.field}" if prefix else exc.field, exc.message)
+
+
+def check_locality(ctx: ServiceContext, locality: str | None, field: str = "query.locality") -> None:
+    """422 when a locality filter names no registered locality."""
+    if locality is not None and locality not in ctx.localities:
+        raise invalid(field, f"{locality} is not a registered locality")
+
+
+def _matches(header: str | None, etag: str) -> bool:
+    if not header:
+        return False
+    if header.strip() == "*":
+        return True
+    candidates = [c.strip() for c in header.split(",")]
+    return any(c.removeprefix("W/") == etag for c in candidates)
+
+
+def conditional_json(request: Request, payload: Any) -> Response:
+    """A JSON response with a strong ETag; 304 when ``If-None-Match`` names it."""
+    if isinstance(payload, BaseModel):
+        body = payload.model_dump_json().encode("utf-8")
+    else:
+        body = json.dumps(jsonable_encoder(payload), ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+    etag = '"' + hashlib.sha256(body).hexdigest()[:32] + '"'
+    headers = {"ETag": etag, "Cache-Control": "private, no-cache", "Vary": "Authorization"}
+    if _matches(request.headers.get("if-none-match"), etag):
+        return Response(status_code=304, headers=headers)
+    return Response(body, media_type="application/json", headers=headers)
+
+
+@asynccontextmanager
+async def concurrently_changed() -> AsyncIterator[None]:
+    """409 when another request changed the same rows at the same moment (a key collided)."""
+    try:
+        yield
+    except IntegrityError as exc:
+        raise Conflict("the catalogue changed at the same moment; read it again and retry") from exc
