@@ -21,6 +21,7 @@ async def on_item_published(uow: UnitOfWork, _envelope: Envelope, event: ItemPub
     await KnownItemRepository(uow.session).apply(
         event.code, event.revision, True, area=event.area, modes=list(event.modes),
         ownership_rule=event.ownership_rule, committed_days=event.committed_days,
+        days_by_locality=dict(event.committed_days_by_locality),
     )
 
 

@@ -173,7 +173,9 @@ async def known_item(uow: UnitOfWork, catalogue: CatalogueClient, caller: Caller
         return None
     await repo.apply(code, int(fetched.get("revision", 1)), True, area=str(fetched.get("area", "")),
                      modes=list(fetched.get("modes", [])), ownership_rule=str(fetched.get("ownership_rule", "")),
-                     committed_days=int(fetched.get("committed_days", 0)))
+                     committed_days=int(fetched.get("committed_days", 0)),
+                     days_by_locality={str(k): int(v) for k, v in
+                                       (fetched.get("committed_days_by_locality") or {}).items()})
     return await repo.get(code)
 
 
@@ -216,7 +218,9 @@ async def submit(
         materials=tuple(Material(m["name"], m["form"], m.get("sha256")) for m in body["materials"]),
     )
     cases = CaseRepository(uow.session)
-    row = await cases.add(case, item.committed_days)
+    by_locality = item.days_by_locality or {}
+    committed = max(int(by_locality.get(owner, item.committed_days)) for owner in owners)
+    row = await cases.add(case, committed)
     cases.add_step(case, "submit", "", caller.locality, caller.client_id, {"owners": owners})
     uow.publish(
         CaseSubmitted(case_id=case.id, item_code=case.item_code, mode=mode, accepting_locality=caller.locality,

@@ -31,6 +31,7 @@ class KnownItemRow(Base):
     modes: Mapped[list[str]] = mapped_column(JSON)
     ownership_rule: Mapped[str] = mapped_column(String(64))
     committed_days: Mapped[int] = mapped_column(Integer)
+    days_by_locality: Mapped[dict[str, int]] = mapped_column(JSON, default=dict)
     published: Mapped[bool] = mapped_column()
     revision: Mapped[int] = mapped_column(Integer)
 
@@ -283,7 +284,7 @@ class KnownItemRepository:
             return False
         if row is None:
             row = KnownItemRow(code=code, area="", modes=[], ownership_rule="", committed_days=0,
-                               published=published, revision=revision)
+                               days_by_locality={}, published=published, revision=revision)
             self.session.add(row)
         row.revision, row.published = revision, published
         for key, value in fields.items():

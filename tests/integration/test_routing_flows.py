@@ -184,3 +184,29 @@ async def test_joint_handling_fans_out_and_one_refusal_rejects(start_system: Sys
                        and json.loads(r.value)["owning_locality"] == owner for r in records)
 
         assert await read_topic(system.kafka.bootstrap, system.topic(locality), until=forwarded_to)
+
+
+async def test_the_owner_s_own_time_limit_and_the_catalogue_over_rest(start_system: SystemFactory) -> None:
+    """A first-list item: its standard differs by locality, and routing learns it from the catalogue."""
+    system = await start_system("catalogue", "routing")
+    await activate(system, [S, B, T, Y])
+    routing, catalogue = system.url("routing"), system.url("catalogue")
+    async with httpx.AsyncClient(timeout=15) as http:
+        published = await http.post(catalogue + "/v1/lists/yrd-first-list.v1/publish", headers=await system.headers(Y))
+        assert published.status_code == 200, published.text
+        items = (await http.get(catalogue + "/v1/items", params={"limit": 200},
+                                headers=await system.headers(Y))).json()["items"]
+        for item in items:
+            detail = (await http.get(catalogue + f"/v1/items/{item['code']}", headers=await system.headers(Y))).json()
+            days = detail["committed_days_by_locality"]
+            if (len(set(days.values())) > 1 and "fully_online" in item["modes"]
+                    and item["ownership_rule"] in ("insured_place", "household_registration_place")):
+                break
+        else:
+            raise AssertionError("the first list has no item whose time limit differs between localities")
+        owner = min((loc for loc in days if loc != S), key=lambda loc: days[loc])
+        body = {"item_code": item["code"], "mode": "fully_online", "applicant_id": "11010519491231002X",
+                "ownership": {item["ownership_rule"]: [owner]}}
+        created = await http.post(routing + "/v1/cases", json=body, headers=await system.headers(S))
+        assert created.status_code == 201, created.text
+        assert created.json()["committed_days"] == days[owner], "the owner's own committed time limit applies"
