@@ -76,8 +76,10 @@ async def test_development_simulator_plays_a_return(tmp_path: Path) -> None:
             assert codes[0] == "EMA" and codes.count("EMH") == 2
 
             async def returned() -> bool:
+                # The development simulator plays in the background: wait for its last event too.
                 view = (await http.get(base["delivery"] + f"/v1/waybills/{numbers[0]}")).json()
-                return bool(view["status"] == "returned")
+                trail = (await http.get(base["delivery"] + f"/v1/waybills/{numbers[0]}/events")).json()
+                return bool(view["status"] == "returned" and len(trail) == len(codes))
 
             await wait_for(returned, timeout=30)
             trail = (await http.get(base["delivery"] + f"/v1/waybills/{numbers[0]}/events")).json()

@@ -210,3 +210,34 @@ async def test_the_owner_s_own_time_limit_and_the_catalogue_over_rest(start_syst
         created = await http.post(routing + "/v1/cases", json=body, headers=await system.headers(S))
         assert created.status_code == 201, created.text
         assert created.json()["committed_days"] == days[owner], "the owner's own committed time limit applies"
+
+
+async def test_a_case_due_today_is_announced_once(start_system: SystemFactory) -> None:
+    system = await start_system("catalogue", "routing")
+    await activate(system, [S, B])
+    routing = system.url("routing")
+    same_day = {**ITEM, "code": "YRD-SB-0009", "committed_days": 0}
+    async with httpx.AsyncClient(timeout=15) as http:
+        maintainer = await system.headers(Y)
+        assert (await http.post(system.url("catalogue") + "/v1/items", json=same_day,
+                                headers=maintainer)).status_code == 201
+        assert (await http.post(system.url("catalogue") + "/v1/items/YRD-SB-0009/publish",
+                                headers=maintainer)).status_code == 200
+        body = {"item_code": "YRD-SB-0009", "mode": "fully_online", "applicant_id": "11010519491231002X",
+                "ownership": {"insured_place": [B]}}
+        created = await http.post(routing + "/v1/cases", json=body, headers=await system.headers(S))
+        assert created.status_code == 201, created.text
+        case_id = created.json()["id"]
+        accepted = await _move(system, http, case_id, S, "accept")
+        assert accepted["due_on"] == accepted["accepted_on"]
+        for _ in range(2):  # a second scan announces nothing new
+            scanned = await http.post(routing + "/v1/deadlines/scan", headers=await system.headers(B))
+            assert scanned.status_code == 200
+        assert (await http.post(routing + "/v1/deadlines/scan",
+                                headers=await system.headers(B, scope="window_clerk"))).status_code == 403
+    for locality in (S, B):
+        records = await read_topic(system.kafka.bootstrap, system.topic(locality), until=lambda rs: any(
+            r.key == case_id.encode() and r.header("ce_type") == "cn.tongban.routing.case.due_soon.v1" for r in rs))
+        notices = [json.loads(r.value) for r in records if r.key == case_id.encode()
+                   and r.header("ce_type") == "cn.tongban.routing.case.due_soon.v1"]
+        assert notices == [{"case_id": case_id, "owner": B, "due_on": accepted["due_on"]}]
