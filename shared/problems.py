@@ -9,6 +9,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from sqlalchemy.exc import DataError, DBAPIError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from shared.db import is_transient
@@ -91,6 +92,20 @@ def problem_response(
     return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON, headers=headers)
 
 
+_UNAVAILABLE_SQLSTATES = ("08", "57P01", "57P02", "57P03")
+"""Connection exceptions (class 08) and the server going away: admin or crash shutdown, "cannot
+connect now" (starting up or shutting down). The driver reports them as plain DBAPI errors."""
+
+
+def database_unavailable(exc: BaseException) -> bool:
+    """Whether ``exc`` says the database is away for a moment: answered 503 with Retry-After, not 500."""
+    if is_transient(exc):
+        return True
+    orig = getattr(exc, "orig", None)
+    code = getattr(orig, "sqlstate", None) or getattr(getattr(orig, "__cause__", None), "sqlstate", None)
+    return isinstance(code, str) and code.startswith(_UNAVAILABLE_SQLSTATES)
+
+
 def _field(loc: tuple[Any, ...] | list[Any]) -> str:
     return ".".join(str(part) for part in loc)
 
@@ -125,14 +140,33 @@ def install_problem_handlers(app: FastAPI) -> None:
             dict(exc.headers or {}),
         )
 
+    async def _unavailable(request: Request, exc: Exception) -> JSONResponse:
+        if isinstance(exc, DataError):
+            # The database refused a value the request carried (a NUL character, an integer out of
+            # range, ...): the client's input, not our fault. Schemas should catch these first.
+            log.info("value refused by the database", extra={"path": request.url.path, "error": repr(exc)[:300]})
+            return problem_response(
+                422, "Invalid request", "a value is out of range or holds a character that cannot be stored",
+                "invalid-value", request.url.path,
+            )
+        if not database_unavailable(exc):
+            raise exc  # not the database being away: the catch-all below logs it and answers 500
+        log.warning("database unavailable", extra={"error": repr(exc)})
+        return problem_response(
+            503, "Service unavailable", "the database is not reachable; retry shortly",
+            "unavailable", request.url.path, {"Retry-After": "2"},
+        )
+
+    # Handlers of these classes run where the request's exceptions are handled; the catch-all for
+    # Exception runs in the outermost middleware, which re-raises after answering, so that the
+    # server logs an error and closes the client's kept-alive connection: wrong for an expected 503.
+    app.add_exception_handler(DBAPIError, _unavailable)
+    app.add_exception_handler(OSError, _unavailable)
+
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
-        if is_transient(exc):
-            log.warning("database unavailable", extra={"error": repr(exc)})
-            return problem_response(
-                503, "Service unavailable", "the database is not reachable; retry shortly",
-                "unavailable", request.url.path, {"Retry-After": "2"},
-            )
+        if database_unavailable(exc):
+            return await _unavailable(request, exc)
         log.exception("unhandled error", extra={"path": request.url.path})
         return problem_response(
             500, "Internal error", "an unexpected error occurred; it has been logged",

@@ -304,7 +304,7 @@ async def verify(uow: Uow, _caller: Auditor) -> dict[str, Any]:
 @audit.get("/entries", summary="The caller's locality's audit entries")
 async def entries(
     uow: Uow, caller: Auditor,
-    after: Annotated[int, Query(ge=0)] = 0, limit: Annotated[int, Query(ge=1, le=500)] = 100,
+    after: Annotated[int, Query(ge=0, le=2**62)] = 0, limit: Annotated[int, Query(ge=1, le=500)] = 100,
 ) -> list[dict[str, Any]]:
     async with uow:
         found = await AuditRepository(uow.session).chained(after, limit)

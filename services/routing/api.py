@@ -8,6 +8,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Depends, Header, Query, status
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy.exc import IntegrityError
 
 from services.routing.domain import TRANSITIONS, YearSchedule
 from services.routing.service import (
@@ -24,7 +25,7 @@ from services.routing.service import (
 from services.routing.store import CalendarRepository, CaseRepository, LocalStatisticsRow, decode_cursor, encode_cursor
 from shared.auth import Caller, Role, authenticated, require
 from shared.contracts.catalogue import HandlingMode
-from shared.problems import Forbidden, NotFound, Problem
+from shared.problems import Conflict, Forbidden, NotFound, Problem
 from shared.service import ServiceContext, get_context, get_uow
 from shared.uow import UnitOfWork
 
@@ -220,9 +221,9 @@ class LocalFigures(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     item_code: str = Field(min_length=1, max_length=32)
-    period: str = Field(pattern=r"^\d{4}(-\d{2})?(-Q[1-4])?$", examples=["2026-Q3"])
-    cases: int = Field(ge=0)
-    median_working_days: float = Field(ge=0)
+    period: str = Field(pattern=r"^20\d{2}(-(0[1-9]|1[0-2]|Q[1-4]))?$", examples=["2026-Q3", "2026-07", "2026"])
+    cases: int = Field(ge=0, le=100_000_000)
+    median_working_days: float = Field(ge=0, le=10_000)
     on_time_rate: float = Field(ge=0, le=1)
 
 
@@ -238,16 +239,22 @@ async def put_local(body: LocalFigures, uow: Uow,
                     caller: Annotated[Caller, Depends(require(Role.SUPERVISOR, Role.OPERATOR))]) -> dict[str, Any]:
     from datetime import UTC, datetime
 
-    async with uow:
-        row = await uow.session.get(LocalStatisticsRow, (caller.locality, body.item_code, body.period))
-        if row is None:
-            uow.session.add(LocalStatisticsRow(locality=caller.locality, reported_at=datetime.now(UTC),
-                                               **body.model_dump()))
-        else:
-            row.cases, row.median_working_days, row.on_time_rate = body.cases, body.median_working_days, \
-                body.on_time_rate
-            row.reported_at = datetime.now(UTC)
-        await uow.commit()
+    for attempt in (1, 2):  # two reports racing on one key: the second becomes an update
+        async with uow:
+            row = await uow.session.get(LocalStatisticsRow, (caller.locality, body.item_code, body.period))
+            if row is None:
+                uow.session.add(LocalStatisticsRow(locality=caller.locality, reported_at=datetime.now(UTC),
+                                                   **body.model_dump()))
+            else:
+                row.cases, row.median_working_days, row.on_time_rate = body.cases, body.median_working_days, \
+                    body.on_time_rate
+                row.reported_at = datetime.now(UTC)
+            try:
+                await uow.commit()
+                break
+            except IntegrityError:
+                if attempt == 2:
+                    raise Conflict("another report of the same figures is being written; retry") from None
     return {"locality": caller.locality, **body.model_dump()}
 
 

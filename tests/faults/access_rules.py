@@ -1,0 +1,172 @@
+"""Who may call each operation of each service: the table the access matrix checks.
+
+One row per operation of the four OpenAPI documents (the matrix fails when a document has an
+operation without a row, or a row names an operation that no longer exists). A row says:
+
+- ``roles``: the roles of which the caller needs one (empty: any verified caller);
+- ``scope``: ``world`` when the request aims at a resource of one locality pair's world (a case,
+  its waybill, their agreement, the attestation, the consent, a client or key of the accepting
+  locality); ``shared`` when it is about reference data every locality shares, or the caller's own
+  locality only; ``public`` when it needs no token at all (probes, JWKS, the token endpoint);
+- ``parties``: which of the world's two localities the resource belongs to (``both``, the
+  ``acceptor`` that accepted the case, or the ``owner`` that handles it); everyone else is a
+  stranger to it;
+- ``sees``: the world id that a party holding the role must find in the 2xx answer;
+- ``query`` and ``body``: a request that passes the access checks but changes nothing (a domain rule
+  refuses it afterwards), with ``{case_id}``-style placeholders filled from the world;
+- ``mutates``: no harmless request exists (an authorized party would change the world): the
+  authorized parties are not sent it, everyone else is;
+- ``authorized``: the answers an authorized caller may get, when narrower than "not 401/403/404".
+
+The rules restate the services' documentation (docs/authorization.md, docs/routing.md,
+docs/catalogue.md, docs/delivery.md): the catalogue is shared reference data written by any
+locality's maintainer; a case, waybill, agreement, attestation or consent is visible only to the
+localities it concerns; a client acts for its own locality only.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from tests.faults.world import ITEM, ITEM_CODE, Y
+
+CLERK, OFFICER, SUPERVISOR = "window_clerk", "department_officer", "supervisor"
+MAINTAINER, OPERATOR, CARRIER = "maintainer", "operator", "carrier"
+ROLES = (CLERK, OFFICER, SUPERVISOR, MAINTAINER, OPERATOR)
+"""The roles of the localities' bootstrap clients: each caller of the matrix holds exactly one."""
+
+
+@dataclass(frozen=True)
+class Access:
+    """The access rule of one operation and a harmless request to check it with."""
+
+    roles: tuple[str, ...] = ()
+    scope: Literal["world", "shared", "public"] = "world"
+    parties: Literal["both", "acceptor", "owner"] = "both"
+    sees: str | None = None
+    query: dict[str, str] = field(default_factory=dict)
+    body: dict[str, Any] | None = None
+    values: dict[str, str] = field(default_factory=dict)
+    mutates: bool = False
+    authorized: tuple[int, ...] = ()
+
+
+def world(*roles: str, parties: Literal["both", "acceptor", "owner"] = "both", **kwargs: Any) -> Access:
+    """A resource of one locality pair."""
+    return Access(roles=roles, scope="world", parties=parties, **kwargs)
+
+
+def shared(*roles: str, **kwargs: Any) -> Access:
+    """Reference data every locality shares, or what the caller's own locality holds."""
+    return Access(roles=roles, scope="shared", **kwargs)
+
+
+PUBLIC = Access(scope="public")
+NONE = "YRD-ZZ-9999"
+"""An item code no catalogue holds: writes aimed at it are refused after the role check."""
+PROBES = {(service, "GET", path): PUBLIC for service in ("catalogue", "routing", "authorization", "delivery")
+          for path in ("/healthz", "/readyz")}
+
+RULES: dict[tuple[str, str, str], Access] = {
+    **PROBES,
+    # ---------------------------------------------------------------- catalogue: shared reference data
+    ("catalogue", "GET", "/v1/items"): shared(),
+    ("catalogue", "POST", "/v1/items"): shared(MAINTAINER, body=ITEM),  # exists already: 409
+    ("catalogue", "GET", "/v1/items/{code}"): shared(),
+    ("catalogue", "PATCH", "/v1/items/{code}"): shared(MAINTAINER, values={"code": NONE}, body={"committed_days": 3}),
+    ("catalogue", "POST", "/v1/items/{code}/publish"): shared(MAINTAINER, values={"code": NONE}),
+    ("catalogue", "POST", "/v1/items/{code}/withdraw"): shared(MAINTAINER, values={"code": NONE}, body={}),
+    ("catalogue", "GET", "/v1/items/{code}/standards"): shared(),
+    ("catalogue", "GET", "/v1/items/{code}/standards/diff"): shared(),
+    ("catalogue", "PUT", "/v1/items/{code}/standards/{locality}"): shared(MAINTAINER, body={}),
+    ("catalogue", "DELETE", "/v1/items/{code}/standards/{locality}"): shared(MAINTAINER, values={"code": NONE}),
+    ("catalogue", "GET", "/v1/items/{code}/procedures"): shared(),
+    ("catalogue", "PUT", "/v1/items/{code}/procedures/{mode}"): shared(MAINTAINER, body={}),
+    ("catalogue", "GET", "/v1/lists"): shared(),
+    ("catalogue", "POST", "/v1/lists"): shared(MAINTAINER, body={}),
+    ("catalogue", "GET", "/v1/lists/{list_id}"): shared(),
+    ("catalogue", "PATCH", "/v1/lists/{list_id}"): shared(MAINTAINER, body={}),
+    ("catalogue", "POST", "/v1/lists/{list_id}/versions"): shared(MAINTAINER),
+    ("catalogue", "POST", "/v1/lists/{list_id}/publish"): shared(MAINTAINER),
+    ("catalogue", "GET", "/v1/lists/{list_id}/diff/{other_id}"): shared(),
+    ("catalogue", "GET", "/v1/windows"): shared(),
+    ("catalogue", "GET", "/v1/windows/{window_id}"): shared(),
+    ("catalogue", "PUT", "/v1/windows/{window_id}"): shared(MAINTAINER, body={}),
+    ("catalogue", "GET", "/v1/areas"): shared(),
+    ("catalogue", "PUT", "/v1/areas/{key}"): shared(MAINTAINER, body={}),
+    ("catalogue", "GET", "/v1/export"): shared(MAINTAINER, query={"format": "csv", "sheet": "items"}),
+    ("catalogue", "POST", "/v1/import"): shared(MAINTAINER, query={"dry_run": "true"}),
+    # ---------------------------------------------------------------- routing: cases of a pair
+    ("routing", "POST", "/v1/cases"): shared(CLERK, body={  # an item in no list: 422 after the role check
+        "item_code": NONE, "mode": "fully_online", "applicant_id": "11010519491231002X",
+        "ownership": {"insured_place": ["341600"]}}),
+    ("routing", "GET", "/v1/cases"): world(sees="case_id", query={"limit": "200"}),
+    ("routing", "GET", "/v1/cases/{case_id}"): world(sees="case_id"),
+    # withdraw without a reason: the accepting window 422, the owner 409; the case stays forwarded
+    ("routing", "POST", "/v1/cases/{case_id}/transitions"): world(CLERK, body={"action": "withdraw"}),
+    ("routing", "GET", "/v1/calendar/{year}"): shared(),
+    ("routing", "PUT", "/v1/calendar/{year}"): shared(MAINTAINER, OPERATOR, values={"year": "2027"}, body={
+        "holidays": ["2026-05-01"], "source": "access matrix"}),  # a holiday of another year: 422
+    ("routing", "POST", "/v1/deadlines/scan"): shared(MAINTAINER, OPERATOR),
+    ("routing", "GET", "/v1/statistics"): shared(),
+    ("routing", "PUT", "/v1/statistics/local"): shared(SUPERVISOR, OPERATOR, body={  # the caller's own figures
+        "item_code": ITEM_CODE, "period": "{period}", "cases": 1, "median_working_days": 1, "on_time_rate": 1}),
+    # ---------------------------------------------------------------- delivery: waybills of a pair
+    ("delivery", "GET", "/v1/waybills"): world(sees="number", query={"case_id": "{case_id}"}),
+    ("delivery", "GET", "/v1/waybills/{number}"): world(sees="number"),
+    ("delivery", "GET", "/v1/waybills/{number}/events"): world(),
+    # a materials waybill is never readdressed: 409 for its parties
+    ("delivery", "PUT", "/v1/waybills/{number}/receiver"): world(CLERK, OFFICER, body={"deliver_to": "pickup_window"}),
+    ("delivery", "POST", "/v1/waybills/{number}/receipt"): world(OFFICER, parties="owner", mutates=True,
+                                                                 body={"material_hashes": ["cd" * 32]}),
+    ("delivery", "GET", "/v1/delivery-targets"): shared(),
+    ("delivery", "POST", "/v1/carrier/events"): shared(CARRIER, body={"events": []}),
+    ("delivery", "POST", "/v1/dev/carrier/simulate"): shared(MAINTAINER, OPERATOR, authorized=(404,),  # embedded only
+                                                             body={"waybill_number": "EA000000000CN"}),
+    # ---------------------------------------------------------------- authorization
+    ("authorization", "GET", "/.well-known/jwks.json"): PUBLIC,
+    ("authorization", "POST", "/oauth/token"): PUBLIC,
+    ("authorization", "GET", "/v1/clients"): world(MAINTAINER, parties="acceptor", sees="client_id"),
+    ("authorization", "POST", "/v1/clients"): world(MAINTAINER, parties="acceptor", mutates=True, body={
+        "locality": "{locality}", "name": "intruder", "roles": ["window_clerk"]}),
+    ("authorization", "POST", "/v1/clients/{client_id}/revoke"): world(MAINTAINER, parties="acceptor", mutates=True),
+    ("authorization", "GET", "/v1/keys"): shared(),  # public keys, as in the JWKS
+    ("authorization", "POST", "/v1/localities/{locality}/keys/rotate"): world(MAINTAINER, parties="acceptor",
+                                                                              mutates=True),
+    ("authorization", "POST", "/v1/keys/{kid}/revoke"): world(MAINTAINER, parties="acceptor"),  # active: 409
+    ("authorization", "GET", "/v1/audit/verify"): shared(SUPERVISOR, MAINTAINER, OPERATOR),
+    ("authorization", "GET", "/v1/audit/entries"): shared(SUPERVISOR, MAINTAINER, OPERATOR, query={"limit": "500"}),
+    ("authorization", "POST", "/v1/audit/checkpoints"): shared(SUPERVISOR, MAINTAINER),
+    ("authorization", "GET", "/v1/agreements"): world(sees="agreement_id"),
+    ("authorization", "POST", "/v1/agreements"): world(MAINTAINER, SUPERVISOR, body={  # ends before it starts: 422
+        "title": "intrusion", "text": "x", "parties": ["{acceptor}", "{owner}"], "areas": ["social_security"],
+        "permissions": [{"acceptor": "{acceptor}", "owner": "{owner}", "modes": ["fully_online"]}],
+        "valid_from": "2030-01-01T00:00:00+00:00", "valid_until": "2029-01-01T00:00:00+00:00"}),
+    ("authorization", "GET", "/v1/agreements/{agreement_id}"): world(sees="agreement_id"),
+    ("authorization", "POST", "/v1/agreements/{agreement_id}/signatures"): world(MAINTAINER, SUPERVISOR, body={
+        "canonical_sha256": "0" * 64}),  # active already: 409
+    ("authorization", "POST", "/v1/agreements/{agreement_id}/acts"): world(MAINTAINER, SUPERVISOR, body={
+        "kind": "resume", "reason": "access matrix"}),  # not suspended: 409
+    ("authorization", "GET", "/v1/delegations/check"): world(query={
+        "acceptor": "{acceptor}", "owner": "{owner}", "item": ITEM_CODE, "mode": "fully_online",
+        "area": "social_security"}),
+    ("authorization", "POST", "/v1/attestations"): shared(CLERK, body={  # an owner no registry knows: 422
+        "case_id": "c-1", "item_code": ITEM_CODE, "mode": "fully_online", "owners": ["999999"], "materials": [],
+        "clerk": "clerk", "accepted_at": "2026-01-05T09:00:00+08:00"}),
+    ("authorization", "POST", "/v1/attestations/verify"): shared(body={"jws": "aaaaa.bbbbb.ccccc"}),
+    ("authorization", "GET", "/v1/attestations/{attestation_id}"): world(sees="attestation_id"),
+    ("authorization", "POST", "/v1/consents"): shared(CLERK, body={  # requester and holder the same: 422
+        "subject_ref": "applicant-matrix", "item_code": ITEM_CODE, "data_kind": "social_security_records",
+        "requester": Y, "holder": Y, "purpose": "matrix", "expires_at": "2099-01-01T00:00:00+00:00"}),
+    ("authorization", "POST", "/v1/consents/{consent_id}/revoke"): world(mutates=True),
+    ("authorization", "GET", "/v1/consents/check"): world(parties="owner", sees="consent_id", query={
+        "subject_ref": "{subject_ref}", "item_code": ITEM_CODE, "data_kind": "social_security_records",
+        "holder": "{acceptor}", "purpose": "inheritance"}),
+}
+
+DEFAULT_VALUES = {"code": ITEM_CODE, "year": "2026", "locality": Y, "mode": "fully_online",
+                  "list_id": "yrd-none.v1", "other_id": "yrd-none.v2", "window_id": "W-310110-99",
+                  "key": "social_security"}
+"""Path values of shared operations that name none of their own. ``{period}`` is one per role, so that two
+callers of one locality do not write the same figures at the same moment (a race of its own, not access)."""
