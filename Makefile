@@ -1,12 +1,13 @@
 # Tongban: the two commands of the README, and the helpers behind them.
 #   make run    create the virtual environment, install, start the whole system embedded
 #   make test   install what the tests need, provision Kafka and PostgreSQL, run the whole suite
+#   make bench  the benchmark harness (issue 8): its own Kafka, PostgreSQL and service processes
 SHELL := /bin/bash
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: run test venv install install-test lint check-python kafka-fetch postgres-install chromium-install clean
+.PHONY: run test bench venv install install-test lint check-python kafka-fetch postgres-install chromium-install clean
 
 check-python:
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Tongban needs Python 3.11 or newer; found " + sys.version)'
@@ -48,6 +49,10 @@ lint: install-test
 
 test: install-test kafka-fetch postgres-install chromium-install lint
 	$(BIN)/pytest -q -p no:cacheprovider --durations=10
+
+# Prints the table and writes bench/results/latest.json (BENCH_ARGS="--smoke" or "--profile" for variants).
+bench: install-test kafka-fetch postgres-install
+	$(BIN)/python -m bench.run $(BENCH_ARGS)
 
 clean:
 	rm -rf .data $(VENV)

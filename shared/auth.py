@@ -130,13 +130,69 @@ class JwksCache:
 
 
 class TokenVerifier:
-    """Checks access tokens for one audience."""
+    """Checks access tokens for one audience.
+
+    A window's system sends the same token with every request for its five minutes, so the outcome
+    of the signature and the fixed claims (issuer, audience, required claims) is remembered per
+    token string (a bounded cache). What can change is checked again on every use: the key must
+    still be published (a revoked key is dropped from the JWKS), the time must be within ``nbf`` and
+    ``exp`` (with the leeway), the key's retirement, and the client's revocation.
+    """
+
+    max_cached = 4096
 
     def __init__(self, jwks: JwksCache, issuer: str, audience: str, leeway: int = 30) -> None:
         self.jwks, self.issuer, self.audience, self.leeway = jwks, issuer, audience, leeway
+        self._verified: dict[str, tuple[dict[str, Any], dict[str, Any]]] = {}
+        """Token → (the JWK that verified it, its claims)."""
+        self._keys: dict[tuple[str, str], Any] = {}
 
     async def verify(self, token: str) -> Caller:
         """The caller of a valid token; :class:`Unauthenticated` with the reason otherwise."""
+        known = self._verified.get(token)
+        if known is None:
+            return self._caller(await self._verify_signature(token))
+        signer, claims = known
+        jwk = await self.jwks.key(str(signer["kid"]))
+        if jwk is None:
+            raise Unauthenticated("token signed by an unknown key")
+        if jwk.get("x") != signer.get("x") or jwk.get("tongban_use") != "token":
+            return self._caller(await self._verify_signature(token))  # not the key that verified it
+        now = time.time()
+        if claims["exp"] + self.leeway <= now:
+            raise Unauthenticated("token expired")
+        if claims["nbf"] - self.leeway > now:
+            raise Unauthenticated("token not yet valid")
+        self._check_current(jwk, claims)
+        return self._caller(claims)
+
+    def _check_current(self, jwk: dict[str, Any], claims: dict[str, Any]) -> None:
+        retired_at = jwk.get("tongban_retired_at")
+        if retired_at is not None and claims["iat"] > retired_at:
+            raise Unauthenticated("token signed with a retired key after its retirement")
+        if self.jwks.client_revoked(claims["sub"]):
+            raise Unauthenticated("client revoked")
+
+    def _caller(self, claims: dict[str, Any]) -> Caller:
+        locality, roles = claims.get("locality"), claims.get("roles")
+        if not isinstance(locality, str) or not isinstance(roles, list):
+            raise Unauthenticated("token lacks locality or roles")
+        return Caller(
+            client_id=claims["sub"],
+            locality=locality,
+            roles=frozenset(str(r) for r in roles),
+            token_id=claims["jti"],
+            expires_at=datetime.fromtimestamp(claims["exp"], UTC),
+        )
+
+    def _public_key(self, jwk: dict[str, Any]) -> Any:
+        cache_key = (str(jwk.get("kid", "")), str(jwk.get("x", "")))
+        key = self._keys.get(cache_key)
+        if key is None:
+            key = self._keys[cache_key] = jwt.PyJWK(jwk, algorithm="EdDSA").key
+        return key
+
+    async def _verify_signature(self, token: str) -> dict[str, Any]:
         try:
             header = jwt.get_unverified_header(token)
         except jwt.DecodeError:
@@ -151,7 +207,7 @@ class TokenVerifier:
         try:
             claims = jwt.decode(
                 token,
-                jwt.PyJWK(jwk, algorithm="EdDSA").key,
+                self._public_key(jwk),
                 algorithms=["EdDSA"],
                 audience=self.audience,
                 issuer=self.issuer,
@@ -172,21 +228,12 @@ class TokenVerifier:
             raise Unauthenticated(f"token lacks the claim {exc.claim}") from None
         except jwt.InvalidTokenError as exc:
             raise Unauthenticated(f"invalid token: {exc}") from None
-        retired_at = jwk.get("tongban_retired_at")
-        if retired_at is not None and claims["iat"] > retired_at:
-            raise Unauthenticated("token signed with a retired key after its retirement")
-        if self.jwks.client_revoked(claims["sub"]):
-            raise Unauthenticated("client revoked")
-        locality, roles = claims.get("locality"), claims.get("roles")
-        if not isinstance(locality, str) or not isinstance(roles, list):
-            raise Unauthenticated("token lacks locality or roles")
-        return Caller(
-            client_id=claims["sub"],
-            locality=locality,
-            roles=frozenset(str(r) for r in roles),
-            token_id=claims["jti"],
-            expires_at=datetime.fromtimestamp(claims["exp"], UTC),
-        )
+        self._check_current(jwk, claims)
+        self._caller(claims)  # a token without locality or roles is refused, and not remembered
+        if len(self._verified) >= self.max_cached:
+            self._verified.pop(next(iter(self._verified)))  # the oldest entry
+        self._verified[token] = (jwk, claims)
+        return claims
 
 
 _bearer = HTTPBearer(auto_error=False, description="Access token from POST /oauth/token")

@@ -362,6 +362,7 @@ class _KafkaSubscription(Subscription):
                 log.warning("fetch failed", extra={"group": self.group, "error": repr(exc)})
                 await asyncio.sleep(1)
                 continue
+            handled: dict[TopicPartition, int] = {}
             for tp, messages in batches.items():
                 done = None
                 try:
@@ -382,12 +383,16 @@ class _KafkaSubscription(Subscription):
                     log.error("handler failed", extra={"group": self.group, "error": repr(exc)})
                     consumer.seek(tp, messages[0].offset if done is None else done + 1)
                     await asyncio.sleep(1)
-                if done is None:
-                    continue
-                try:
-                    await consumer.commit({TopicPartition(tp.topic, tp.partition): done + 1})
-                except Exception as exc:  # redelivery is absorbed by the handlers' inbox
-                    log.warning("offset commit failed", extra={"group": self.group, "error": repr(exc)})
+                if done is not None:
+                    handled[TopicPartition(tp.topic, tp.partition)] = done + 1
+            if not handled:
+                continue
+            # One commit for every partition of the fetch (a request to the group coordinator each
+            # time, so not one per partition), still only after the records were handled.
+            try:
+                await consumer.commit(handled)
+            except Exception as exc:  # redelivery is absorbed by the handlers' inbox
+                log.warning("offset commit failed", extra={"group": self.group, "error": repr(exc)})
 
     async def stop(self) -> None:
         if self.task is not None:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -54,6 +55,13 @@ class EventDispatcher:
         self.max_attempts = max_attempts
         self.observers = observers or []
         self.record_observers = record_observers or []
+        self._recent: OrderedDict[str, None] = OrderedDict()
+        """Ids of events this member handled (their inbox rows committed), most recent last.
+
+        An event published to several localities' topics reaches the group once per topic; the
+        copies after the first are skipped here without a database transaction. What is not in this
+        bounded memory (older events, a restart, another member) is still caught by the inbox.
+        """
 
     async def __call__(self, record: Record) -> None:
         for watch in self.record_observers:
@@ -70,6 +78,9 @@ class EventDispatcher:
         handler = self.handlers.get(envelope.type) or self.handlers.get("*")
         if handler is None:
             return  # a known event that this service does not react to
+        if envelope.id in self._recent:
+            self.metrics.events_duplicate.inc()
+            return
         with trace_context(envelope.traceparent):
             await self._handle(record, handler, envelope, event)
 
@@ -101,6 +112,7 @@ class EventDispatcher:
         async with self.uow_factory() as uow:
             if await uow.already_handled(self.group, envelope.id):
                 self.metrics.events_duplicate.inc()
+                self._remember(envelope.id)
                 return
             await handler(uow, envelope, event)
             await uow.session.flush()
@@ -110,8 +122,15 @@ class EventDispatcher:
             except IntegrityError:
                 # Another member of the group handled it at the same moment: once in effect.
                 self.metrics.events_duplicate.inc()
+                self._remember(envelope.id)
                 return
+        self._remember(envelope.id)
         self.metrics.events_handled(type=envelope.type).inc()
+
+    def _remember(self, event_id: str, keep: int = 4096) -> None:
+        self._recent[event_id] = None
+        if len(self._recent) > keep:
+            self._recent.popitem(last=False)
 
     async def dead_letter(self, record: Record, reason: str) -> None:
         """Copy ``record`` to its dead-letter topic with the reason; retried until acknowledged."""

@@ -97,13 +97,21 @@ _UNAVAILABLE_SQLSTATES = ("08", "57P01", "57P02", "57P03")
 connect now" (starting up or shutting down). The driver reports them as plain DBAPI errors."""
 
 
-def database_unavailable(exc: BaseException) -> bool:
-    """Whether ``exc`` says the database is away for a moment: answered 503 with Retry-After, not 500."""
-    if is_transient(exc):
-        return True
+def sqlstate(exc: BaseException) -> str:
+    """The SQLSTATE of a database error wrapped by SQLAlchemy, or an empty string."""
     orig = getattr(exc, "orig", None)
     code = getattr(orig, "sqlstate", None) or getattr(getattr(orig, "__cause__", None), "sqlstate", None)
-    return isinstance(code, str) and code.startswith(_UNAVAILABLE_SQLSTATES)
+    return code if isinstance(code, str) else ""
+
+
+def database_unavailable(exc: BaseException) -> bool:
+    """Whether ``exc`` says the database is away for a moment: answered 503 with Retry-After, not 500."""
+    return is_transient(exc) or sqlstate(exc).startswith(_UNAVAILABLE_SQLSTATES)
+
+
+def value_refused(exc: BaseException) -> bool:
+    """Whether the database refused a value the request carried (SQLSTATE class 22, data exception)."""
+    return isinstance(exc, DataError) or sqlstate(exc).startswith("22")
 
 
 def _field(loc: tuple[Any, ...] | list[Any]) -> str:
@@ -141,7 +149,7 @@ def install_problem_handlers(app: FastAPI) -> None:
         )
 
     async def _unavailable(request: Request, exc: Exception) -> JSONResponse:
-        if isinstance(exc, DataError):
+        if value_refused(exc):
             # The database refused a value the request carried (a NUL character, an integer out of
             # range, ...): the client's input, not our fault. Schemas should catch these first.
             log.info("value refused by the database", extra={"path": request.url.path, "error": repr(exc)[:300]})

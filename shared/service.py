@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import logging
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -100,7 +101,8 @@ class ServiceContext:
         )
         self.subscription: Subscription | None = None
         self.topics_ready = False
-        self.commit_listeners: list[Callable[[], None]] = [self.relay.notify]
+        self.commit_listeners: list[Callable[[], None]] = []
+        """Called after every commit (the outbox relay is woken only by commits that wrote events)."""
         self.state: dict[str, Any] = {}
         """Service-specific objects made at start (e.g. the authorization service's keyring)."""
         fetcher = (
@@ -120,6 +122,7 @@ class ServiceContext:
             self.localities,
             source=f"/tongban/{self.definition.name}",
             on_commit=self._committed,
+            on_publish=self.relay.notify,
         )
 
     def _committed(self) -> None:
@@ -165,15 +168,20 @@ class ServiceContext:
         self.subscription = await self.bus.subscribe(self.definition.group, topics, self.dispatcher())
 
 
-def get_context(request: Request) -> ServiceContext:
+# The dependencies are coroutines: FastAPI runs a plain ``def`` dependency in its thread pool, a hop
+# to a worker thread and back on every request for what is an attribute lookup.
+
+
+async def get_context(request: Request) -> ServiceContext:
     """FastAPI dependency: the running service."""
     ctx: ServiceContext = request.app.state.ctx
     return ctx
 
 
-def get_uow(request: Request) -> UnitOfWork:
+async def get_uow(request: Request) -> UnitOfWork:
     """FastAPI dependency: a unit of work of the running service."""
-    return get_context(request).uow()
+    ctx: ServiceContext = request.app.state.ctx
+    return ctx.uow()
 
 
 def create_app(
@@ -207,6 +215,10 @@ def create_app(
         if definition.on_startup is not None:
             await definition.on_startup(ctx)
         connecting = asyncio.create_task(ctx.connect_bus(), name=f"{definition.name}-connect-bus")
+        # What start-up made (modules, tables, models) lives as long as the process: out of the
+        # garbage collector's generations, full collections under load no longer walk it.
+        gc.collect()
+        gc.freeze()
         log.info("service started", extra={"service": definition.name, "bus": type(the_bus).__name__})
         try:
             yield

@@ -30,12 +30,14 @@ class UnitOfWork:
         localities: LocalityRegistry,
         source: str,
         on_commit: Callable[[], None],
+        on_publish: Callable[[], None] | None = None,
     ) -> None:
         self._sessionmaker = sessionmaker
         self._outbox, self._inbox = outbox, inbox
         self.localities = localities
         self.source = source
         self._on_commit = on_commit
+        self._on_publish = on_publish
         self._rows: list[dict[str, object]] = []
         self.session: AsyncSession
 
@@ -69,11 +71,17 @@ class UnitOfWork:
         return self.publish(event, self.localities.codes)
 
     async def commit(self) -> None:
-        """Commit the state change and its events together, then wake the outbox relay (and listeners)."""
+        """Commit the state change and its events together, then wake the outbox relay (and listeners).
+
+        ``on_publish`` (the relay) is called only when the transaction wrote events: a relay woken
+        for nothing costs a transaction of its own. ``on_commit`` is called after every commit.
+        """
         rows, self._rows = self._rows, []
         if rows:
             await self.session.execute(insert(self._outbox), rows)
         await self.session.commit()
+        if rows and self._on_publish is not None:
+            self._on_publish()
         self._on_commit()
 
     async def rollback(self) -> None:

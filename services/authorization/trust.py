@@ -8,6 +8,7 @@ agreement still has the canonical form that was signed.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import time
@@ -26,6 +27,7 @@ from services.authorization.domain import (
     ConsentDecision,
     Decision,
     Signature,
+    SigningKey,
     canonical_sha256,
     check_consent,
     decide,
@@ -50,13 +52,26 @@ def _signed_payload(jws: str) -> dict[str, Any]:
     return data
 
 
-async def check_jws(session: AsyncSession, jws: str, signer: str | None = None) -> tuple[dict[str, Any], str]:
-    """Verify a compact JWS made by a locality key; its payload and kid. ValueError says why not."""
+@functools.lru_cache(maxsize=4096)
+def _verified_once(x: str, signing_input: bytes, signature: bytes) -> bool:
+    # Ed25519 verification is a pure function of the public key, the message and the signature.
+    # An agreement's signatures are checked again on every delegation check (routing asks before
+    # each case), so their outcome is remembered; whether the key still counts is not (see check_jws).
+    return crypto.verify_signature(x, signing_input, signature)
+
+
+async def check_jws(session: AsyncSession, jws: str, signer: str | None = None,
+                    keys: dict[str, SigningKey] | None = None, remember: bool = False) -> tuple[dict[str, Any], str]:
+    """Verify a compact JWS made by a locality key; its payload and kid. ValueError says why not.
+
+    ``keys`` are the keys as read in this transaction (else the key is read); with ``remember`` the
+    outcome of the Ed25519 verification itself is cached (for agreement signatures, checked often).
+    """
     header, payload_bytes, signing_input, signature = crypto.read_compact(jws)
     if header.get("alg") != "EdDSA":
         raise ValueError("not signed with EdDSA")
     kid = str(header.get("kid", ""))
-    key = await KeyRepository(session).get(kid)
+    key = keys.get(kid) if keys is not None else await KeyRepository(session).get(kid)
     if key is None:
         raise ValueError(f"signed with an unknown key {kid!r}")
     try:
@@ -69,26 +84,30 @@ async def check_jws(session: AsyncSession, jws: str, signer: str | None = None) 
     if not key.verifies_signature_made_at(signed_at):
         state = "revoked" if key.revoked_at else "retired before it signed"
         raise ValueError(f"signed with key {kid}, which is {state}")
-    if not crypto.verify_signature(key.x, signing_input, signature):
+    verify = _verified_once if remember else crypto.verify_signature
+    if not verify(key.x, signing_input, signature):
         raise ValueError("the signature does not verify")
     if not isinstance(payload, dict):
         raise ValueError("the payload is not a JSON object")
     return payload, kid
 
 
-async def agreement_fault(session: AsyncSession, agreement: Agreement) -> str | None:
+async def agreement_fault(session: AsyncSession, agreement: Agreement,
+                          keys: dict[str, SigningKey] | None = None) -> str | None:
     """Why the agreement's signatures or acts do not hold, or None when every one verifies."""
     digest = canonical_sha256(agreement)
+    if keys is None:
+        keys = {k.kid: k for k in await KeyRepository(session).all()}  # one query, not one per signature
     for s in agreement.signatures:
         try:
-            payload, _kid = await check_jws(session, s.jws, signer=s.party)
+            payload, _kid = await check_jws(session, s.jws, signer=s.party, keys=keys, remember=True)
         except ValueError as exc:
             return f"signature of {s.party}: {exc}"
         if payload.get("sha256") != digest or payload.get("agreement") != agreement.id:
             return f"signature of {s.party}: the agreement was changed after it was signed"
     for a in agreement.acts:
         try:
-            payload, _kid = await check_jws(session, a.jws, signer=a.party)
+            payload, _kid = await check_jws(session, a.jws, signer=a.party, keys=keys, remember=True)
         except ValueError as exc:
             return f"{a.kind} act of {a.party}: {exc}"
         if payload.get("act") != a.kind or payload.get("agreement") != agreement.id:
@@ -168,7 +187,8 @@ async def check_delegation(uow: UnitOfWork, actor_locality: str, actor: str, acc
                            area: str | None, mode: str, at: datetime) -> Decision:
     """May ``acceptor`` accept ``item`` for ``owner`` in ``mode`` at ``at``? Audited."""
     agreements = await AgreementRepository(uow.session).involving(acceptor)
-    checked = [(a, await agreement_fault(uow.session, a)) for a in agreements if owner in a.parties]
+    keys = {k.kid: k for k in await KeyRepository(uow.session).all()}
+    checked = [(a, await agreement_fault(uow.session, a, keys)) for a in agreements if owner in a.parties]
     decision = decide(checked, acceptor, owner, item, area, mode, at)
     AuditRepository(uow.session).record(
         actor_locality, actor, "delegation.checked", f"{acceptor}->{owner}:{item}",

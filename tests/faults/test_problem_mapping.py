@@ -20,7 +20,7 @@ from fastapi import FastAPI
 from sqlalchemy.dialects.postgresql.asyncpg import dialect
 from sqlalchemy.exc import DBAPIError
 
-from shared.problems import database_unavailable, install_problem_handlers
+from shared.problems import database_unavailable, install_problem_handlers, value_refused
 
 
 def _as_sqlalchemy_raises(error: Exception) -> DBAPIError:
@@ -53,16 +53,31 @@ async def test_a_database_going_away_is_a_503_with_retry_after(error: Exception)
     assert response.headers["content-type"] == "application/problem+json"
 
 
-async def test_a_bad_value_is_still_a_500() -> None:
+async def test_a_value_the_database_refuses_is_a_422_not_a_500() -> None:
     error = asyncpg.exceptions.CharacterNotInRepertoireError('invalid byte sequence for encoding "UTF8": 0x00')
     raised = _as_sqlalchemy_raises(error)
-    assert not database_unavailable(raised)
+    assert not database_unavailable(raised) and value_refused(raised)
     app = FastAPI()
     install_problem_handlers(app)
 
     @app.get("/boom")
     async def boom() -> None:
         raise raised
+
+    transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
+    async with httpx.AsyncClient(transport=transport, base_url="http://test") as http:
+        response = await http.get("/boom")
+    assert response.status_code == 422 and response.json()["type"].endswith("/invalid-value")
+    assert response.headers["content-type"] == "application/problem+json"
+
+
+async def test_an_unexpected_error_is_still_a_500() -> None:
+    app = FastAPI()
+    install_problem_handlers(app)
+
+    @app.get("/boom")
+    async def boom() -> None:
+        raise RuntimeError("a bug")
 
     transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
     async with httpx.AsyncClient(transport=transport, base_url="http://test") as http:
