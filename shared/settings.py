@@ -61,7 +61,7 @@ class Settings(BaseSettings):
     host: str = Field("127.0.0.1", description="Address that `tongban serve`/`up` binds.")
     port: int | None = Field(None, description="Port of `tongban serve` (default per service).")
     port_offset: int = Field(
-        0, ge=0, le=50000, description="Added to every default port (8101-8104), e.g. to run two systems."
+        0, ge=0, le=65535 - 8105, description="Added to every default port (8101-8105), e.g. to run two systems."
     )
     outbox_poll_seconds: float = Field(
         1.0, gt=0, description="Fallback poll of the outbox relay; commits wake it at once."
