@@ -47,8 +47,12 @@ lint: install-test
 	$(BIN)/ruff check .
 	$(BIN)/mypy shared services tongban
 
-test: install-test kafka-fetch postgres-install chromium-install lint
-	$(BIN)/pytest -q -p no:cacheprovider --durations=10
+# Each part is timed (deploy/timed.sh prints the table at the end, also when a part fails).
+test:
+	@deploy/timed.sh \
+		provisioning '$(MAKE) --no-print-directory install-test kafka-fetch postgres-install chromium-install' \
+		lint '$(MAKE) --no-print-directory lint' \
+		tests '$(BIN)/pytest -q -p no:cacheprovider --durations=15'
 
 # Prints the table and writes bench/results/latest.json (BENCH_ARGS="--smoke" or "--profile" for variants).
 bench: install-test kafka-fetch postgres-install

@@ -26,6 +26,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from starlette.responses import JSONResponse
 
 import shared.contracts  # noqa: F401  (registers every event type)
+from shared import clock as clock_module
 from shared.auth import JwksCache, JwksFetcher, TokenVerifier, http_jwks_fetcher
 from shared.bus import Bus, Subscription, create_bus
 from shared.consumer import EventDispatcher, EventHandler
@@ -109,8 +110,11 @@ class ServiceContext:
             definition.local_jwks(self) if definition.local_jwks else http_jwks_fetcher(settings.jwks_url())
         )
         self.jwks = JwksCache(fetcher)
+        self.clock = clock_module.with_offset(settings.clock_offset_seconds)
+        """The process's clock (``TONGBAN_CLOCK_OFFSET_SECONDS``): every time-dependent rule reads it."""
         self.verifier = TokenVerifier(
-            self.jwks, settings.auth_issuer, AUDIENCES[definition.name], settings.auth_clock_skew_seconds
+            self.jwks, settings.auth_issuer, AUDIENCES[definition.name], settings.auth_clock_skew_seconds,
+            clock=self.clock,
         )
 
     def uow(self) -> UnitOfWork:

@@ -99,6 +99,12 @@ class Settings(BaseSettings):
     auth_issuer: str = Field("tongban-authorization", description="Issuer (`iss`) of access tokens.")
     access_token_seconds: int = Field(300, ge=30, le=3600, description="Lifetime of access tokens.")
     auth_clock_skew_seconds: int = Field(30, ge=0, le=300, description="Leeway for exp/nbf checks.")
+    clock_offset_seconds: float = Field(
+        0.0,
+        description="Seconds added to the system clock by every rule that reads the time (working days, "
+        "due dates, tokens). Zero in production; tests and demonstrations set the same value in every "
+        "process to pin the date they mean.",
+    )
     audit_checkpoint_seconds: float = Field(
         3600, gt=0, description="How often each locality signs a checkpoint of the audit chain's head."
     )

@@ -8,13 +8,50 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
+import time
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
 
+from shared.clock import FrozenClock
 from tests.support.infra import KafkaBroker, PostgresServer
 from tests.support.processes import free_port
+
+
+def pytest_collection_finish(session: pytest.Session) -> None:
+    """``TONGBAN_TEST_PAUSE_AFTER_COLLECTION=<seconds>`` waits between collection and the first test.
+
+    It proves that no test depends on when it was collected (a clock value taken at import or in a
+    parametrize list goes stale during the pause); used by hand, never in CI.
+    """
+    pause = float(os.environ.get("TONGBAN_TEST_PAUSE_AFTER_COLLECTION", "0") or 0)
+    if pause > 0:
+        print(f"\npausing {pause:.0f} s between collection and execution", flush=True)
+        time.sleep(pause)
+
+
+_seconds_by_part: dict[str, float] = {}
+
+
+def pytest_runtest_logreport(report: pytest.TestReport) -> None:
+    """Adds each phase's time (set-up, call, tear-down) to the folder the test lives in."""
+    part = "/".join(report.nodeid.split("/")[:2])
+    _seconds_by_part[part] = _seconds_by_part.get(part, 0.0) + report.duration
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    """How long each part of the suite took, so that growth is visible in every run."""
+    if _seconds_by_part:
+        terminalreporter.section("time per part of the suite")
+        for part, seconds in sorted(_seconds_by_part.items(), key=lambda kv: -kv[1]):
+            terminalreporter.write_line(f"{part:<24} {seconds:8.1f} s")
+
+
+@pytest.fixture
+def clock() -> FrozenClock:
+    """The one injectable clock of a test: the instant the test starts, moved on only by the test."""
+    return FrozenClock(time.time())
 
 
 @pytest.fixture(scope="session")

@@ -52,6 +52,7 @@ from services.authorization.trust import (
     sign_agreement,
     verify_attestation,
 )
+from shared import clock
 from shared.auth import Caller, authenticated, require
 from shared.contracts.authorization import ClientRevoked
 from shared.problems import PROBLEM_BASE, PROBLEM_JSON, Conflict, Forbidden, NotFound, Problem
@@ -285,9 +286,7 @@ async def revoke_key(kid: str, uow: Uow, caller: Maintainer) -> KeyView:
 
 
 def _now() -> int:
-    import time
-
-    return int(time.time())
+    return int(clock.current().time())
 
 
 # --------------------------------------------------------------------------- audit
@@ -505,7 +504,7 @@ async def check(
         raise Forbidden(f"{caller.locality} may only ask about delegations it is party to")
     async with uow:
         decision = await check_delegation(uow, caller.locality, caller.client_id, acceptor, owner, item, area, mode,
-                                          at or datetime.now(UTC))
+                                          at or clock.current().now())
         await uow.commit()
     return {"allowed": decision.allowed, "reason": decision.reason, "agreement_id": decision.agreement_id}
 

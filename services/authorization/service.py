@@ -35,6 +35,7 @@ from services.authorization.domain import (
     verify_secret,
 )
 from services.authorization.store import AuditRepository, ClientRepository, KeyRepository
+from shared import clock
 from shared.contracts.authorization import ClientRegistered
 from shared.db import is_postgres
 from shared.settings import AUDIENCES, Settings
@@ -159,7 +160,7 @@ async def issue_token(
     if unknown:
         raise TokenRefused("invalid_target", f"unknown audience {' '.join(unknown)}")
     key, raw = await keyring.signer(session, ISSUER)
-    now = int(time.time())
+    now = int(clock.current().time())
     claims = {
         "iss": settings.auth_issuer,
         "sub": client.client_id,

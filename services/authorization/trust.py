@@ -11,7 +11,6 @@ from __future__ import annotations
 import functools
 import hashlib
 import json
-import time
 import uuid
 from datetime import UTC, datetime
 from typing import Any
@@ -40,6 +39,7 @@ from services.authorization.store import (
     ConsentRepository,
     KeyRepository,
 )
+from shared import clock
 from shared.contracts.authorization import AgreementChanged, AttestationIssued, ConsentGranted, ConsentRevoked
 from shared.uow import UnitOfWork
 
@@ -133,7 +133,7 @@ async def draft_agreement(uow: UnitOfWork, agreement: Agreement, actor: str) -> 
 async def _sign(session: AsyncSession, keyring: Keyring, party: str, claims: dict[str, Any], typ: str
                 ) -> tuple[str, str, int]:
     key, raw = await keyring.signer(session, party)
-    now = int(time.time())
+    now = int(clock.current().time())
     payload = {**claims, "party": party, "iat": now, "jti": str(uuid.uuid4())}
     jws = crypto.sign_compact(raw, {"kid": key.kid, "typ": typ},
                               json.dumps(payload, separators=(",", ":"), sort_keys=True).encode("utf-8"))

@@ -40,6 +40,7 @@ from services.routing.store import (
     pauses_of,
     to_case,
 )
+from shared import clock
 from shared.auth import Caller, InsufficientRole, Role
 from shared.contracts.routing import (
     CaseDeadlineSet,
@@ -58,10 +59,8 @@ ROLE_OF_SIDE = {"accepting": Role.WINDOW_CLERK, "owning": Role.DEPARTMENT_OFFICE
 
 
 def today() -> date:
-    """The date in China (UTC+8), where the working days are counted."""
-    from datetime import timedelta
-
-    return (datetime.now(UTC) + timedelta(hours=8)).date()
+    """The date in China (UTC+8), where the working days are counted, on the system's clock."""
+    return clock.current().today()
 
 
 # --------------------------------------------------------------------------- calendar
@@ -269,7 +268,7 @@ async def transition(
         row.attestation_id = await authorization.attest(caller, {
             "case_id": case.id, "item_code": case.item_code, "mode": case.mode, "owners": list(case.owners),
             "materials": [{"name": m.name, "form": m.form, "sha256": m.sha256} for m in case.materials],
-            "clerk": caller.client_id, "accepted_at": datetime.now(UTC).isoformat(),
+            "clerk": caller.client_id, "accepted_at": clock.current().now().isoformat(),
         })
         row.accepted_on = day
     if action == "request_supplement" and moved.status is CaseStatus.SUPPLEMENT_REQUESTED and \

@@ -26,6 +26,7 @@ from services.delivery.service import (
     readdress,
 )
 from services.delivery.store import WaybillRepository, outbox
+from shared.clock import FrozenClock
 from shared.contracts.routing import CaseForwarded, CaseStatusChanged, CaseSubmitted
 from shared.envelope import Envelope, Event
 from shared.service import ServiceContext, standalone
@@ -86,11 +87,19 @@ async def report(ctx: ServiceContext, *events: dict[str, Any], locality: str = S
     return outcomes
 
 
-BASE = datetime.now(UTC).replace(microsecond=0) - timedelta(hours=30)
+_base = datetime(2026, 1, 1, tzinfo=UTC)
+"""Thirty hours before the test started (set per test: a carrier event may not lie in the future)."""
+
+
+@pytest.fixture(autouse=True)
+def _carrier_clock(clock: FrozenClock) -> None:
+    global _base
+    _base = clock.now().replace(microsecond=0) - timedelta(hours=30)
 
 
 def at(hours: float) -> datetime:
-    return BASE + timedelta(hours=hours)
+    """``hours`` after the anchor of this test's carrier events."""
+    return _base + timedelta(hours=hours)
 
 
 async def test_materials_waybill_from_a_forwarded_case(ctx: ServiceContext) -> None:

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import json
+import time
+from datetime import datetime
 from typing import Any
 
 import httpx
 
+from shared.clock import CHINA
 from shared.envelope import Record
 from tests.integration.conftest import System, SystemFactory
 from tests.support.agreements import activate
@@ -213,8 +216,12 @@ async def test_the_owner_s_own_time_limit_and_the_catalogue_over_rest(start_syst
 
 
 async def test_a_case_due_today_is_announced_once(start_system: SystemFactory) -> None:
-    system = await start_system("catalogue", "routing")
-    await activate(system, [S, B])
+    # The system's clock is pinned to a Thursday morning, the working day before the Dragon Boat
+    # Festival (19-21 June 2026): the case is due the day it is accepted, whatever day the suite runs.
+    pinned = datetime(2026, 6, 18, 10, 0, tzinfo=CHINA)
+    system = await start_system("catalogue", "routing",
+                                env={"TONGBAN_CLOCK_OFFSET_SECONDS": str(pinned.timestamp() - time.time())})
+    await activate(system, [S, B], now=pinned)
     routing = system.url("routing")
     same_day = {**ITEM, "code": "YRD-SB-0009", "committed_days": 0}
     async with httpx.AsyncClient(timeout=15) as http:
@@ -229,7 +236,7 @@ async def test_a_case_due_today_is_announced_once(start_system: SystemFactory) -
         assert created.status_code == 201, created.text
         case_id = created.json()["id"]
         accepted = await _move(system, http, case_id, S, "accept")
-        assert accepted["due_on"] == accepted["accepted_on"]
+        assert accepted["due_on"] == accepted["accepted_on"] == "2026-06-18"
         for _ in range(2):  # a second scan announces nothing new
             scanned = await http.post(routing + "/v1/deadlines/scan", headers=await system.headers(B))
             assert scanned.status_code == 200

@@ -25,10 +25,10 @@ Permissions = Sequence[tuple[str, str, Sequence[str]]]
 
 async def draft(
     system: HasTokens, parties: Sequence[str], permissions: Permissions, items: Sequence[str] = (),
-    areas: Sequence[str] = AREAS, title: str = "Test agreement",
+    areas: Sequence[str] = AREAS, title: str = "Test agreement", now: datetime | None = None,
 ) -> dict[str, Any]:
-    """An agreement drafted by the first party."""
-    now = datetime.now(UTC)
+    """An agreement drafted by the first party, valid from the day before ``now`` (default: the real now)."""
+    now = now or datetime.now(UTC)
     body = {
         "title": title, "text": "The parties agree to handle each other's business at their windows.",
         "parties": list(parties), "items": list(items), "areas": list(areas),

@@ -109,3 +109,14 @@ def test_consent_scope_expiry_and_revocation() -> None:
     assert "revoked" in check_consent([revoked], *args, "inheritance", NOW + timedelta(hours=1)).reason
     assert not check_consent([consent], "subject-ref-1", "YRD-DA-0001", "real_estate_records", T, Y,
                              "inheritance", NOW).allowed
+
+
+def test_the_canonical_form_does_not_depend_on_the_offset_an_instant_was_written_in() -> None:
+    """Drafted at +08:00 and read back from the database at +00:00: one form, one hash to sign."""
+    from datetime import timezone
+
+    china = timezone(timedelta(hours=8))
+    start = datetime(2026, 6, 17, 10, 0, tzinfo=china)
+    drafted = agreement(valid_from=start, valid_until=start + timedelta(days=365))
+    stored = agreement(valid_from=start.astimezone(UTC), valid_until=(start + timedelta(days=365)).astimezone(UTC))
+    assert canonical_sha256(drafted) == canonical_sha256(stored)

@@ -33,7 +33,9 @@ def test_an_adjusted_working_saturday(calendar: WorkingCalendar) -> None:
     assert calendar.is_working_day(date(2025, 2, 8)) and not calendar.is_working_day(date(2025, 2, 4))
 
 
-def test_a_year_without_a_schedule_is_provisional_until_it_is_loaded(calendar: WorkingCalendar) -> None:
+def test_a_year_without_a_schedule_is_provisional_until_it_is_loaded() -> None:
+    # 2027 is missing on purpose, whether or not the installed chinese-calendar has learnt it since.
+    calendar = WorkingCalendar({y: s for y, s in library_schedules().items() if y < 2027})
     due, provisional = calendar.add_working_days(date(2026, 12, 28), 10)
     assert (due, provisional) == (date(2027, 1, 11), True)  # weekends alone: 1 Jan counted as working
     notice_2027 = YearSchedule(2027, frozenset({date(2027, 1, 1)}), frozenset(), "operators")

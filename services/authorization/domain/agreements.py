@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass, field, replace
-from datetime import datetime
+from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any, cast
 
@@ -148,8 +148,10 @@ def canonical_form(agreement: Agreement) -> bytes:
         "permissions": [
             {"acceptor": p.acceptor, "owner": p.owner, "modes": list(p.modes)} for p in agreement.permissions
         ],
-        "valid_from": agreement.valid_from.isoformat(),
-        "valid_until": agreement.valid_until.isoformat(),
+        # In UTC: the same instant drafted as +08:00 and read back from the database as +00:00
+        # must give the same form, or no party could ever sign what it reviewed.
+        "valid_from": agreement.valid_from.astimezone(UTC).isoformat(),
+        "valid_until": agreement.valid_until.astimezone(UTC).isoformat(),
         "drafted_by": agreement.drafted_by,
     }
     return rfc8785.dumps(cast(Any, body))
