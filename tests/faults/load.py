@@ -98,7 +98,7 @@ class CaseLoad:
     async def _run(self) -> None:
         tasks: set[asyncio.Task[None]] = set()
         interval, next_at, number = 1.0 / self.rate, time.monotonic(), 0
-        async with httpx.AsyncClient(timeout=httpx.Timeout(10.0, connect=3.0)) as http:
+        async with httpx.AsyncClient(timeout=httpx.Timeout(60.0, connect=10.0)) as http:
             while not self._stop.is_set():
                 acceptor, owner = PAIRS[number % len(PAIRS)]
                 journey = Journey(number, acceptor, owner, self.mode)
