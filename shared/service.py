@@ -12,7 +12,7 @@ import contextlib
 import gc
 import logging
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Collection, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from functools import partial
@@ -20,12 +20,14 @@ from pathlib import Path
 from typing import Any
 
 from fastapi import APIRouter, Depends, FastAPI, Request, Response
+from fastapi_offline import FastAPIOffline
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from sqlalchemy import MetaData, Table, text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from starlette.responses import JSONResponse
 
 import shared.contracts  # noqa: F401  (registers every event type)
+from shared import asyncapi
 from shared import clock as clock_module
 from shared.auth import JwksCache, JwksFetcher, TokenVerifier, http_jwks_fetcher
 from shared.bus import Bus, Subscription, create_bus
@@ -43,6 +45,11 @@ from shared.settings import AUDIENCES, Settings
 from shared.uow import UnitOfWork
 
 log = logging.getLogger("tongban.service")
+
+DOCS_PAGES = frozenset({"/docs", "/redoc"})
+DOCS_POLICY = ("default-src 'self'; script-src 'self' 'unsafe-inline'; style-src 'self' 'unsafe-inline'; "
+               "img-src 'self' data:; worker-src 'self' blob:; connect-src 'self'; frame-ancestors 'none'")
+"""The docs pages load only what the service serves (ReDoc's bundle would fetch its logo from a CDN)."""
 
 
 @dataclass
@@ -194,11 +201,13 @@ def create_app(
     *,
     bus: Bus | None = None,
     database_url: str | None = None,
+    event_consumers: Mapping[str, Collection[str]] | None = None,
 ) -> FastAPI:
     """The FastAPI application of one service.
 
     ``bus`` is given when several services share one in-process bus (``tongban up``); otherwise
-    the service makes and owns the bus its settings name.
+    the service makes and owns the bus its settings name. ``event_consumers`` (service → handled
+    event types) fills the consumers of the AsyncAPI document; by default only this service's.
     """
     owns_bus = bus is None
     localities = LocalityRegistry.from_settings(settings)
@@ -239,7 +248,9 @@ def create_app(
                 await the_bus.stop()
             await engine.dispose()
 
-    app = FastAPI(
+    # Swagger UI and ReDoc from the fastapi-offline package's own copies: locality networks often
+    # have no internet access, so the docs may load nothing from a CDN.
+    app = FastAPIOffline(
         title=definition.title,
         description=definition.description,
         version="0.1.0",
@@ -259,6 +270,8 @@ def create_app(
             ctx.metrics.requests(request.method, path, str(response.status_code)).inc()
             ctx.metrics.request_seconds(path).observe(time.perf_counter() - started)
         response.headers["traceparent"] = traceparent or child_traceparent(None)
+        if path in DOCS_PAGES:
+            response.headers["Content-Security-Policy"] = DOCS_POLICY
         return response
 
     probes = APIRouter(tags=["probes"])
@@ -291,6 +304,14 @@ def create_app(
     @probes.get("/metrics", summary="Prometheus metrics", include_in_schema=False)
     async def metrics(ctx: ServiceContext = Depends(get_context)) -> Response:
         return Response(generate_latest(ctx.metrics.registry), media_type=CONTENT_TYPE_LATEST)
+
+    consumers = dict(event_consumers or {definition.name: set(definition.handlers)})
+
+    @probes.get("/asyncapi.json", summary="The AsyncAPI 3.0 document of every topic and event type",
+                response_class=JSONResponse)
+    async def asyncapi_document() -> dict[str, Any]:
+        return asyncapi.build(localities, consumers, partitions=settings.topic_partitions,
+                              replicas=settings.topic_replication_factor)
 
     app.include_router(probes)
     for router in definition.routers:

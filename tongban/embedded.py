@@ -14,12 +14,14 @@ from fastapi import FastAPI
 from shared.bus import MemoryBus
 from shared.service import create_app
 from shared.settings import SERVICE_NAMES, Settings
-from tongban.registry import APPLICATION_NAMES, definition
+from tongban.registry import APPLICATION_NAMES, definition, event_consumers
 
 
 def build_apps(settings: Settings, bus: MemoryBus) -> dict[str, FastAPI]:
     """One application per service, and the dashboard, all on ``bus``."""
-    return {name: create_app(definition(name), settings, bus=bus) for name in APPLICATION_NAMES}
+    consumers = event_consumers()
+    return {name: create_app(definition(name), settings, bus=bus, event_consumers=consumers)
+            for name in APPLICATION_NAMES}
 
 
 async def bootstrap_credentials(app: FastAPI, settings: Settings) -> list[dict[str, object]]:

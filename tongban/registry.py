@@ -11,6 +11,11 @@ APPLICATION_NAMES: tuple[str, ...] = (*SERVICE_NAMES, "dashboard")
 """What ``tongban serve`` runs: the four services and the operators' dashboard."""
 
 
+def event_consumers() -> dict[str, set[str]]:
+    """Which event types each application handles (``*``: every type), for the AsyncAPI document."""
+    return {name: set(definition(name).handlers) for name in APPLICATION_NAMES}
+
+
 def definition(name: str) -> ServiceDefinition:
     """The definition of the service (or the dashboard) ``name``."""
     if name not in APPLICATION_NAMES:
