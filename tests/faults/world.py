@@ -25,6 +25,7 @@ from shared.envelope import Record
 from tests.integration.conftest import System
 from tests.support.agreements import activate
 from tests.support.kafka_io import wait_for
+from tests.support.patience import deadline
 
 Y, S, T, B = "310110", "320505", "331000", "341600"
 LOCALITIES = (Y, S, T, B)
@@ -80,7 +81,7 @@ async def outboxes_empty(system: System) -> bool:
 
 
 async def read_records(bootstrap: str, topics: Iterable[str], until: Callable[[list[Record]], bool],
-                       timeout: float = 60) -> list[Record]:
+                       timeout: float = 180) -> list[Record]:
     """Every record of ``topics`` from the beginning, read until ``until`` holds or ``timeout`` passes.
 
     Unlike ``kafka_io.read_topic`` it returns what it read when time runs out, so that a test can
@@ -92,9 +93,9 @@ async def read_records(bootstrap: str, topics: Iterable[str], until: Callable[[l
     )
     await consumer.start()
     records: list[Record] = []
-    deadline = time.monotonic() + timeout
+    give_up_at = deadline(timeout)
     try:
-        while not until(records) and time.monotonic() < deadline:
+        while not until(records) and time.monotonic() < give_up_at:
             batches = await consumer.getmany(timeout_ms=300)
             for messages in batches.values():
                 records.extend(
@@ -106,7 +107,7 @@ async def read_records(bootstrap: str, topics: Iterable[str], until: Callable[[l
     return records
 
 
-async def read_to_end(bootstrap: str, topics: Iterable[str], timeout: float = 30) -> list[Record]:
+async def read_to_end(bootstrap: str, topics: Iterable[str], timeout: float = 120) -> list[Record]:
     """Every record the topics hold now (up to their end offsets once assigned), without a consumer group."""
     topics = list(topics)
     consumer = AIOKafkaConsumer(*topics, bootstrap_servers=bootstrap, enable_auto_commit=False,
@@ -114,14 +115,14 @@ async def read_to_end(bootstrap: str, topics: Iterable[str], timeout: float = 30
     await consumer.start()
     records: list[Record] = []
     ends: dict[TopicPartition, int] | None = None
-    deadline = time.monotonic() + timeout
+    give_up_at = deadline(timeout)
     try:
         while True:
             if ends is None and {tp.topic for tp in consumer.assignment()} == set(topics):
                 ends = await consumer.end_offsets(list(consumer.assignment()))
             if ends is not None and all([await consumer.position(tp) >= end for tp, end in ends.items()]):
                 return records
-            if time.monotonic() > deadline:
+            if time.monotonic() > give_up_at:
                 raise AssertionError(f"could not read {topics} to their end in {timeout}s")
             batches = await consumer.getmany(timeout_ms=200)
             for messages in batches.values():
@@ -167,7 +168,7 @@ class EventLedger:
 
 
 async def ledger(system: System, expected: Mapping[str, Sequence[str]], ce_type: str,
-                 timeout: float = 90) -> EventLedger:
+                 timeout: float = 240) -> EventLedger:
     """Read every locality topic until each case of ``expected`` (case id -> localities) has a ``ce_type`` event
     on each of its localities' topics, or ``timeout`` passes; the ledger of what was read."""
     wanted = {(loc, case_id) for case_id, locs in expected.items() for loc in locs}
@@ -200,7 +201,7 @@ async def metric(http: httpx.AsyncClient, base_url: str, name: str, **labels: st
     return 0.0
 
 
-async def settle(system: System, timeout: float = 90) -> None:
+async def settle(system: System, timeout: float = 240) -> None:
     """Wait until every outbox is empty (what was committed has left for Kafka)."""
     await wait_for(lambda: outboxes_empty(system), timeout=timeout, interval=0.5)
 

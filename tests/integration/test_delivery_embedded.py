@@ -13,6 +13,7 @@ import httpx
 
 from tests.support.infra import REPO
 from tests.support.kafka_io import wait_for
+from tests.support.patience import deadline as patient_deadline
 from tests.support.processes import free_port
 
 ITEM = {
@@ -30,7 +31,7 @@ async def test_development_simulator_plays_a_return(tmp_path: Path) -> None:
     proc = subprocess.Popen([sys.executable, "-m", "tongban.cli", "up"], cwd=REPO, env=env,
                             stdout=log, stderr=subprocess.STDOUT)
     try:
-        deadline = time.monotonic() + 90
+        deadline = patient_deadline(90)
         while "client_secret=" not in (tmp_path / "up.log").read_text(errors="replace"):
             assert proc.poll() is None, (tmp_path / "up.log").read_text()
             assert time.monotonic() < deadline, "no credentials printed"

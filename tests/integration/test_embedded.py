@@ -13,6 +13,7 @@ import httpx
 
 from tests.support.infra import REPO
 from tests.support.kafka_io import wait_for
+from tests.support.patience import deadline as patient_deadline
 from tests.support.processes import free_port
 
 ITEM = {
@@ -29,7 +30,7 @@ async def test_tongban_up_runs_the_whole_system(tmp_path: Path) -> None:
     proc = subprocess.Popen([sys.executable, "-m", "tongban.cli", "up"], cwd=REPO, env=env,
                             stdout=log, stderr=subprocess.STDOUT)
     try:
-        deadline = time.monotonic() + 60
+        deadline = patient_deadline(60)
         while "client_secret=" not in (tmp_path / "up.log").read_text(errors="replace"):
             assert proc.poll() is None, (tmp_path / "up.log").read_text()
             assert time.monotonic() < deadline, "no credentials printed"
@@ -86,7 +87,7 @@ async def test_tongban_up_runs_the_whole_system(tmp_path: Path) -> None:
     proc = subprocess.Popen([sys.executable, "-m", "tongban.cli", "up"], cwd=REPO, env=env,
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     try:
-        deadline = time.monotonic() + 60
+        deadline = patient_deadline(60)
         output = b""
         while b"client_secret=" + stored[-1]["client_secret"].encode() not in output:
             assert time.monotonic() < deadline

@@ -10,13 +10,14 @@ from collections.abc import Callable
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 
 from shared.envelope import Record
+from tests.support.patience import deadline, patience
 
 
 async def read_topic(
     bootstrap: str,
     topic: str,
     until: Callable[[list[Record]], bool],
-    timeout: float = 30,
+    timeout: float = 120,
 ) -> list[Record]:
     """Read ``topic`` from the beginning until ``until(records)`` holds; fail after ``timeout``."""
     consumer = AIOKafkaConsumer(
@@ -25,10 +26,10 @@ async def read_topic(
     )
     await consumer.start()
     records: list[Record] = []
-    deadline = time.monotonic() + timeout
+    give_up_at = deadline(timeout)
     try:
         while not until(records):
-            if time.monotonic() > deadline:
+            if time.monotonic() > give_up_at:
                 raise AssertionError(f"{topic}: condition not met after {timeout}s; read {len(records)} records")
             batches = await consumer.getmany(timeout_ms=250)
             for messages in batches.values():
@@ -52,15 +53,15 @@ async def produce_raw(bootstrap: str, topic: str, value: bytes, key: bytes | Non
         await producer.stop()
 
 
-async def wait_for(predicate: Callable[[], object], timeout: float = 30, interval: float = 0.1) -> None:
+async def wait_for(predicate: Callable[[], object], timeout: float = 120, interval: float = 0.1) -> None:
     """Poll an async-or-sync predicate until truthy."""
-    deadline = time.monotonic() + timeout
+    give_up_at = deadline(timeout)
     while True:
         result = predicate()
         if asyncio.iscoroutine(result):
             result = await result
         if result:
             return
-        if time.monotonic() > deadline:
-            raise AssertionError(f"condition not met after {timeout}s")
+        if time.monotonic() > give_up_at:
+            raise AssertionError(f"condition not met after {timeout}s (x{patience():g} patience)")
         await asyncio.sleep(interval)

@@ -13,6 +13,7 @@ from pathlib import Path
 import httpx
 
 from tests.support.infra import REPO
+from tests.support.patience import deadline
 
 
 @dataclass
@@ -30,17 +31,21 @@ class ServiceProcess:
         """Base URL of the service."""
         return f"http://127.0.0.1:{self.port}"
 
-    def start(self, wait_ready: bool = True, timeout: float = 60) -> None:
-        """Start the process and wait until ``/readyz`` says ready."""
+    def start(self, wait_ready: bool = True, timeout: float = 300) -> None:
+        """Start the process and wait until ``/readyz`` says ready.
+
+        The wait ends as soon as the service is ready; its bound is wide because a busy machine can
+        take a minute to import and migrate a service (it only matters when something is broken).
+        """
         log = self.log_path.open("ab")
         self.process = subprocess.Popen(
             [sys.executable, "-m", "tongban.cli", "serve", self.name],
             cwd=REPO, env={**os.environ, **self.env, "TONGBAN_PORT": str(self.port)},
             stdout=log, stderr=subprocess.STDOUT,
         )
-        deadline = time.monotonic() + timeout
+        give_up_at = deadline(timeout)
         path = "/readyz" if wait_ready else "/healthz"
-        while time.monotonic() < deadline:
+        while time.monotonic() < give_up_at:
             if self.process.poll() is not None:
                 raise RuntimeError(f"{self.name} exited with {self.process.returncode}:\n{self.tail()}")
             try:
