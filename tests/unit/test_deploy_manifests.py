@@ -422,10 +422,10 @@ def test_a_single_replica_application_is_never_scaled_and_names_its_consumer_gro
     assert strategy == "Recreate", (
         f"Deployment {application}: strategy {strategy!r}; a rolling update would run two replicas in group {group}"
     )
-    for where, annotations in (("Deployment", deployment["metadata"].get("annotations") or {}),
+    for where, notes in (("Deployment", deployment["metadata"].get("annotations") or {}),
                                ("pod template", deployment["spec"]["template"]["metadata"].get("annotations") or {})):
-        assert annotations.get(CONSUMER_GROUP_KEYS[1]) == group, (
-            f"{where} {application}: annotation {CONSUMER_GROUP_KEYS[1]}={annotations.get(CONSUMER_GROUP_KEYS[1])!r}, "
+        assert notes.get(CONSUMER_GROUP_KEYS[1]) == group, (
+            f"{where} {application}: annotation {CONSUMER_GROUP_KEYS[1]}={notes.get(CONSUMER_GROUP_KEYS[1])!r}, "
             f"want {group!r}"
         )
     pdbs = [d for d in k8s_of_kind("PodDisruptionBudget") if d["metadata"]["name"] == application]
