@@ -316,7 +316,8 @@ async def test_under_traffic_at_1280_px_case_ids_whole_types_named_and_handling_
 
         # (4) Handling time and on-time rate beside the funnel, with this week's points.
         before = week_of(clock()).isoformat()
-        await page.wait_for_selector(f'#handling-time-chart circle.dot[data-week="{before}"]', timeout=20_000)
+        # The page asks for the weekly figures every 30 s.
+        await page.wait_for_selector(f'#handling-time-chart circle.dot[data-week="{before}"]', timeout=45_000)
         week = week_of(clock()).isoformat()
         assert week == before or await page.query_selector(f'#handling-time-chart circle.dot[data-week="{week}"]')
         answer = await (await page.request.get(embedded.url("dashboard") + "/api/panels/handling")).json()

@@ -10,6 +10,7 @@
   const MAX_EVENTS = 1500;
   const SHOWN = 300;
   const PANEL_SECONDS = 5;
+  const HANDLING_SECONDS = 30;
 
   const state = {
     lang: localStorage.getItem("tongban.lang") || ((navigator.language || "zh").startsWith("zh") ? "zh" : "en"),
@@ -28,6 +29,7 @@
     fresh: new Set(),
     renderQueued: false,
     gap: 0,
+    handlingAt: 0,
   };
 
   const $ = (id) => document.getElementById(id);
@@ -123,6 +125,7 @@
 
   async function showDashboard(session) {
     state.session = session;
+    state.handlingAt = 0;
     $("login-view").hidden = true;
     $("dash-view").hidden = false;
     $("logout").hidden = false;
@@ -344,7 +347,9 @@
 
   async function refreshPanels() {
     if (!state.session) return;
-    const names = ["rates", "funnel", "handling", "deadlines", "deliveries", "agreements", "dead-letters", "lag"];
+    // Weekly figures change slowly and cost more to compute: asked for every HANDLING_SECONDS only.
+    const names = ["rates", "funnel", "deadlines", "deliveries", "agreements", "dead-letters", "lag"];
+    if (Date.now() - state.handlingAt >= HANDLING_SECONDS * 1000) { names.push("handling"); state.handlingAt = Date.now(); }
     const answers = await Promise.allSettled(names.map((n) => api("/api/panels/" + n)));
     answers.forEach((a, i) => { if (a.status === "fulfilled") state.panels[names[i]] = a.value; });
     renderPanels();
