@@ -316,8 +316,8 @@ class Player:
         await asyncio.sleep(wait)
         return True
 
-    async def play(self) -> None:
-        """Submit one case and move it along its life cycle."""
+    async def play(self, steps: list[str] | None = None) -> str | None:
+        """Submit one case and move it along its life cycle (drawn, or ``steps``); the case id, if accepted."""
         accepting, owner = self.rng.sample(self.localities, 2)
         item = self.rng.choice(self.items)
         body = self.submission(item, accepting, owner)
@@ -334,16 +334,16 @@ class Player:
             problem = _problem(answer)
             self.summary.refused += 1
             self.summary.problems[str(problem.get("type", answer.status_code)).rsplit("/", 1)[-1]] += 1
-            return
+            return None
         self.summary.submitted += 1
         case = answer.json()
         case_id, status = case["id"], case.get("status", "submitted")
         hashes = sorted(m["sha256"] for m in body.get("materials", ()) if m.get("sha256"))
         self.summary.statuses[status] += 1
-        steps = life_cycle(self.rng)
+        steps = list(steps) if steps is not None else life_cycle(self.rng)
         while steps:
             if not await self.pause():
-                return
+                return case_id
             action = steps.pop(0)
             side = accepting if action in ACCEPTING_SIDE else owner
             payload: dict[str, Any] = {"action": action}
@@ -372,7 +372,8 @@ class Player:
                 continue
             self.summary.errors += 1
             self.summary.problems[str(problem.get("type", moved.status_code)).rsplit("/", 1)[-1]] += 1
-            return
+            return case_id
+        return case_id
 
     async def simulate_journey(self, case_id: str, accepting: str) -> None:
         """Have the embedded system's carrier simulator carry the materials (skipped elsewhere)."""

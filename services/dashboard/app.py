@@ -12,7 +12,7 @@ import logging
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from services.dashboard import api, events, store
+from services.dashboard import api, events, store, views
 from services.dashboard.lag import LagReader
 from services.dashboard.store import ReadModel
 from services.dashboard.stream import Broadcaster
@@ -62,13 +62,13 @@ async def on_shutdown(ctx: ServiceContext) -> None:
 DEFINITION = ServiceDefinition(
     name="dashboard",
     title="Tongban operators' dashboard",
-    description="Live events of every locality, the case funnel, deadlines, deliveries in exception, "
-    "agreements, dead letters and consumer lag, for operators.",
+    description="Live events of every locality, the case funnel, handling time and on-time rate per week, "
+    "deadlines, deliveries in exception, agreements, dead letters and consumer lag, for operators.",
     metadata=store.Base.metadata,
     outbox=store.outbox,
     inbox=store.inbox,
     migrations=Path(__file__).parent / "migrations",
-    routers=api.routers,
+    routers=[*api.routers, *views.routers],
     handlers=events.HANDLERS,
     on_startup=on_startup,
     on_shutdown=on_shutdown,

@@ -16,6 +16,8 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
 
+from services.dashboard.handling import handling_marks
+
 # --------------------------------------------------------------------------- event types
 
 _VERSION = re.compile(r"\.v\d+$")
@@ -301,6 +303,10 @@ class CaseState:
     owning_localities: tuple[str, ...] = ()
     sequence: int = 0
     updated_at: datetime | None = None
+    accepted_at: datetime | None = None
+    handled_at: datetime | None = None
+    handled_status: str | None = None
+    """When the case was accepted and decided (``result_issued`` or ``rejected``): its handling time."""
 
     @property
     def localities(self) -> set[str]:
@@ -338,10 +344,13 @@ def apply_case_event(state: CaseState | None, ce_type: str, data: Mapping[str, A
         return replace(case, status=status, item_code=data.get("item_code") or case.item_code,
                        mode=data.get("mode") or case.mode, sequence=max(case.sequence, 1))
     if kind == "status_changed":
+        to_status = data.get("to_status")
+        accepted_at, handled_at, handled_status = handling_marks(
+            case.accepted_at, case.handled_at, case.handled_status, str(to_status) if to_status else None, at)
+        case = replace(case, accepted_at=accepted_at, handled_at=handled_at, handled_status=handled_status)
         sequence = data.get("sequence")
         if isinstance(sequence, int) and sequence <= case.sequence:
-            return case  # an older change arriving late: the status stays
-        to_status = data.get("to_status")
+            return case  # an older change arriving late: the status stays (its times still count)
         return replace(case, status=str(to_status) if to_status else case.status,
                        mode=data.get("mode") or case.mode,
                        sequence=sequence if isinstance(sequence, int) else case.sequence + 1)

@@ -92,6 +92,9 @@ class CaseRow(Base):
     owning_localities: Mapped[list[str]] = mapped_column(JSON)
     sequence: Mapped[int] = mapped_column(Integer)
     updated_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    accepted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    handled_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), index=True)
+    handled_status: Mapped[str | None] = mapped_column(String(64))
 
 
 class CasePartyRow(Base):
@@ -273,7 +276,9 @@ class ReadModel:
             return None
         return CaseState(row.case_id, row.status, row.item_code, row.mode, row.accepting_locality,
                          tuple(row.owning_localities or ()), row.sequence,
-                         utc(row.updated_at) if row.updated_at else None)
+                         utc(row.updated_at) if row.updated_at else None,
+                         utc(row.accepted_at) if row.accepted_at else None,
+                         utc(row.handled_at) if row.handled_at else None, row.handled_status)
 
     async def save_case(self, case: CaseState, known_parties: set[str] | frozenset[str] = frozenset()) -> None:
         """Store a case and its parties (those not in ``known_parties`` are added)."""
@@ -284,6 +289,7 @@ class ReadModel:
         row.status, row.item_code, row.mode = case.status, case.item_code, case.mode
         row.accepting_locality, row.owning_localities = case.accepting_locality, list(case.owning_localities)
         row.sequence, row.updated_at = case.sequence, case.updated_at
+        row.accepted_at, row.handled_at, row.handled_status = case.accepted_at, case.handled_at, case.handled_status
         for locality in case.localities - set(known_parties):
             await insert_ignore(self.session, CasePartyRow, {"case_id": case.case_id, "locality": locality},
                                 ["case_id", "locality"])

@@ -20,6 +20,7 @@ import pytest
 import yaml
 
 from shared.settings import DEFAULT_PORTS, SERVICE_NAMES, Settings
+from tongban.registry import APPLICATION_NAMES, definition
 
 REPO = Path(__file__).resolve().parents[2]
 DEPLOY = REPO / "deploy"
@@ -28,6 +29,11 @@ INITDB_SQL = DEPLOY / "compose" / "initdb" / "01-databases.sql"
 DOCKERFILE = DEPLOY / "Dockerfile"
 K8S = DEPLOY / "k8s"
 OPERATIONS_DOC = REPO / "docs" / "operations.md"
+
+SINGLE_REPLICA = frozenset({"dashboard"})
+"""Applications that run exactly one replica: the dashboard's live stream shows what its one process reads."""
+CONSUMER_GROUP_KEYS = ("cn.tongban.consumer-group", "tongban.cn/consumer-group")
+"""The compose label and the Kubernetes annotation that name an application's consumer group."""
 
 SETTING_VARIABLES = frozenset("TONGBAN_" + name.upper() for name in Settings.model_fields)
 """Every environment variable that Settings reads: TONGBAN_ + a field name in upper case."""
@@ -172,11 +178,11 @@ def service_app(service: str) -> Any:
     return create_app(definition(service), Settings(localities_file=None))
 
 
-def serves(service: str, path: str) -> bool:
-    """Whether a GET of ``path`` reaches a route of the service (included routers too)."""
+def serves(service: str, path: str, method: str = "GET") -> bool:
+    """Whether a request (GET unless told) of ``path`` reaches a route of the service (included routers too)."""
     from starlette.routing import Match
 
-    scope = {"type": "http", "method": "GET", "path": path, "root_path": "", "path_params": {},
+    scope = {"type": "http", "method": method, "path": path, "root_path": "", "path_params": {},
              "query_string": b"", "headers": []}
     return any(route.matches(scope)[0] == Match.FULL for route in service_app(service).router.routes)
 
@@ -259,10 +265,10 @@ def test_image_is_built_from_the_dockerfile() -> None:
         assert built_from == DOCKERFILE.resolve(), f"compose service {name}: builds {built_from}, not {DOCKERFILE}"
 
 
-# --------------------------------------------------------------------------- the four services
+# --------------------------------------------------------------------------- the services and the dashboard
 
 
-@pytest.mark.parametrize("service", SERVICE_NAMES)
+@pytest.mark.parametrize("service", APPLICATION_NAMES)
 def test_compose_service_matches_the_code(service: str) -> None:
     services = compose()["services"]
     assert service in services, f"compose.yaml has no service {service!r} (services: {sorted(services)})"
@@ -306,12 +312,15 @@ def _probe_port(container: dict[str, Any], port: int | str) -> int:
     return int(named[port])
 
 
-@pytest.mark.parametrize("service", SERVICE_NAMES)
+@pytest.mark.parametrize("service", APPLICATION_NAMES)
 def test_k8s_deployment_and_service_match_the_code(service: str) -> None:
     port = DEFAULT_PORTS[service]
     deployment = k8s_find("Deployment", service)
     replicas = deployment["spec"].get("replicas", 1)
-    assert replicas >= 2, f"Deployment {service}: replicas {replicas} < 2"
+    if service in SINGLE_REPLICA:
+        assert replicas == 1, f"Deployment {service}: replicas {replicas}, want exactly 1"
+    else:
+        assert replicas >= 2, f"Deployment {service}: replicas {replicas} < 2"
     container = only_container(deployment)
     assert container.get("command") == ["tongban", "serve", service], (
         f"Deployment {service}: command {container.get('command')}, want tongban serve {service}"
@@ -361,7 +370,7 @@ def test_k8s_deployment_and_service_match_the_code(service: str) -> None:
     )
 
 
-@pytest.mark.parametrize("service", SERVICE_NAMES)
+@pytest.mark.parametrize("service", APPLICATION_NAMES)
 def test_k8s_db_upgrade_job_uses_the_services_database(service: str) -> None:
     jobs = [j for j in k8s_of_kind("Job") if only_container(j).get("command") == ["tongban", "db", "upgrade", service]]
     assert len(jobs) == 1, f"expected one Job running `tongban db upgrade {service}`, found {len(jobs)}"
@@ -382,7 +391,7 @@ def test_k8s_db_upgrade_job_uses_the_services_database(service: str) -> None:
     initdb = k8s_find("ConfigMap", "postgres-initdb")
     in_k8s = created_databases("\n".join(initdb["data"].values()))
     in_compose = created_databases(INITDB_SQL.read_text(encoding="utf-8"))
-    wanted = {f"tongban_{n}" for n in SERVICE_NAMES}
+    wanted = {f"tongban_{n}" for n in APPLICATION_NAMES}
     assert in_k8s == in_compose == wanted, (
         f"databases created: k8s init {sorted(in_k8s)}, compose init {sorted(in_compose)}; want {sorted(wanted)}"
     )
@@ -391,10 +400,50 @@ def test_k8s_db_upgrade_job_uses_the_services_database(service: str) -> None:
 def test_no_other_service_is_served() -> None:
     commands = [compose_command(s) for s in compose()["services"].values()]
     served = {c[2] for c in commands if c[:2] == ["tongban", "serve"]}
-    assert served == set(SERVICE_NAMES), f"compose serves {sorted(served)}, SERVICE_NAMES is {list(SERVICE_NAMES)}"
+    assert served == set(APPLICATION_NAMES), f"compose serves {sorted(served)}, want {list(APPLICATION_NAMES)}"
     deployed = {only_container(d)["command"][2] for d in k8s_of_kind("Deployment")
                 if only_container(d).get("command", [])[:2] == ["tongban", "serve"]}
-    assert deployed == set(SERVICE_NAMES), f"k8s serves {sorted(deployed)}, SERVICE_NAMES is {list(SERVICE_NAMES)}"
+    assert deployed == set(APPLICATION_NAMES), f"k8s serves {sorted(deployed)}, want {list(APPLICATION_NAMES)}"
+
+
+@pytest.mark.parametrize("application", sorted(SINGLE_REPLICA))
+def test_a_single_replica_application_is_never_scaled_and_names_its_consumer_group(application: str) -> None:
+    group = definition(application).group
+    spec = compose()["services"][application]
+    replicas = (spec.get("deploy") or {}).get("replicas", 1)
+    assert replicas == 1 and "scale" not in spec, f"compose {application}: {replicas} replicas, want exactly 1"
+    labels = spec.get("labels") or {}
+    assert labels.get(CONSUMER_GROUP_KEYS[0]) == group, (
+        f"compose {application}: label {CONSUMER_GROUP_KEYS[0]}={labels.get(CONSUMER_GROUP_KEYS[0])!r}, "
+        f"but the application reads in consumer group {group!r}"
+    )
+    deployment = k8s_find("Deployment", application)
+    strategy = deployment["spec"].get("strategy", {}).get("type")
+    assert strategy == "Recreate", (
+        f"Deployment {application}: strategy {strategy!r}; a rolling update would run two replicas in group {group}"
+    )
+    for where, notes in (("Deployment", deployment["metadata"].get("annotations") or {}),
+                               ("pod template", deployment["spec"]["template"]["metadata"].get("annotations") or {})):
+        assert notes.get(CONSUMER_GROUP_KEYS[1]) == group, (
+            f"{where} {application}: annotation {CONSUMER_GROUP_KEYS[1]}={notes.get(CONSUMER_GROUP_KEYS[1])!r}, "
+            f"want {group!r}"
+        )
+    pdbs = [d for d in k8s_of_kind("PodDisruptionBudget") if d["metadata"]["name"] == application]
+    assert not pdbs, f"PodDisruptionBudget {application}: with one replica it would block every node drain"
+
+
+def test_the_dashboard_logs_in_at_the_authorization_service() -> None:
+    token_path = "/oauth/token"
+    assert serves("authorization", token_path, "POST"), f"the authorization service serves no POST {token_path}"
+    environments = [("compose dashboard", {k: _interpolated(v) for k, v in
+                                           compose_env(compose()["services"]["dashboard"]).items()}),
+                    ("Deployment dashboard", effective_env(only_container(k8s_find("Deployment", "dashboard"))))]
+    for where, env in environments:
+        url = urlsplit(_settings_from(env, where).authorization_base_url())
+        assert url.hostname not in ("127.0.0.1", "localhost"), (
+            f"{where}: TONGBAN_AUTHORIZATION_URL {url.geturl()} is the loopback default; logins would fail"
+        )
+        assert url.port == DEFAULT_PORTS["authorization"], f"{where}: {url.geturl()} is not the authorization port"
 
 
 # --------------------------------------------------------------------------- settings

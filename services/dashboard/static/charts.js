@@ -1,4 +1,4 @@
-// Small SVG charts drawn with the DOM (no library, no innerHTML): stacked columns and horizontal bars.
+// Small SVG charts drawn with the DOM (no library, no CDN, no innerHTML): stacked columns, bars, week lines.
 "use strict";
 
 (function () {
@@ -111,5 +111,47 @@
     container.appendChild(svg);
   }
 
-  window.Charts = { stackedColumns, hbars, groupedColumns };
+  // A small line chart over weeks: series [{code, label, color, values: [number|null]}], one dot per value.
+  // Gaps (null) break the line. Each dot carries data-locality, data-week and data-value for tests and tooltips.
+  function weekLines(container, weeks, series, options) {
+    const opts = Object.assign({ width: 340, height: 118, max: null, format: String, tick: String }, options || {});
+    container.replaceChildren();
+    const { width, height } = opts;
+    const left = 40, right = 18, top = 8, bottom = 18;
+    const values = series.flatMap((s) => s.values.filter((v) => v !== null && v !== undefined));
+    const max = opts.max || niceMax(Math.max(0, ...values)) || 1;
+    const svg = el("svg", { viewBox: `0 0 ${width} ${height}`, class: "chart", role: "img" });
+    const plotW = width - left - right, plotH = height - top - bottom;
+    const x = (i) => left + (weeks.length > 1 ? (plotW * i) / (weeks.length - 1) : plotW / 2);
+    const y = (v) => top + plotH - (plotH * Math.min(v, max)) / max;
+    for (let g = 0; g <= 2; g++) {
+      const gy = top + plotH - (plotH * g) / 2;
+      svg.appendChild(el("line", { x1: left, x2: width - right, y1: gy, y2: gy, class: "grid" }));
+      svg.appendChild(el("text", { x: left - 4, y: gy + 3, class: "axis", "text-anchor": "end" }, opts.tick((max * g) / 2)));
+    }
+    weeks.forEach((week, i) => {
+      if (weeks.length > 6 && i % 2 !== (weeks.length - 1) % 2) return;
+      svg.appendChild(el("text", { x: x(i), y: height - 5, class: "axis", "text-anchor": "middle" }, week.slice(5)));
+    });
+    for (const line of series) {
+      const segments = [[]];
+      line.values.forEach((v, i) => {
+        if (v === null || v === undefined) segments.push([]);
+        else segments[segments.length - 1].push(`${x(i).toFixed(1)},${y(v).toFixed(1)}`);
+      });
+      for (const points of segments.filter((p) => p.length > 1)) {
+        svg.appendChild(el("path", { d: "M" + points.join(" L"), fill: "none", stroke: line.color, "stroke-width": 1.6 }));
+      }
+      line.values.forEach((v, i) => {
+        if (v === null || v === undefined) return;
+        const dot = el("circle", { cx: x(i), cy: y(v), r: 3, fill: line.color, class: "dot",
+          "data-locality": line.code, "data-week": weeks[i], "data-value": v });
+        dot.appendChild(el("title", {}, `${line.label} · ${weeks[i]}: ${opts.format(v)}${line.notes ? " · " + line.notes[i] : ""}`));
+        svg.appendChild(dot);
+      });
+    }
+    container.appendChild(svg);
+  }
+
+  window.Charts = { stackedColumns, hbars, groupedColumns, weekLines };
 })();

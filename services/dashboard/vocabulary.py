@@ -1,0 +1,32 @@
+"""The names operators read for every event type, in Chinese and English.
+
+The page shows these instead of the CloudEvents type. Every type that ``shared.contracts``
+registers must have one (tests/unit/test_dashboard_vocabulary.py enumerates the registry).
+Keys are the types without their version suffix: a new version keeps its name.
+"""
+
+from __future__ import annotations
+
+EVENT_TYPE_NAMES: dict[str, tuple[str, str]] = {
+    "cn.tongban.catalogue.item.published": ("事项发布", "Item published"),
+    "cn.tongban.catalogue.item.withdrawn": ("事项撤回", "Item withdrawn"),
+    "cn.tongban.catalogue.list.published": ("事项清单发布", "Item list published"),
+    "cn.tongban.routing.case.submitted": ("案件提交", "Case submitted"),
+    "cn.tongban.routing.case.forwarded": ("案件转递", "Case forwarded"),
+    "cn.tongban.routing.case.status_changed": ("案件状态变更", "Case status changed"),
+    "cn.tongban.routing.case.deadline_set": ("办理期限设定", "Deadline set"),
+    "cn.tongban.routing.case.due_soon": ("案件临期", "Case due soon"),
+    "cn.tongban.routing.case.overdue": ("案件逾期", "Case overdue"),
+    "cn.tongban.delivery.waybill.created": ("运单创建", "Waybill created"),
+    "cn.tongban.delivery.waybill.status_changed": ("寄递状态变更", "Waybill status changed"),
+    "cn.tongban.delivery.waybill.late": ("寄递超时", "Delivery late"),
+    "cn.tongban.delivery.receipt.confirmed": ("材料签收确认", "Receipt confirmed"),
+    "cn.tongban.delivery.receipt.mismatch": ("材料不符", "Receipt mismatch"),
+    "cn.tongban.authorization.client.registered": ("客户端注册", "Client registered"),
+    "cn.tongban.authorization.client.revoked": ("客户端吊销", "Client revoked"),
+    "cn.tongban.authorization.agreement.changed": ("协议变更", "Agreement changed"),
+    "cn.tongban.authorization.consent.granted": ("授权同意", "Consent granted"),
+    "cn.tongban.authorization.consent.revoked": ("撤回同意", "Consent revoked"),
+    "cn.tongban.authorization.attestation.issued": ("受理证明签发", "Attestation issued"),
+}
+"""Event type (without version) -> (Chinese name, English name)."""
