@@ -19,7 +19,10 @@
 //                               Cluster                              IDEMPOTENT_WRITE
 //   locality L:                 Topic <prefix>.locality.L            READ (nothing else: no WRITE anywhere)
 //                               Group prefix <prefix>.locality.L.    READ (its own consumer groups)
-// Topics are created here by the super-user; no principal above may create, alter or delete anything.
+//   topics (`tongban kafka create-topics` of the deploy jobs):
+//                               Topic every locality topic and DLT   CREATE, DESCRIBE (nothing else)
+// Topics are also created here by the super-user; no principal but `topics` may create anything,
+// and none may alter or delete.
 
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -104,6 +107,13 @@ public class SecureSetup {
             allow(acl, principal, ResourceType.CLUSTER, "kafka-cluster", PatternType.LITERAL, AclOperation.IDEMPOTENT_WRITE);
             wanted.put(principal, acl);
         }
+        String creator = "User:" + principalPrefix + "-topics";
+        Set<AclBinding> creates = new LinkedHashSet<>();
+        for (String topic : concat(topics, deadLetters)) {
+            allow(creates, creator, ResourceType.TOPIC, topic, PatternType.LITERAL, AclOperation.CREATE);
+            allow(creates, creator, ResourceType.TOPIC, topic, PatternType.LITERAL, AclOperation.DESCRIBE);
+        }
+        wanted.put(creator, creates);
         for (String code : localities) {
             String principal = "User:" + principalPrefix + "-locality-" + code;
             Set<AclBinding> acl = new LinkedHashSet<>();
@@ -126,7 +136,7 @@ public class SecureSetup {
         try (var in = Files.newInputStream(Path.of(config))) { props.load(in); }
         props.putIfAbsent("request.timeout.ms", "20000");
         Path credentials = Path.of(credentialsDir);
-        Files.createDirectories(credentials);
+        if (!Files.isDirectory(credentials)) Files.createDirectories(credentials);
 
         try (Admin admin = Admin.create(props)) {
             // 1. Topics (the super-user creates them; no service may).
@@ -185,6 +195,7 @@ public class SecureSetup {
 
     static String password(Path dir, String user) throws Exception {
         Path file = dir.resolve(user + ".password");
+        if (!Files.exists(file) && !Files.isWritable(dir)) fail("no password file " + file + " (and " + dir + " is read-only)");
         if (!Files.exists(file)) {
             byte[] raw = new byte[24];
             new SecureRandom().nextBytes(raw);

@@ -7,6 +7,8 @@
 #   stop                 SIGTERM, wait up to 30 s, then SIGKILL. Data is kept; `start` resumes the same cluster.
 #   status               Exit 0 if running, 1 if not.
 #   topics               List topics.
+#   deploy-secrets DIR SANS  Make a CA, the brokers' and an admin's certificate (DIR/tls) and a random
+#                        password per principal (DIR/credentials) for deploy/compose and deploy/k8s.
 #   secure-setup         (KAFKA_SECURITY=sasl_ssl, broker running) create the topics, one SCRAM-SHA-512
 #                        principal per service and per locality, and exactly their ACLs (SecureSetup.java).
 #                        Passwords are read from, or generated into, KAFKA_CREDENTIALS_DIR/<principal>.password.
@@ -217,8 +219,34 @@ secret_file() {  # secret_file NAME [SOURCE_FILE]: KAFKA_DIR/secrets/NAME.passwo
         || die "$1's password must be 12+ characters of [A-Za-z0-9._~+/=-]"
 }
 
-make_tls() {  # a local CA and the broker's certificate (server and client use), once per KAFKA_DIR
+issue_certs() {  # issue_certs DIR PASSWORD_FILE SANS: a CA, the brokers' certificate (CN=broker), an admin's (CN=admin)
+    local dir="$1" pass="$2" sans="$3" name
     require_cmd openssl
+    (
+        umask 077
+        openssl req -x509 -newkey rsa:2048 -nodes -sha256 -days 3650 -subj "/CN=Tongban Kafka CA" \
+            -keyout "$dir/ca.key" -out "$dir/ca.pem" \
+            -addext "basicConstraints=critical,CA:TRUE" -addext "keyUsage=critical,keyCertSign,cRLSign" 2>/dev/null
+        for name in broker admin; do
+            openssl req -newkey rsa:2048 -nodes -sha256 -subj "/CN=$name" \
+                -keyout "$dir/$name.key" -out "$dir/$name.csr" 2>/dev/null
+            if [[ "$name" == broker ]]; then
+                printf 'subjectAltName=%s\nextendedKeyUsage=serverAuth,clientAuth\n' "$sans" >"$dir/$name.ext"
+            else
+                printf 'extendedKeyUsage=clientAuth\n' >"$dir/$name.ext"
+            fi
+            printf 'keyUsage=critical,digitalSignature,keyEncipherment\nbasicConstraints=CA:FALSE\n' >>"$dir/$name.ext"
+            openssl x509 -req -sha256 -days 825 -in "$dir/$name.csr" -CA "$dir/ca.pem" -CAkey "$dir/ca.key" \
+                -CAcreateserial -extfile "$dir/$name.ext" -out "$dir/$name.pem" 2>/dev/null
+            openssl pkcs12 -export -name "$name" -in "$dir/$name.pem" -inkey "$dir/$name.key" \
+                -certfile "$dir/ca.pem" -out "$dir/$name.p12" -passout "file:$pass"
+            rm -f "$dir/$name.csr" "$dir/$name.ext"
+        done
+    ) || die "openssl could not make the certificates in $dir"
+    chmod 644 "$dir/ca.pem"
+}
+
+make_tls() {  # the local broker's CA and certificates, once per KAFKA_DIR
     mkdir -p "$TLS_DIR" "$SECRETS_DIR"
     chmod 700 "$SECRETS_DIR"
     secret_file keystore
@@ -226,24 +254,31 @@ make_tls() {  # a local CA and the broker's certificate (server and client use),
     secret_file admin "${KAFKA_ADMIN_PASSWORD_FILE:-}"
     [[ -f "$TLS_DIR/broker.p12" ]] && return 0
     log "making a local CA and the broker certificate in $TLS_DIR"
-    local sans="IP:127.0.0.1,DNS:localhost${KAFKA_TLS_SANS:+,$KAFKA_TLS_SANS}"
-    (
-        umask 077
-        openssl req -x509 -newkey rsa:2048 -nodes -sha256 -days 3650 -subj "/CN=Tongban local Kafka CA" \
-            -keyout "$TLS_DIR/ca.key" -out "$TLS_DIR/ca.pem" \
-            -addext "basicConstraints=critical,CA:TRUE" -addext "keyUsage=critical,keyCertSign,cRLSign" 2>/dev/null
-        openssl req -newkey rsa:2048 -nodes -sha256 -subj "/CN=broker" \
-            -keyout "$TLS_DIR/broker.key" -out "$TLS_DIR/broker.csr" 2>/dev/null
-        printf 'subjectAltName=%s\nextendedKeyUsage=serverAuth,clientAuth\nkeyUsage=critical,digitalSignature,keyEncipherment\nbasicConstraints=CA:FALSE\n' \
-            "$sans" >"$TLS_DIR/broker.ext"
-        openssl x509 -req -sha256 -days 825 -in "$TLS_DIR/broker.csr" -CA "$TLS_DIR/ca.pem" -CAkey "$TLS_DIR/ca.key" \
-            -CAcreateserial -extfile "$TLS_DIR/broker.ext" -out "$TLS_DIR/broker.pem" 2>/dev/null
-        openssl pkcs12 -export -name broker -in "$TLS_DIR/broker.pem" -inkey "$TLS_DIR/broker.key" \
-            -certfile "$TLS_DIR/ca.pem" -out "$TLS_DIR/broker.p12.tmp" \
-            -passout "file:$SECRETS_DIR/keystore.password"
-    ) || die "openssl could not make the certificates"
-    chmod 644 "$TLS_DIR/ca.pem"
-    mv "$TLS_DIR/broker.p12.tmp" "$TLS_DIR/broker.p12"
+    issue_certs "$TLS_DIR" "$SECRETS_DIR/keystore.password" "IP:127.0.0.1,DNS:localhost${KAFKA_TLS_SANS:+,$KAFKA_TLS_SANS}"
+}
+
+cmd_deploy_secrets() {  # deploy-secrets OUT_DIR SANS: TLS material and passwords for compose / Kubernetes
+    local out="${1:-}" sans="${2:-}" principal
+    [[ -n "$out" && -n "$sans" ]] || die "usage: kafka.sh deploy-secrets OUT_DIR 'DNS:kafka-1,DNS:*.kafka-headless,...'"
+    [[ -e "$out/tls/broker.p12" ]] && die "$out/tls already holds certificates (remove it to make new ones)"
+    mkdir -p "$out/tls" "$out/credentials"
+    chmod 700 "$out" "$out/tls" "$out/credentials"
+    (umask 077; openssl rand -hex 24 >"$out/tls/keystore.password")
+    issue_certs "$out/tls" "$out/tls/keystore.password" "$sans"
+    local prefix="${KAFKA_PRINCIPAL_PREFIX:-${KAFKA_TOPIC_PREFIX:-tongban}}"
+    local names=(topics ${KAFKA_SERVICES:-catalogue routing authorization delivery dashboard webhooks})
+    for principal in "${names[@]/#/$prefix-}" ${KAFKA_LOCALITIES:-310110 320505 331000 341600}; do
+        [[ "$principal" =~ ^[0-9]{6}$ ]] && principal="$prefix-locality-$principal"
+        [[ -s "$out/credentials/$principal.password" ]] && continue
+        (umask 077; openssl rand -hex 24 >"$out/credentials/$principal.password")
+    done
+    mv "$out/tls/ca.key" "$out/ca.key"
+    rm -f "$out/tls/ca.srl" "$out/tls/broker.key" "$out/tls/admin.key"
+    # The folders stay 0700; the files are 0644 so that containers (other uids) can read their
+    # bind-mounted copies. Kubernetes users load them into Secrets and delete the folder.
+    chmod 644 "$out"/tls/* "$out"/credentials/*
+    echo "made $out/tls (ca.pem broker.p12 admin.p12 keystore.password), $out/credentials/*.password and $out/ca.key"
+    echo "keep ca.key offline; hand each locality its <prefix>-locality-<code>.password and tls/ca.pem"
 }
 
 write_admin_config() {  # client properties of the super-user, for the tools (0600)
@@ -438,6 +473,7 @@ main() {
         status) cmd_status ;;
         topics) cmd_topics ;;
         secure-setup) cmd_secure_setup ;;
+        deploy-secrets) cmd_deploy_secrets "$@" ;;
         tool)   cmd_tool "$@" ;;
         -h|--help|help) usage ;;
         "") usage; exit 2 ;;
