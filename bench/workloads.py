@@ -191,7 +191,7 @@ class RawConsumer:
 
 
 async def _ensure_topic(bootstrap: str, topic: str, partitions: int = 3) -> None:
-    from shared.bus import KafkaBus
+    from shared.kafka_bus import KafkaBus
 
     await KafkaBus(bootstrap, client_id="bench").ensure_topics([topic], partitions, 1)
 

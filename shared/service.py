@@ -35,6 +35,7 @@ from shared.consumer import EventDispatcher, EventHandler
 from shared.contracts.authorization import ClientRevoked
 from shared.db import create_engine
 from shared.envelope import Envelope, Event, Record
+from shared.kafka_security import KafkaSecurity
 from shared.localities import LocalityRegistry
 from shared.metrics import ServiceMetrics
 from shared.migrations import upgrade
@@ -219,7 +220,8 @@ def create_app(
         )
         await upgrade(engine, definition.migrations)
         the_bus = bus or create_bus(
-            settings.bus, settings.kafka_bootstrap_servers, client_id=f"tongban-{definition.name}"
+            settings.bus, settings.kafka_bootstrap_servers, client_id=f"tongban-{definition.name}",
+            security=KafkaSecurity.from_settings(settings) if settings.bus == "kafka" else None,
         )
         if owns_bus:
             await the_bus.start()

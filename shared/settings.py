@@ -15,7 +15,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 SERVICE_NAMES: tuple[str, ...] = ("catalogue", "routing", "authorization", "delivery")
@@ -45,6 +45,20 @@ class Settings(BaseSettings):
     )
     kafka_bootstrap_servers: str = Field(
         "127.0.0.1:19092", description="Comma-separated Kafka bootstrap servers."
+    )
+    kafka_security_protocol: Literal["PLAINTEXT", "SASL_SSL"] = Field(
+        "PLAINTEXT", description="How Kafka clients connect: plain, or SASL over TLS (a secured broker)."
+    )
+    kafka_sasl_mechanism: Literal["SCRAM-SHA-512", "SCRAM-SHA-256"] = Field(
+        "SCRAM-SHA-512", description="SASL mechanism with SASL_SSL."
+    )
+    kafka_username: str | None = Field(None, description="Kafka principal of this process (SASL_SSL).")
+    kafka_password: SecretStr | None = Field(None, description="Its password (prefer kafka_password_file).")
+    kafka_password_file: Path | None = Field(
+        None, description="File holding the Kafka password, e.g. a mounted secret (wins over kafka_password)."
+    )
+    kafka_ssl_cafile: Path | None = Field(
+        None, description="PEM file of the CA that signed the broker's certificate (default: system CAs)."
     )
     topic_prefix: str = Field("tongban", description="Prefix of every topic name.")
     topic_partitions: int = Field(3, ge=1, description="Partitions of each locality topic.")

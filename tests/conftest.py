@@ -11,12 +11,15 @@ import tempfile
 import time
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
+from typing import TypeVar
 
 import pytest
 
 from shared.clock import FrozenClock
-from tests.support.infra import KafkaBroker, PostgresServer
+from tests.support.infra import KafkaBroker, PostgresServer, SecuredKafkaBroker
 from tests.support.processes import free_port
+
+B = TypeVar("B", bound=KafkaBroker)
 
 
 def pytest_collection_finish(session: pytest.Session) -> None:
@@ -67,7 +70,16 @@ def work_dir() -> Iterator[Path]:
 @pytest.fixture(scope="session")
 def kafka(work_dir: Path) -> Iterator[KafkaBroker]:
     """The session's Kafka broker."""
-    broker = KafkaBroker(port=free_port(span=2), state_dir=work_dir / "kafka")
+    yield from _running(KafkaBroker(port=free_port(span=2), state_dir=work_dir / "kafka"))
+
+
+@pytest.fixture(scope="session")
+def secure_kafka(work_dir: Path) -> Iterator[SecuredKafkaBroker]:
+    """A second broker of the session with SASL/SCRAM over TLS and ACLs on (issue 14)."""
+    yield from _running(SecuredKafkaBroker(port=free_port(span=2), state_dir=work_dir / "kafka-secured"))
+
+
+def _running(broker: B) -> Iterator[B]:
     broker.start()
     yield broker
     broker.stop()

@@ -89,13 +89,14 @@ def db_upgrade(service: Annotated[str, typer.Argument(callback=_service)]) -> No
 @kafka_app.command("create-topics")
 def kafka_create_topics() -> None:
     """Create every locality topic and dead-letter topic that is missing."""
-    from shared.bus import KafkaBus
+    from shared.kafka_bus import KafkaBus
+    from shared.kafka_security import KafkaSecurity
 
     settings = Settings()
     registry = LocalityRegistry.from_settings(settings)
 
     async def run() -> None:
-        bus = KafkaBus(settings.kafka_bootstrap_servers)
+        bus = KafkaBus(settings.kafka_bootstrap_servers, security=KafkaSecurity.from_settings(settings))
         await bus.ensure_topics(registry.all_topics, settings.topic_partitions,
                                 settings.topic_replication_factor)
 

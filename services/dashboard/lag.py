@@ -15,6 +15,7 @@ from typing import Any
 
 from services.dashboard.domain import LagRow, consumer_lag
 from shared.bus import MemoryBus
+from shared.kafka_security import KafkaSecurity
 from shared.service import ServiceContext
 from shared.settings import DEFAULT_PORTS
 
@@ -72,14 +73,16 @@ class LagReader:
         from aiokafka.admin import AIOKafkaAdminClient
 
         servers = self.ctx.settings.kafka_bootstrap_servers
+        security = KafkaSecurity.from_settings(self.ctx.settings).client_options()
         if self._admin is None:
             admin = AIOKafkaAdminClient(bootstrap_servers=servers, client_id="tongban-dashboard-lag",
-                                        request_timeout_ms=5000)
+                                        request_timeout_ms=5000, **security)
             await asyncio.wait_for(admin.start(), 10)
             self._admin = admin
         if self._consumer is None:
             consumer = AIOKafkaConsumer(bootstrap_servers=servers, client_id="tongban-dashboard-lag",
-                                        group_id=None, enable_auto_commit=False, request_timeout_ms=5000)
+                                        group_id=None, enable_auto_commit=False, request_timeout_ms=5000,
+                                        **security)
             await asyncio.wait_for(consumer.start(), 10)
             self._consumer = consumer
         return self._admin, self._consumer

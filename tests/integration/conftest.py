@@ -13,9 +13,11 @@ import httpx
 import pytest
 
 from services.authorization.service import bootstrap_clients
+from shared.envelope import Record
 from shared.service import standalone
 from shared.settings import SERVICE_NAMES, Settings
 from tests.support.infra import KafkaBroker, PostgresServer
+from tests.support.kafka_io import read_topic
 from tests.support.processes import ServiceProcess, free_port
 from tongban.registry import definition
 
@@ -57,6 +59,18 @@ class System:
         """The topic of a locality under this system's prefix."""
         return f"{self.topic_prefix}.locality.{locality}"
 
+    async def read_locality_topic(
+        self, locality: str, until: Callable[[list[Record]], bool], timeout: float = 30
+    ) -> list[Record]:
+        """Read a locality's topic as its own system would: on a secured broker, as its principal
+        (in a consumer group under its prefix); on a plain one, without credentials."""
+        principal = self.kafka.locality_principal(self.topic_prefix, locality)
+        if principal is None:
+            return await read_topic(self.kafka.bootstrap, self.topic(locality), until, timeout)
+        return await read_topic(self.kafka.bootstrap, self.topic(locality), until, timeout,
+                                group_prefix=f"{self.topic(locality)}.test-",
+                                **self.kafka.client_options(principal))
+
     def stop(self) -> None:
         """Stop every service."""
         for proc in self.services.values():
@@ -78,6 +92,7 @@ async def start_system(
         chosen = list(names or SERVICE_NAMES)
         if "authorization" not in chosen:
             chosen.append("authorization")  # every service verifies tokens against its JWKS
+        system.kafka.prepare(system.topic_prefix)  # a secured broker: topics, principals, ACLs
         ports = {name: free_port() for name in chosen}
         auth_port = ports["authorization"]
         for name in chosen:
@@ -94,6 +109,7 @@ async def start_system(
                 "TONGBAN_OUTBOX_MAX_BACKOFF_SECONDS": "2",
                 "TONGBAN_AUTHORIZATION_URL": f"http://127.0.0.1:{auth_port}",
                 "TONGBAN_CATALOGUE_URL": f"http://127.0.0.1:{ports.get('catalogue', free_port())}",
+                **system.kafka.service_env(system.topic_prefix, name),
             }
             port = ports[name]
             system.services[name] = ServiceProcess(name, port, service_env, tmp_path / f"{name}.log")

@@ -14,9 +14,10 @@ from pathlib import Path
 
 import pytest
 
-from shared.bus import Bus, KafkaBus, MemoryBus
+from shared.bus import Bus, MemoryBus
 from shared.db import create_engine
 from shared.envelope import Envelope
+from shared.kafka_bus import KafkaBus
 from shared.localities import Locality, LocalityRegistry
 from tests.support.harness import Counted, CountingService
 from tests.support.kafka_io import wait_for

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import httpx
+import pytest
 
 from shared.contracts.catalogue import ItemWithdrawn
 from shared.envelope import Envelope
@@ -14,8 +15,15 @@ from tests.support.kafka_io import produce_raw, wait_for
 SUZHOU = "320505"
 
 
-async def test_dashboard_shows_consumer_lag_from_kafka_and_dead_letters(start_system: SystemFactory) -> None:
-    system = await start_system("delivery", "dashboard")
+@pytest.mark.parametrize("secured", [False, True], ids=["plain", "secured"])
+async def test_dashboard_shows_consumer_lag_from_kafka_and_dead_letters(
+    start_system: SystemFactory, request: pytest.FixtureRequest, secured: bool
+) -> None:
+    # Secured: SASL/SCRAM with ACLs (issue 14); the dashboard's principal reads the lag of the services'
+    # groups (DESCRIBE on the prefix tongban-) and the dead-letter topics; the test writes as the super-user.
+    system = await start_system("delivery", "dashboard",
+                                broker=request.getfixturevalue("secure_kafka") if secured else None)
+    admin = system.kafka.client_options()
     cred = system.credentials[SUZHOU]
     topic = system.topic(SUZHOU)
     async with httpx.AsyncClient(base_url=system.url("dashboard"), timeout=10) as http:
@@ -46,8 +54,9 @@ async def test_dashboard_shows_consumer_lag_from_kafka_and_dead_letters(start_sy
         for n in range(5):
             envelope = Envelope.wrap(ItemWithdrawn(code=f"YRD-ZZ-{n:04d}", revision=1, reason="lag test"), "/test")
             record = envelope.to_record(topic)
-            await produce_raw(system.kafka.bootstrap, topic, record.value, record.key, list(record.headers))
-        await produce_raw(system.kafka.bootstrap, topic, b"not an event", b"junk")
+            await produce_raw(system.kafka.bootstrap, topic, record.value, record.key, list(record.headers),
+                              **admin)
+        await produce_raw(system.kafka.bootstrap, topic, b"not an event", b"junk", **admin)
 
         async def delivery_behind() -> bool:
             delivery, dashboard = await lag_of("tongban-delivery"), await lag_of("tongban-dashboard")

@@ -7,6 +7,7 @@ import subprocess
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 REPO = Path(__file__).resolve().parents[2]
 KAFKA_SH = REPO / "deploy" / "kafka" / "kafka.sh"
@@ -55,6 +56,69 @@ class KafkaBroker:
     def topics(self) -> list[str]:
         """The topics, as Kafka's own TopicCommand lists them."""
         return _run(KAFKA_SH, "topics", self._env()).split()
+
+    def prepare(self, topic_prefix: str) -> None:
+        """Make what services of ``topic_prefix`` need before they start (nothing on a plain broker)."""
+
+    def service_env(self, topic_prefix: str, service: str) -> dict[str, str]:
+        """The ``TONGBAN_KAFKA_*`` settings of a service (none on a plain broker)."""
+        return {}
+
+    def client_options(self, principal: str | None = None) -> dict[str, Any]:
+        """aiokafka keyword arguments to connect as ``principal`` (none on a plain broker)."""
+        return {}
+
+    def locality_principal(self, topic_prefix: str, locality: str) -> str | None:
+        """The principal a locality's system reads its topic as (none on a plain broker)."""
+        return None
+
+
+@dataclass
+class SecuredKafkaBroker(KafkaBroker):
+    """The same broker with SASL/SCRAM-SHA-512 over TLS and StandardAuthorizer ACLs on."""
+
+    def _env(self) -> dict[str, str]:
+        return {**super()._env(), "KAFKA_SECURITY": "sasl_ssl"}
+
+    @property
+    def ca_file(self) -> Path:
+        """The local CA's certificate, which clients trust."""
+        return self.state_dir / "tls" / "ca.pem"
+
+    @property
+    def credentials_dir(self) -> Path:
+        """Where ``kafka.sh secure-setup`` keeps one password file per principal."""
+        return self.state_dir / "credentials"
+
+    def password_file(self, principal: str) -> Path:
+        """The file holding ``principal``'s password (the super-user's is ``admin``)."""
+        if principal == "admin":
+            return self.state_dir / "secrets" / "admin.password"
+        return self.credentials_dir / f"{principal}.password"
+
+    def prepare(self, topic_prefix: str) -> None:
+        """Topics, principals and ACLs of a system on ``topic_prefix`` (``kafka.sh secure-setup``)."""
+        _run(KAFKA_SH, "secure-setup", {**self._env(), "KAFKA_TOPIC_PREFIX": topic_prefix,
+                                        "KAFKA_CREDENTIALS_DIR": str(self.credentials_dir)})
+
+    def service_env(self, topic_prefix: str, service: str) -> dict[str, str]:
+        principal = f"{topic_prefix}-{service}"
+        return {
+            "TONGBAN_KAFKA_SECURITY_PROTOCOL": "SASL_SSL",
+            "TONGBAN_KAFKA_USERNAME": principal,
+            "TONGBAN_KAFKA_PASSWORD_FILE": str(self.password_file(principal)),
+            "TONGBAN_KAFKA_SSL_CAFILE": str(self.ca_file),
+        }
+
+    def client_options(self, principal: str | None = None) -> dict[str, Any]:
+        from shared.kafka_security import KafkaSecurity
+
+        user = principal or "admin"
+        password = self.password_file(user).read_text().strip()
+        return KafkaSecurity("SASL_SSL", "SCRAM-SHA-512", user, password, self.ca_file).client_options()
+
+    def locality_principal(self, topic_prefix: str, locality: str) -> str | None:
+        return f"{topic_prefix}-locality-{locality}"
 
 
 @dataclass

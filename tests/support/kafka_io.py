@@ -6,6 +6,7 @@ import asyncio
 import time
 import uuid
 from collections.abc import Callable
+from typing import Any
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 
@@ -18,11 +19,16 @@ async def read_topic(
     topic: str,
     until: Callable[[list[Record]], bool],
     timeout: float = 120,
+    group_prefix: str = "test-reader-",
+    **options: Any,
 ) -> list[Record]:
-    """Read ``topic`` from the beginning until ``until(records)`` holds; fail after ``timeout``."""
+    """Read ``topic`` from the beginning until ``until(records)`` holds; fail after ``timeout``.
+
+    ``options`` are extra aiokafka arguments, e.g. a locality principal's SASL settings.
+    """
     consumer = AIOKafkaConsumer(
-        topic, bootstrap_servers=bootstrap, group_id=f"test-reader-{uuid.uuid4().hex[:8]}",
-        auto_offset_reset="earliest", enable_auto_commit=False,
+        topic, bootstrap_servers=bootstrap, group_id=f"{group_prefix}{uuid.uuid4().hex[:8]}",
+        auto_offset_reset="earliest", enable_auto_commit=False, **options,
     )
     await consumer.start()
     records: list[Record] = []
@@ -43,9 +49,9 @@ async def read_topic(
 
 
 async def produce_raw(bootstrap: str, topic: str, value: bytes, key: bytes | None = None,
-                      headers: list[tuple[str, bytes]] | None = None) -> None:
-    """Write one record as it is, whatever it holds."""
-    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all")
+                      headers: list[tuple[str, bytes]] | None = None, **options: Any) -> None:
+    """Write one record as it is, whatever it holds (``options``: extra aiokafka arguments)."""
+    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all", **options)
     await producer.start()
     try:
         await producer.send_and_wait(topic, value=value, key=key, headers=headers or [])

@@ -28,6 +28,7 @@ async def launch_system(
     chosen = list(names or SERVICE_NAMES)
     if "authorization" not in chosen:
         chosen.append("authorization")
+    broker.prepare(system.topic_prefix)
     ports = {name: free_port() for name in chosen}
     log_dir.mkdir(parents=True, exist_ok=True)
     for name in chosen:
@@ -44,6 +45,7 @@ async def launch_system(
             "TONGBAN_OUTBOX_MAX_BACKOFF_SECONDS": "2",
             "TONGBAN_AUTHORIZATION_URL": f"http://127.0.0.1:{ports['authorization']}",
             "TONGBAN_CATALOGUE_URL": f"http://127.0.0.1:{ports.get('catalogue', free_port())}",
+            **broker.service_env(system.topic_prefix, name),
         }
         system.services[name] = ServiceProcess(name, ports[name], service_env, log_dir / f"{name}.log")
     auth_env = system.services["authorization"].env

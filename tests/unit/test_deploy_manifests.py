@@ -564,7 +564,7 @@ def test_create_topics_jobs_exist() -> None:
 
 def test_compose_kafka_cluster_matches_the_replication_factor() -> None:
     services = compose()["services"]
-    brokers = {n: s for n, s in services.items() if str(s.get("image", "")).startswith("apache/kafka")}
+    brokers = compose_brokers()
     assert len(brokers) == REPLICATION_FACTOR, (
         f"compose: {len(brokers)} Kafka brokers {sorted(brokers)}, want {REPLICATION_FACTOR}"
     )
@@ -582,8 +582,20 @@ def test_compose_kafka_cluster_matches_the_replication_factor() -> None:
         node_ids.add(env.get("KAFKA_NODE_ID"))
     assert len(node_ids) == len(brokers), f"compose: Kafka node ids {node_ids} are not distinct"
     topics_job = next(s for s in services.values() if compose_command(s) == ["tongban", "kafka", "create-topics"])
-    waits_for = set(topics_job.get("depends_on") or [])
+    waits_for: set[str] = set()
+    pending = list(topics_job.get("depends_on") or [])
+    while pending:  # directly or through the one-shots it waits for (kafka-secure-setup)
+        name = pending.pop()
+        if name not in waits_for:
+            waits_for.add(name)
+            pending.extend(services[name].get("depends_on") or [])
     assert set(brokers) <= waits_for, f"compose: the topic job waits for {sorted(waits_for)}, not all brokers"
+
+
+def compose_brokers() -> dict[str, dict[str, Any]]:
+    """The compose services that are Kafka nodes (not the one-shots that use the same image)."""
+    return {n: s for n, s in compose()["services"].items()
+            if str(s.get("image", "")).startswith("apache/kafka") and "KAFKA_PROCESS_ROLES" in compose_env(s)}
 
 
 def test_k8s_kafka_statefulset_matches_the_replication_factor() -> None:
