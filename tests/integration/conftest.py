@@ -86,6 +86,7 @@ async def start_system(
             service_env = {
                 **(env or {}),
                 "TONGBAN_BUS": "kafka",
+                "TONGBAN_ENVIRONMENT": "development",  # plain HTTP: session cookies not Secure
                 "TONGBAN_KAFKA_BOOTSTRAP_SERVERS": system.kafka.bootstrap,
                 "TONGBAN_DATABASE_URL": url,
                 "TONGBAN_TOPIC_PREFIX": system.topic_prefix,

@@ -36,6 +36,7 @@ async def launch_system(
         service_env = {
             **(env or {}),
             "TONGBAN_BUS": "kafka",
+            "TONGBAN_ENVIRONMENT": "development",  # plain HTTP: session cookies not Secure
             "TONGBAN_KAFKA_BOOTSTRAP_SERVERS": broker.bootstrap,
             "TONGBAN_DATABASE_URL": url,
             "TONGBAN_TOPIC_PREFIX": system.topic_prefix,
