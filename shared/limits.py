@@ -20,7 +20,6 @@ no shared cache or browser history should keep) unless the route set its own.
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -28,9 +27,8 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from shared.problems import Problem, problem_response
 
-_STRINGS = re.compile(rb'"[^"\\]*(?:\\.[^"\\]*)*"', re.DOTALL)
-_PAIR = re.compile(rb"\[\]|\{\}")
 _NOT_BRACKETS = bytes(b for b in range(256) if b not in b"[]{}")
+_BRACES_AS_BRACKETS = bytes.maketrans(b"{}", b"[]")
 _BODILESS = frozenset({"GET", "HEAD", "OPTIONS", "DELETE"})
 
 
@@ -49,16 +47,25 @@ class JsonTooDeep(Problem):
 def json_depth_exceeds(data: bytes, max_depth: int) -> bool:
     """Whether ``data`` nests arrays and objects deeper than ``max_depth`` (or leaves them unbalanced).
 
-    No recursion and no Python loop over the bytes: strings are cut out, everything but brackets is
-    dropped, then innermost empty pairs are removed once per allowed level (each pass in C).
+    No recursion and no Python loop over the bytes, every step in C: escaped backslashes and quotes
+    are dropped, then what stands inside quotes; braces become brackets and all else goes; each pass
+    then removes the innermost pairs, one level, at most ``max_depth`` passes.
     """
     if data.count(b"[") + data.count(b"{") <= max_depth:
         return False
-    brackets = _STRINGS.sub(b"", data).translate(None, _NOT_BRACKETS)
+    unescaped = data.replace(b"\\\\", b"").replace(b'\\"', b"")
+    outside_strings = b"".join(unescaped.split(b'"')[::2])
+    brackets = outside_strings.translate(_BRACES_AS_BRACKETS, _NOT_BRACKETS)
+    run = b"[" * (max_depth + 1)
     for _ in range(max_depth):
         if not brackets:
             return False
-        brackets = _PAIR.sub(b"", brackets)
+        if run in brackets:
+            return True  # that many openers in a row: too deep whatever follows
+        inner_removed = brackets.replace(b"[]", b"")
+        if len(inner_removed) == len(brackets):
+            return True  # nothing pairs up: unbalanced
+        brackets = inner_removed
     return bool(brackets)
 
 
