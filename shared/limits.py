@@ -19,16 +19,14 @@ no shared cache or browser history should keep) unless the route set its own.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from typing import Any
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from shared.bounded_json import json_depth_exceeds
 from shared.problems import Problem, problem_response
 
-_NOT_BRACKETS = bytes(b for b in range(256) if b not in b"[]{}")
-_BRACES_AS_BRACKETS = bytes.maketrans(b"{}", b"[]")
 _BODILESS = frozenset({"GET", "HEAD", "OPTIONS", "DELETE"})
 
 
@@ -36,44 +34,6 @@ class BodyTooLarge(Problem):
     """A request body past its cap: 413."""
 
     status, slug, title = 413, "too-large", "Request too large"
-
-
-class JsonTooDeep(Problem):
-    """A JSON document nested deeper than the bound: 422."""
-
-    status, slug, title = 422, "json-too-deep", "JSON nested too deeply"
-
-
-def json_depth_exceeds(data: bytes, max_depth: int) -> bool:
-    """Whether ``data`` nests arrays and objects deeper than ``max_depth`` (or leaves them unbalanced).
-
-    No recursion and no Python loop over the bytes, every step in C: escaped backslashes and quotes
-    are dropped, then what stands inside quotes; braces become brackets and all else goes; each pass
-    then removes the innermost pairs, one level, at most ``max_depth`` passes.
-    """
-    if data.count(b"[") + data.count(b"{") <= max_depth:
-        return False
-    unescaped = data.replace(b"\\\\", b"").replace(b'\\"', b"")
-    outside_strings = b"".join(unescaped.split(b'"')[::2])
-    brackets = outside_strings.translate(_BRACES_AS_BRACKETS, _NOT_BRACKETS)
-    run = b"[" * (max_depth + 1)
-    for _ in range(max_depth):
-        if not brackets:
-            return False
-        if run in brackets:
-            return True  # that many openers in a row: too deep whatever follows
-        inner_removed = brackets.replace(b"[]", b"")
-        if len(inner_removed) == len(brackets):
-            return True  # nothing pairs up: unbalanced
-        brackets = inner_removed
-    return bool(brackets)
-
-
-def loads_json(data: bytes, max_depth: int) -> Any:
-    """Parse JSON bounded in depth: :class:`JsonTooDeep` past ``max_depth``, ``ValueError`` when not JSON."""
-    if json_depth_exceeds(data, max_depth):
-        raise JsonTooDeep(f"JSON may nest arrays and objects at most {max_depth} levels deep")
-    return json.loads(data)
 
 
 def _is_json(content_type: str | None) -> bool:
@@ -147,7 +107,7 @@ class RequestLimits:
         content_type = lookup.get(b"content-type")
         if body and _is_json(content_type.decode("latin-1") if content_type else None) \
                 and json_depth_exceeds(bytes(body), self.max_json_depth):
-            await self._refuse(scope, receive, send, 422, JsonTooDeep.title, JsonTooDeep.slug,
+            await self._refuse(scope, receive, send, 422, "JSON nested too deeply", "json-too-deep",
                                f"JSON may nest arrays and objects at most {self.max_json_depth} levels deep")
             return
         await self.app(scope, _replay(bytes(body), receive), send)

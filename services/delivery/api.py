@@ -46,7 +46,8 @@ from services.delivery.service import (
 from services.delivery.simulation import pick_scenario, plan_journey
 from services.delivery.store import WaybillRepository, utc
 from shared.auth import Caller, Role, authenticated, require
-from shared.limits import BodyTooLarge, loads_json
+from shared.bounded_json import JsonTooDeep, loads_json
+from shared.limits import BodyTooLarge
 from shared.problems import Conflict, Forbidden, NotFound, Problem
 from shared.service import ServiceContext, get_context, get_uow
 from shared.uow import UnitOfWork
@@ -405,6 +406,8 @@ async def _read_capped(request: Request, cap: int) -> bytes:
 def _batch(body: bytes, max_depth: int) -> list[Any]:
     try:
         document = loads_json(body, max_depth)
+    except JsonTooDeep as exc:
+        raise Problem(str(exc), status=422, slug="json-too-deep", title="JSON nested too deeply") from None
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise Problem(f"the body is not JSON: {exc}", status=422, slug="validation",
                       title="Invalid request") from None

@@ -9,6 +9,7 @@ answers 422; the carrier webhook refuses a timestamp of non-ASCII digits and a s
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import hmac
 import json
@@ -144,6 +145,19 @@ def test_a_body_nested_past_the_bound_answers_422_everywhere(system: Embedded) -
                                 headers={"Content-Type": "application/json"})
             assert shallow.status_code in (401, 422) and shallow.json()["type"] != \
                 "https://tongban.example/problems/json-too-deep", (name, shallow.text[:300])
+
+
+def test_json_inside_a_field_is_bounded_too(system: Embedded) -> None:
+    """A JWS whose header or payload nests thousands deep (inside a shallow body) is refused, not a 500."""
+    deep = base64.urlsafe_b64encode(b"[" * 50_000 + b"]" * 50_000).rstrip(b"=").decode()
+    plain = base64.urlsafe_b64encode(b'{"alg":"EdDSA","kid":"x"}').rstrip(b"=").decode()
+    with httpx.Client(timeout=30) as http:
+        auth = {"Authorization": "Bearer " + system.token(SUZHOU)}
+        for jws in (f"{deep}.{plain}.c2ln", f"{plain}.{deep}.c2ln"):
+            answer = http.post(system.base["authorization"] + "/v1/attestations/verify", json={"jws": jws},
+                               headers=auth)
+            assert answer.status_code < 500, answer.text[:300]
+            assert answer.status_code == 422 or answer.json()["valid"] is False, answer.text[:300]
 
 
 def _carrier(system: Embedded) -> tuple[dict[str, str], bytes]:

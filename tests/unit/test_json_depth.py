@@ -1,4 +1,4 @@
-"""The JSON depth bound of shared/limits.py agrees with the real depth of any document, brackets in strings included."""
+"""The JSON depth bound (shared/bounded_json.py) agrees with the real depth of any document, brackets in strings too."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from shared.limits import JsonTooDeep, json_depth_exceeds, loads_json
+from shared.bounded_json import JsonTooDeep, json_depth_exceeds, loads_json
 
 tricky_text = st.text(alphabet='[]{}"\\ab,:\n\u4e2d', max_size=12)
 documents = st.recursive(
