@@ -6,7 +6,7 @@ string or ``"b64"``, ``kid`` of every JSON type, ``b64: false``, unknown algorit
 not objects or not UTF-8 or nested thousands deep, payloads with huge, negative, fractional and
 non-numeric times, signatures that are empty, short or not base64, and plain base64 junk with any
 number of dots. Tokens validly signed with odd claims are the verifier's unit test
-(``tests/unit/test_token_shapes.py``): only the issuer's key could make them.
+(``tests/unit/test_token_claims.py``): only the issuer's key could make them.
 """
 
 from __future__ import annotations
