@@ -84,9 +84,9 @@ async def start_system(
             url = await postgres.create_database(name[:4])
             system.database_urls[name] = url
             service_env = {
+                "TONGBAN_ENVIRONMENT": "development",  # plain HTTP: session cookies not Secure (env may say otherwise)
                 **(env or {}),
                 "TONGBAN_BUS": "kafka",
-                "TONGBAN_ENVIRONMENT": "development",  # plain HTTP: session cookies not Secure
                 "TONGBAN_KAFKA_BOOTSTRAP_SERVERS": system.kafka.bootstrap,
                 "TONGBAN_DATABASE_URL": url,
                 "TONGBAN_TOPIC_PREFIX": system.topic_prefix,
