@@ -2,12 +2,21 @@
 #   make run    create the virtual environment, install, start the whole system embedded
 #   make test   install what the tests need, provision Kafka and PostgreSQL, run the whole suite
 #   make bench  the benchmark harness (issue 8): its own Kafka, PostgreSQL and service processes
+#   make lock   pin every dependency with hashes (requirements/*.lock) after pyproject.toml changed
 SHELL := /bin/bash
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: run test bench venv install install-test lint check-python kafka-fetch postgres-install chromium-install clean
+.PHONY: run test bench venv install install-test lock lint check-python kafka-fetch postgres-install chromium-install clean
+
+# Installs come only from the lock files, every file checked against its hash; the package itself is
+# then installed without dependencies and without fetching a build backend (setuptools is in the lock).
+RUNTIME_LOCK := requirements/runtime.lock
+TEST_LOCK := requirements/test.lock
+UV_VERSION := 0.13.9
+UV := $(BIN)/uv
+LOCK_FLAGS := --universal --python-version 3.11 --generate-hashes --quiet $(if $(UPGRADE),--upgrade)
 
 check-python:
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Tongban needs Python 3.11 or newer; found " + sys.version)'
@@ -17,10 +26,19 @@ $(BIN)/python: | check-python
 	$(BIN)/pip install --quiet --upgrade pip
 
 install: $(BIN)/python
-	$(BIN)/pip install --quiet -e .
+	$(BIN)/pip install --quiet --require-hashes -r $(RUNTIME_LOCK)
+	$(BIN)/pip install --quiet --no-deps --no-build-isolation -e .
 
 install-test: $(BIN)/python
-	$(BIN)/pip install --quiet -e ".[test]"
+	$(BIN)/pip install --quiet --require-hashes -r $(TEST_LOCK)
+	$(BIN)/pip install --quiet --no-deps --no-build-isolation -e .
+
+# One resolution for both files: the test lock (runtime + test extras) first, then the runtime lock held
+# to the same versions. Existing pins are kept unless UPGRADE=1 (make lock UPGRADE=1 moves everything on).
+lock: $(BIN)/python
+	$(BIN)/pip install --quiet "uv==$(UV_VERSION)"
+	$(UV) pip compile pyproject.toml requirements/build.in --extra test $(LOCK_FLAGS) -o $(TEST_LOCK)
+	$(UV) pip compile pyproject.toml requirements/build.in $(LOCK_FLAGS) -c $(TEST_LOCK) -o $(RUNTIME_LOCK)
 
 run: install
 	$(BIN)/tongban up

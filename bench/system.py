@@ -142,6 +142,7 @@ async def launch(work_dir: Path, broker: KafkaBroker, postgres: PostgresServer, 
         service_env = {
             **(env or {}),
             "TONGBAN_BUS": "kafka",
+            "TONGBAN_ENVIRONMENT": "development",  # plain HTTP: session cookies not Secure
             "TONGBAN_KAFKA_BOOTSTRAP_SERVERS": broker.bootstrap,
             "TONGBAN_DATABASE_URL": url,
             "TONGBAN_TOPIC_PREFIX": system.topic_prefix,

@@ -207,13 +207,18 @@ class TokenVerifier:
         return key
 
     async def _verify_signature(self, token: str) -> dict[str, Any]:
+        # PyJWT refuses odd headers (``crit``, a non-string ``kid``, ...) with InvalidTokenError, and a
+        # header nested deep enough with RecursionError: whatever it raises, the token is malformed.
         try:
             header = jwt.get_unverified_header(token)
-        except jwt.DecodeError:
+        except Exception:
             raise Unauthenticated("malformed token") from None
         if header.get("alg") != "EdDSA":
             raise Unauthenticated("tokens must be signed with EdDSA")
-        jwk = await self.jwks.key(str(header.get("kid", "")))
+        kid = header.get("kid")
+        if not isinstance(kid, str) or not kid:
+            raise Unauthenticated("token names no key id")
+        jwk = await self.jwks.key(kid)
         if jwk is None:
             raise Unauthenticated("token signed by an unknown key")
         if jwk.get("tongban_use") != "token":
@@ -239,6 +244,9 @@ class TokenVerifier:
             raise Unauthenticated(f"token lacks the claim {exc.claim}") from None
         except jwt.InvalidTokenError as exc:
             raise Unauthenticated(f"invalid token: {exc}") from None
+        except Exception as exc:  # a signed token whose payload PyJWT cannot read (e.g. nested too deep)
+            raise Unauthenticated(f"malformed token: {type(exc).__name__}") from None
+        _check_claim_types(claims)
         self._check_times(claims)
         self._check_current(jwk, claims)
         self._caller(claims)  # a token without locality or roles is refused, and not remembered
@@ -246,6 +254,24 @@ class TokenVerifier:
             self._verified.pop(next(iter(self._verified)))  # the oldest entry
         self._verified[token] = (jwk, claims)
         return claims
+
+
+_LATEST_TIMESTAMP = 253402300799
+"""9999-12-31T23:59:59Z: later times cannot be held by a datetime."""
+
+
+def _check_claim_types(claims: dict[str, Any]) -> None:
+    """Refuse claims of the wrong type, which only a signing key could put there, before anything uses them."""
+    for name in ("sub", "jti"):
+        if not isinstance(claims.get(name), str):
+            raise Unauthenticated(f"token claim {name} must be a string")
+    for name in ("exp", "nbf", "iat"):
+        value = claims.get(name)
+        if isinstance(value, bool) or not isinstance(value, int | float) or not 0 <= value <= _LATEST_TIMESTAMP:
+            raise Unauthenticated(f"token claim {name} must be a time in seconds")
+    roles = claims.get("roles")
+    if isinstance(roles, list) and not all(isinstance(role, str) for role in roles):
+        raise Unauthenticated("token roles must be strings")
 
 
 _bearer = HTTPBearer(auto_error=False, description="Access token from POST /oauth/token")

@@ -36,6 +36,7 @@ from shared.contracts.authorization import ClientRevoked
 from shared.db import create_engine
 from shared.envelope import Envelope, Event, Record
 from shared.kafka_security import KafkaSecurity
+from shared.limits import RequestLimits
 from shared.localities import LocalityRegistry
 from shared.metrics import ServiceMetrics
 from shared.migrations import upgrade
@@ -74,6 +75,10 @@ class ServiceDefinition:
     """Called with every raw record the service reads, before it is decoded (e.g. for a live view)."""
     local_jwks: Callable[[ServiceContext], JwksFetcher] | None = None
     """Where the service reads the JWKS from itself (the authorization service); others use HTTP."""
+    embedded_routers: list[APIRouter] = field(default_factory=list)
+    """Development routes, mounted only in the embedded system (never under production settings)."""
+    streamed_bodies: dict[str, Callable[[Settings], int]] = field(default_factory=dict)
+    """Path → the body cap of a route that reads its own body as a stream (the frame does not buffer it)."""
 
     @property
     def group(self) -> str:
@@ -259,6 +264,13 @@ def create_app(
         lifespan=lifespan,
     )
     install_problem_handlers(app)
+    app.add_middleware(
+        RequestLimits,
+        max_body_bytes=settings.max_body_bytes,
+        max_header_bytes=settings.max_header_bytes,
+        max_json_depth=settings.max_json_depth,
+        streamed={path: cap(settings) for path, cap in definition.streamed_bodies.items()},
+    )
 
     @app.middleware("http")
     async def observe(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
@@ -318,6 +330,9 @@ def create_app(
     app.include_router(probes)
     for router in definition.routers:
         app.include_router(router)
+    if settings.environment == "embedded" and settings.bus == "memory":
+        for router in definition.embedded_routers:
+            app.include_router(router)
     return app
 
 

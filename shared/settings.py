@@ -122,8 +122,31 @@ class Settings(BaseSettings):
     audit_checkpoint_seconds: float = Field(
         3600, gt=0, description="How often each locality signs a checkpoint of the audit chain's head."
     )
+    environment: Literal["production", "development", "embedded"] = Field(
+        "production",
+        description="What runs: `production` (the default: session cookies always Secure, no development "
+        "routes), `development` (services as processes on plain HTTP, e.g. tests), `embedded` (`tongban up` "
+        "sets it: the whole system in one process, with the development carrier simulator).",
+    )
+    max_body_bytes: int = Field(
+        2_000_000, ge=1024, description="Largest request body a service reads (413 past it, before parsing)."
+    )
+    max_header_bytes: int = Field(
+        16_384, ge=1024, description="Largest total size of a request's headers (431 past it)."
+    )
+    max_json_depth: int = Field(
+        64, ge=2, le=500, description="Deepest nesting of arrays and objects in a JSON body (422 past it)."
+    )
+    carrier_max_body_bytes: int = Field(
+        2_000_000, ge=1024, description="Largest body of one carrier webhook request (413 past it)."
+    )
     log_level: str = Field("INFO", description="Logging level.")
     log_json: bool = Field(True, description="Log as JSON lines.")
+
+    @property
+    def production(self) -> bool:
+        """Whether these are production settings (the default unless development or embedded is said)."""
+        return self.environment == "production"
 
     def database_url_for(self, service: str) -> str:
         """The database URL of ``service``: the configured one or its SQLite file."""

@@ -37,7 +37,7 @@ def up() -> None:
     """Run all four services and the dashboard in this process: SQLite under the data folder, in-process bus."""
     from tongban.embedded import run_embedded
 
-    settings = Settings(bus="memory")
+    settings = Settings(bus="memory", environment="embedded")
     configure_logging(settings.log_level, settings.log_json)
     try:
         asyncio.run(run_embedded(settings))

@@ -15,6 +15,8 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey,
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.serialization import Encoding, NoEncryption, PrivateFormat, PublicFormat
 
+from shared.bounded_json import loads_json
+
 
 def b64url(data: bytes) -> str:
     """Base64url without padding."""
@@ -69,7 +71,7 @@ def read_compact(jws: str) -> tuple[dict[str, Any], bytes, bytes, bytes]:
     if len(parts) != 3:
         raise ValueError("a compact JWS has three parts")
     try:
-        header = json.loads(b64url_decode(parts[0]))
+        header = loads_json(b64url_decode(parts[0]))
     except (ValueError, json.JSONDecodeError) as exc:
         raise ValueError("the JWS header is not JSON") from exc
     if not isinstance(header, dict):

@@ -40,13 +40,14 @@ from services.authorization.store import (
     KeyRepository,
 )
 from shared import clock
+from shared.bounded_json import loads_json
 from shared.contracts.authorization import AgreementChanged, AttestationIssued, ConsentGranted, ConsentRevoked
 from shared.uow import UnitOfWork
 
 
 def _signed_payload(jws: str) -> dict[str, Any]:
     _header, payload, _input, _sig = crypto.read_compact(jws)
-    data = json.loads(payload)
+    data = loads_json(payload)
     if not isinstance(data, dict):
         raise ValueError("payload is not a JSON object")
     return data
@@ -75,8 +76,8 @@ async def check_jws(session: AsyncSession, jws: str, signer: str | None = None,
     if key is None:
         raise ValueError(f"signed with an unknown key {kid!r}")
     try:
-        payload = json.loads(payload_bytes)
-    except json.JSONDecodeError as exc:
+        payload = loads_json(payload_bytes)
+    except ValueError as exc:  # not JSON, or nested too deep
         raise ValueError("the payload is not JSON") from exc
     if signer is not None and key.owner != signer:
         raise ValueError(f"signed with a key of {key.owner}, not of {signer}")

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from services.catalogue import api, events, firstlist, store
+from services.catalogue.api.transfer import MAX_UPLOAD
 from shared.service import ServiceDefinition
 
 DEFINITION = ServiceDefinition(
@@ -17,6 +18,7 @@ DEFINITION = ServiceDefinition(
     inbox=store.inbox,
     migrations=Path(__file__).parent / "migrations",
     routers=api.routers,
+    streamed_bodies={"/v1/import": lambda _settings: MAX_UPLOAD + 65536},  # a file and its form's framing
     handlers=events.HANDLERS,
     on_startup=firstlist.on_startup,
 )

@@ -168,6 +168,11 @@ async def _token(ctx: ServiceContext, body: Login) -> str:
     raise AuthorizationUnavailable(f"the authorization service answered {answer.status_code}")
 
 
+def _secure_cookie(ctx: ServiceContext, request: Request) -> bool:
+    """Production sessions travel only over HTTPS, whatever scheme a proxy in front reports to us."""
+    return ctx.settings.production or request.url.scheme == "https"
+
+
 @api.post("/session", summary="Log in with an operator's client credentials")
 async def login(body: Login, request: Request, response: Response, ctx: Ctx) -> SessionView:
     token = await _token(ctx, body)
@@ -184,7 +189,7 @@ async def login(body: Login, request: Request, response: Response, ctx: Ctx) -> 
         await ReadModel(session).add_session(session_digest(session_id), viewer, datetime.now(UTC), SESSION_LIFETIME)
         await session.commit()
     response.set_cookie(COOKIE, session_id, max_age=int(SESSION_LIFETIME.total_seconds()), path="/",
-                        httponly=True, samesite="strict", secure=request.url.scheme == "https")
+                        httponly=True, samesite="strict", secure=_secure_cookie(ctx, request))
     response.headers["Cache-Control"] = "no-store"
     return _session_view(ctx, viewer)
 
@@ -200,7 +205,7 @@ async def logout(request: Request, ctx: Ctx, _viewer: Operator) -> Response:
         await ReadModel(session).end_session(session_digest(request.cookies[COOKIE]))
         await session.commit()
     response = Response(status_code=204)
-    response.delete_cookie(COOKIE, path="/", httponly=True, samesite="strict")
+    response.delete_cookie(COOKIE, path="/", httponly=True, samesite="strict", secure=_secure_cookie(ctx, request))
     return response
 
 

@@ -46,6 +46,8 @@ from services.delivery.service import (
 from services.delivery.simulation import pick_scenario, plan_journey
 from services.delivery.store import WaybillRepository, utc
 from shared.auth import Caller, Role, authenticated, require
+from shared.bounded_json import JsonTooDeep, loads_json
+from shared.limits import BodyTooLarge
 from shared.problems import Conflict, Forbidden, NotFound, Problem
 from shared.service import ServiceContext, get_context, get_uow
 from shared.uow import UnitOfWork
@@ -56,7 +58,9 @@ router = APIRouter(prefix="/v1/waybills", tags=["waybills"])
 carrier_router = APIRouter(prefix="/v1/carrier", tags=["carrier"])
 targets_router = APIRouter(prefix="/v1/delivery-targets", tags=["waybills"])
 dev_router = APIRouter(prefix="/v1/dev", tags=["development"])
-routers = [router, carrier_router, targets_router, dev_router]
+routers = [router, carrier_router, targets_router]
+embedded_routers = [dev_router]
+"""Only in the embedded system (``tongban up``): the route does not exist under production settings."""
 
 Uow = Annotated[UnitOfWork, Depends(get_uow)]
 Ctx = Annotated[ServiceContext, Depends(get_context)]
@@ -66,8 +70,6 @@ Staff = Annotated[Caller, Depends(require(Role.WINDOW_CLERK, Role.DEPARTMENT_OFF
 CarrierCaller = Annotated[Caller, Depends(require(Role.CARRIER))]
 Operator = Annotated[Caller, Depends(require(Role.OPERATOR, Role.MAINTAINER))]
 MAX_BATCH = 1000
-MAX_BODY = 2_000_000
-"""Largest carrier request body, in bytes."""
 
 TIMESTAMP_HEADER = "X-Tongban-Timestamp"
 SIGNATURE_HEADER = "X-Tongban-Signature"
@@ -389,9 +391,23 @@ def _carrier(ref: Reference, code: str | None) -> Carrier:
 _EVENT = TypeAdapter(CarrierEventIn)
 
 
-def _batch(body: bytes) -> list[Any]:
+async def _read_capped(request: Request, cap: int) -> bytes:
+    """The body, read as it streams in and refused (413) once past ``cap``: never held whole when too large."""
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > cap:
+            raise BodyTooLarge(f"a batch holds at most {cap} bytes", max_bytes=cap)
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def _batch(body: bytes, max_depth: int) -> list[Any]:
     try:
-        document = json.loads(body)
+        document = loads_json(body, max_depth)
+    except JsonTooDeep as exc:
+        raise Problem(str(exc), status=422, slug="json-too-deep", title="JSON nested too deeply") from None
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise Problem(f"the body is not JSON: {exc}", status=422, slug="validation",
                       title="Invalid request") from None
@@ -459,12 +475,12 @@ async def carrier_events(
     refusals = ctx.state.get("carrier_refusals")
     ref = reference()
     carrier = _carrier(ref, x_tongban_carrier)
-    body = await request.body()
-    if len(body) > MAX_BODY:
+    try:
+        body = await _read_capped(request, ctx.settings.carrier_max_body_bytes)
+    except BodyTooLarge:
         if refusals:
             refusals.labels(reason="too-large").inc()
-        raise Problem(f"a batch holds at most {MAX_BODY} bytes", status=413, slug="too-large",
-                      title="Request too large")
+        raise
     try:
         verify_signature(carrier_hmac_key(ctx, carrier.code), x_tongban_timestamp, x_tongban_signature, body,
                          time.time())
@@ -473,7 +489,7 @@ async def carrier_events(
             refusals.labels(reason="signature").inc()
         log.warning("carrier request refused", extra={"client_id": caller.client_id, "reason": str(exc)})
         raise BadCarrierSignature(str(exc)) from None
-    reports, refused = _reports(_batch(body))
+    reports, refused = _reports(_batch(body, ctx.settings.max_json_depth))
     async with ctx.uow() as uow:
         outcomes = await apply_carrier_events(uow, carrier, caller.locality, reports, datetime.now(UTC))
         await uow.commit()
@@ -507,12 +523,10 @@ async def _play(ctx: ServiceContext, carrier: Carrier, locality: str, number: st
     "/carrier/simulate",
     status_code=status.HTTP_202_ACCEPTED,
     summary="Play a carrier journey for a waybill (embedded system only)",
-    description="Only when the service runs on the in-process bus (`tongban up`); 404 otherwise. Events "
+    description="Only in the embedded system (`tongban up`); the route does not exist otherwise. Events "
     "are applied as the default carrier would report them, compressed by `speed`.",
 )
 async def simulate(body: SimulationRequest, uow: Uow, ctx: Ctx, caller: Operator) -> SimulationView:
-    if ctx.settings.bus != "memory":
-        raise NotFound("the development simulator runs only in the embedded system")
     ref = reference()
     async with uow:
         waybill = await _party_waybill(uow, body.waybill_number, caller)

@@ -18,14 +18,14 @@ from typing import Any, Literal
 
 # --------------------------------------------------------------------------- S10 tracking numbers
 
-_S10 = re.compile(r"^([A-Z]{2})(\d{8})(\d)([A-Z]{2})$")
+_S10 = re.compile(r"^([A-Z]{2})([0-9]{8})([0-9])([A-Z]{2})$")  # ASCII digits only (\d takes any script's)
 _WEIGHTS = (8, 6, 4, 2, 3, 5, 9, 7)
 EMS_SERVICE_INDICATOR = "EA"
 
 
 def s10_check_digit(serial: str) -> int:
     """The UPU S10 check digit of an eight-digit serial number."""
-    if len(serial) != 8 or not serial.isdigit():
+    if len(serial) != 8 or not (serial.isascii() and serial.isdigit()):
         raise ValueError("an S10 serial has eight digits")
     check = 11 - sum(int(d) * w for d, w in zip(serial, _WEIGHTS, strict=True)) % 11
     return {10: 0, 11: 5}.get(check, check)
@@ -421,7 +421,8 @@ def verify_signature(
     """Check a carrier request's timestamp (Unix seconds) and signature; :class:`BadSignature` if wrong."""
     if not timestamp or not signature:
         raise BadSignature("the X-Tongban-Timestamp and X-Tongban-Signature headers are required")
-    if not timestamp.isdigit() or len(timestamp) > 12:
+    # ASCII digits only: str.isdigit() also takes "²" and other digits that int() refuses.
+    if not (timestamp.isascii() and timestamp.isdigit()) or len(timestamp) > 12:
         raise BadSignature("X-Tongban-Timestamp must be Unix seconds")
     if abs(now - int(timestamp)) > max_age:
         raise BadSignature(f"stale timestamp: more than {max_age} s from the server's clock")

@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from services.routing.domain import ApplicantRef, Case, CaseStatus, Material, Pause, YearSchedule
+from shared.bounded_json import loads_json
 from shared.outbox import inbox_table, outbox_table
 
 
@@ -169,7 +170,7 @@ def encode_cursor(row: CaseRow) -> str:
 def decode_cursor(cursor: str) -> tuple[datetime, str]:
     """The position a cursor names; ValueError when it is not one of ours."""
     try:
-        at, case_id = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
+        at, case_id = loads_json(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
         return datetime.fromisoformat(at), str(case_id)
     except (ValueError, TypeError) as exc:
         raise ValueError("invalid cursor") from exc

@@ -122,8 +122,7 @@ RULES: dict[tuple[str, str, str], Access] = {
                                                                  body={"material_hashes": ["cd" * 32]}),
     ("delivery", "GET", "/v1/delivery-targets"): shared(),
     ("delivery", "POST", "/v1/carrier/events"): shared(CARRIER, body={"events": []}),
-    ("delivery", "POST", "/v1/dev/carrier/simulate"): shared(MAINTAINER, OPERATOR, authorized=(404,),  # embedded only
-                                                             body={"waybill_number": "EA000000000CN"}),
+    # POST /v1/dev/carrier/simulate exists only in the embedded system (tests/integration/test_production_settings.py)
     # ---------------------------------------------------------------- authorization
     ("authorization", "GET", "/.well-known/jwks.json"): PUBLIC,
     ("authorization", "POST", "/oauth/token"): PUBLIC,

@@ -99,6 +99,7 @@ async def start_system(
             url = await postgres.create_database(name[:4])
             system.database_urls[name] = url
             service_env = {
+                "TONGBAN_ENVIRONMENT": "development",  # plain HTTP: session cookies not Secure (env may say otherwise)
                 **(env or {}),
                 "TONGBAN_BUS": "kafka",
                 "TONGBAN_KAFKA_BOOTSTRAP_SERVERS": system.kafka.bootstrap,

@@ -66,7 +66,7 @@ async def test_a_valid_token_names_the_caller(keys: Keys, clock: Clock) -> None:
         ({"exp": -60}, "token expired"),
         ({"nbf": 600}, "token not yet valid"),
         ({"iat": 600}, "token not yet valid"),
-        ({"exp": "soon"}, "must be numbers"),
+        ({"exp": "soon"}, "must be a time in seconds"),
         ({"aud": ["tongban-catalogue"]}, "not meant for this service"),
         ({"iss": "someone-else"}, "unknown issuer"),
         ({"jti": None}, "lacks the claim jti"),

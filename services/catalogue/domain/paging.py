@@ -13,6 +13,7 @@ import json
 from collections.abc import Mapping
 
 from services.catalogue.domain.errors import InvalidContent
+from shared.bounded_json import loads_json
 
 
 def fingerprint(filters: Mapping[str, object]) -> str:
@@ -31,7 +32,7 @@ def decode_cursor(cursor: str, filters: Mapping[str, object]) -> str:
     """The key a cursor continues after; :class:`InvalidContent` (field ``cursor``) if it is not ours."""
     try:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
-        version, after, digest = json.loads(raw.decode("utf-8"))
+        version, after, digest = loads_json(raw.decode("utf-8"))
     except (binascii.Error, ValueError, TypeError, UnicodeDecodeError):
         raise InvalidContent("cursor", "is not a cursor of this listing") from None
     if version != 1 or not isinstance(after, str) or not after.isprintable() or len(after) > 64:
