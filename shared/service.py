@@ -30,7 +30,7 @@ from shared.auth import JwksCache, JwksFetcher, TokenVerifier, http_jwks_fetcher
 from shared.bus import Bus, Subscription, create_bus
 from shared.consumer import EventDispatcher, EventHandler
 from shared.contracts.authorization import ClientRevoked
-from shared.db import create_engine
+from shared.db import create_engine, secure_data_dir
 from shared.envelope import Envelope, Event, Record
 from shared.localities import LocalityRegistry
 from shared.metrics import ServiceMetrics
@@ -89,7 +89,9 @@ class ServiceContext:
         self.engine = engine
         self.bus = bus
         self.metrics = ServiceMetrics(definition.name)
-        self.sessionmaker = async_sessionmaker(engine, expire_on_commit=False)
+        self.keys = settings.keys_for(definition.name)
+        """This service's own keys (no other service's); repositories find them in ``session.info``."""
+        self.sessionmaker = async_sessionmaker(engine, expire_on_commit=False, info={"keys": self.keys})
         self.relay = OutboxRelay(
             engine,
             definition.outbox,
@@ -201,6 +203,8 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        if not (database_url or settings.database_url):  # the embedded data folder: the owner's alone
+            secure_data_dir(settings.data_dir)
         engine = create_engine(
             database_url or settings.database_url_for(definition.name), settings.database_pool_size
         )

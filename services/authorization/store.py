@@ -23,6 +23,7 @@ from services.authorization.domain import (
     SigningKey,
 )
 from shared.outbox import inbox_table, outbox_table
+from shared.throttle import throttle_table
 
 
 class Base(DeclarativeBase):
@@ -47,6 +48,7 @@ class ClientRow(Base):
 
 outbox = outbox_table(Base.metadata)
 inbox = inbox_table(Base.metadata)
+login_failures = throttle_table(Base.metadata)
 
 
 def _client(row: ClientRow) -> Client:

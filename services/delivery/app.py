@@ -12,6 +12,7 @@ from prometheus_client import Counter
 from services.delivery import api, events, store
 from services.delivery.reference import reference
 from services.delivery.service import flag_overdue
+from services.delivery.store import WaybillRepository
 from shared.service import ServiceContext, ServiceDefinition
 
 log = logging.getLogger("tongban.delivery")
@@ -42,6 +43,11 @@ async def _check_late_periodically(ctx: ServiceContext) -> None:
 async def on_startup(ctx: ServiceContext) -> None:
     """Read the reference data (fail early when it is wrong); add metrics; start the late-delivery check."""
     reference()
+    async with ctx.uow() as uow:  # rows from before addresses were sealed at rest
+        sealed = await WaybillRepository(uow.session).seal_plain_addresses()
+        await uow.commit()
+    if sealed:
+        log.info("addresses sealed at rest", extra={"count": sealed})
     ctx.state["carrier_events"] = Counter(
         "tongban_carrier_events", "Carrier events by outcome (accepted, duplicate, refused)", ["outcome"],
         registry=ctx.metrics.registry,

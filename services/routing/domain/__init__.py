@@ -24,16 +24,18 @@ from services.routing.domain.deadlines import (
 from services.routing.domain.identifiers import (
     ApplicantRef,
     InvalidIdentifier,
+    applicant_digest,
     applicant_ref,
     is_resident_id,
     is_uscc,
+    mask_personal_numbers,
     resident_id_check,
     uscc_check,
 )
 
 __all__ = [
     "FINISHED", "MODES", "TRANSITIONS", "ApplicantRef", "Case", "CaseStatus", "Deadline", "IllegalTransition",
-    "InvalidIdentifier", "Material", "Pause", "Side", "WorkingCalendar", "YearSchedule", "applicant_ref", "deadline",
-    "is_resident_id", "is_uscc", "locality_of_place", "notice", "owners_for", "resident_id_check",
-    "schedule_from_days", "uscc_check",
+    "InvalidIdentifier", "Material", "Pause", "Side", "WorkingCalendar", "YearSchedule", "applicant_digest",
+    "applicant_ref", "deadline", "is_resident_id", "is_uscc", "locality_of_place", "mask_personal_numbers",
+    "notice", "owners_for", "resident_id_check", "schedule_from_days", "uscc_check",
 ]
