@@ -65,6 +65,8 @@ class ServiceDefinition:
     """Called with every raw record the service reads, before it is decoded (e.g. for a live view)."""
     local_jwks: Callable[[ServiceContext], JwksFetcher] | None = None
     """Where the service reads the JWKS from itself (the authorization service); others use HTTP."""
+    key_names: tuple[str, ...] = ()
+    """The service's own keys (shared/keys.py), read (or, embedded, generated) at start: a missing one stops it."""
 
     @property
     def group(self) -> str:
@@ -215,6 +217,8 @@ def create_app(
         if owns_bus:
             await the_bus.start()
         ctx = ServiceContext(definition, settings, localities, engine, the_bus)
+        for key_name in definition.key_names:  # fail now, not on the first request that needs it
+            ctx.keys.keyset(key_name)
         app.state.ctx = ctx
         if definition.on_startup is not None:
             await definition.on_startup(ctx)

@@ -69,6 +69,7 @@ def local_jwks(ctx: ServiceContext) -> JwksFetcher:
 
 DEFINITION = ServiceDefinition(
     name="authorization",
+    key_names=(Keyring.SEAL_KEY,),
     title="Tongban authorization",
     description="Trust between localities: keys, agreements, delegations, attestations, consents, "
     "credentials for locality systems, and a tamper-evident audit log.",

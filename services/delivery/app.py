@@ -12,10 +12,13 @@ from prometheus_client import Counter
 from services.delivery import api, events, store
 from services.delivery.reference import reference
 from services.delivery.service import flag_overdue
-from services.delivery.store import WaybillRepository
+from services.delivery.store import PERSONAL_DATA_KEY, WaybillRepository
 from shared.service import ServiceContext, ServiceDefinition
 
 log = logging.getLogger("tongban.delivery")
+
+KEY_NAMES = (PERSONAL_DATA_KEY, *(api.carrier_key_name(code) for code in ("ems", "cnpost")))
+"""Delivery's own keys: the personal-data seal and one HMAC secret per carrier of carriers.json."""
 
 LATE_CHECK_SECONDS = 60.0
 """How often waybills still on their way are checked against their delivery time target."""
@@ -71,6 +74,7 @@ async def on_shutdown(ctx: ServiceContext) -> None:
 
 DEFINITION = ServiceDefinition(
     name="delivery",
+    key_names=KEY_NAMES,
     title="Tongban delivery",
     description="Postal waybills (UPU S10) and carrier tracking (UPU EMSEVT) for materials and results.",
     metadata=store.Base.metadata,
