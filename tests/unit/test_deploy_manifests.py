@@ -516,7 +516,7 @@ def test_each_compose_service_gets_only_its_own_keys_as_secrets() -> None:
             assert entry["source"].startswith(command[2] + "-"), (
                 f"compose {name}: secret {entry['source']} is not one of {command[2]}'s own")
             assert entry["source"] in declared and str(declared[entry["source"]]["file"]).startswith(
-                f"./keys/{command[2]}/"), f"compose {name}: secret {entry['source']} is not a file of keys/{command[2]}/"
+                f"./keys/{command[2]}/"), f"compose {name}: {entry['source']} is not a file of keys/{command[2]}/"
             targets[entry["target"]] = entry["source"]
         assert set(targets) == {f"{keys_dir}/{k}" for k in needed}, (
             f"compose {name}: key files {sorted(targets)}, want {sorted(needed)} under {keys_dir}")
@@ -540,8 +540,8 @@ def test_each_k8s_deployment_mounts_only_its_own_keys_secret() -> None:
         mounts = {m["name"]: m for m in container.get("volumeMounts", [])}
         assert mounts["keys"]["mountPath"] == keys_dir and mounts["keys"].get("readOnly") is True, (
             f"Deployment {service}: the keys Secret is not mounted read-only at TONGBAN_KEYS_DIR={keys_dir}")
-        assert set(secrets()[f"tongban-{service}-keys"]) == needed, (
-            f"Secret tongban-{service}-keys holds {sorted(secrets()[f'tongban-{service}-keys'])}, want {sorted(needed)}")
+        held = set(secrets()[f"tongban-{service}-keys"])
+        assert held == needed, f"Secret tongban-{service}-keys holds {sorted(held)}, want {sorted(needed)}"
 
 
 def test_every_carrier_has_an_hmac_key_of_its_own() -> None:
