@@ -35,7 +35,7 @@ from bench.system import (
     rss_mb,
 )
 from tests.support.infra import REPO
-from tests.support.keys import test_key
+from tests.support.keys import known_key
 from tests.support.processes import ServiceProcess, free_port
 
 
@@ -648,7 +648,7 @@ async def w5_webhook(bench: BenchSystem, params: Params, baseline: Baseline, hma
 
 def carrier_secret() -> bytes:
     """The HMAC secret of carrier ``ems`` in the harness's key files."""
-    return test_key("delivery", "carrier-hmac-ems")
+    return known_key("delivery", "carrier-hmac-ems")
 
 
 @dataclass

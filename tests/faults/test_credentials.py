@@ -42,13 +42,13 @@ from shared.settings import AUDIENCES, SERVICE_NAMES, Settings
 from tests.faults.world import S, query
 from tests.integration.conftest import System, SystemFactory
 from tests.support.kafka_io import wait_for
-from tests.support.keys import test_key
+from tests.support.keys import known_key
 from tongban.registry import definition
 
 PROBES = {"catalogue": "/v1/areas", "routing": f"/v1/cases/{uuid.uuid4()}", "authorization": "/v1/keys",
           "delivery": "/v1/delivery-targets"}
 """A read of each service that needs a token (and no more)."""
-SEAL_KEYS = {"t1": test_key("authorization", "signing-key-seal")}
+SEAL_KEYS = {"t1": known_key("authorization", "signing-key-seal")}
 
 
 async def _private_key(system: System, owner: str) -> tuple[str, Ed25519PrivateKey]:

@@ -20,7 +20,7 @@ from shared.envelope import Envelope, Record, parse_record
 from tests.integration.conftest import System, SystemFactory
 from tests.support.agreements import activate
 from tests.support.kafka_io import produce_raw, read_topic, wait_for
-from tests.support.keys import test_key
+from tests.support.keys import known_key
 from tongban.simulator import CarrierClient, CarrierCredentials, simulate
 
 SUZHOU, BOZHOU, YANGPU = "320505", "341600", "310110"
@@ -29,7 +29,7 @@ ITEM = {
     "area": "social_security", "modes": ["accepted_here_handled_there"], "ownership_rule": "insured_place",
     "committed_days": 5,
 }
-HMAC_SECRET = test_key("delivery", "carrier-hmac-ems")
+HMAC_SECRET = known_key("delivery", "carrier-hmac-ems")
 MATERIALS = [hashlib.sha256(f"材料 {i}".encode()).hexdigest() for i in range(3)]
 
 

@@ -2,7 +2,7 @@
 
 Each service process gets ``TONGBAN_KEYS_DIR`` pointing at its folder (the production path: keys
 read from files, never generated), and tests that must sign as a carrier or open a sealed value
-know the keys from :func:`test_key`.
+know the keys from :func:`known_key`.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ KEY_NAMES: dict[str, tuple[str, ...]] = {
 """The keys each service needs; no service holds another's."""
 
 
-def test_key(service: str, name: str, version: str = "t1") -> bytes:
+def known_key(service: str, name: str, version: str = "t1") -> bytes:
     """The test value of one version of a service's key."""
     return hashlib.sha256(f"tongban-test:{service}:{name}:{version}".encode()).digest()
 
@@ -35,7 +35,7 @@ def write_test_keys(root: Path) -> dict[str, Path]:
         for name in names:
             path = folder / name
             if not path.exists():
-                path.write_text(f"t1:{test_key(service, name).hex()}\n")
+                path.write_text(f"t1:{known_key(service, name).hex()}\n")
                 path.chmod(0o600)
         folders[service] = folder
     return folders
