@@ -26,7 +26,6 @@ from services.routing.domain import (
     YearSchedule,
     applicant_ref,
     deadline,
-    mask_personal_numbers,
     notice,
     owners_for,
 )
@@ -51,6 +50,7 @@ from shared.contracts.routing import (
     CaseSubmitted,
 )
 from shared.keys import Key, KeySet, ServiceKeys
+from shared.masking import mask_text
 from shared.problems import Conflict, Forbidden, NotFound, Problem
 from shared.sealing import SealError, open_text, seal_text
 from shared.uow import UnitOfWork
@@ -284,7 +284,7 @@ async def transition(
                            slug="materials-mismatch", title="Materials mismatch",
                            expected=case.material_hashes, received=received)
     original = str(detail.get("reason", ""))
-    masked = mask_personal_numbers(original)
+    masked = mask_text(original)
     step_detail = {k: v for k, v in detail.items() if k in ("material_hashes", "waybill_number")}
     if original:
         step_detail["reason"] = masked

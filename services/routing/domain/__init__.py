@@ -28,7 +28,6 @@ from services.routing.domain.identifiers import (
     applicant_ref,
     is_resident_id,
     is_uscc,
-    mask_personal_numbers,
     resident_id_check,
     uscc_check,
 )
@@ -36,6 +35,6 @@ from services.routing.domain.identifiers import (
 __all__ = [
     "FINISHED", "MODES", "TRANSITIONS", "ApplicantRef", "Case", "CaseStatus", "Deadline", "IllegalTransition",
     "InvalidIdentifier", "Material", "Pause", "Side", "WorkingCalendar", "YearSchedule", "applicant_digest",
-    "applicant_ref", "deadline", "is_resident_id", "is_uscc", "locality_of_place", "mask_personal_numbers",
+    "applicant_ref", "deadline", "is_resident_id", "is_uscc", "locality_of_place",
     "notice", "owners_for", "resident_id_check", "schedule_from_days", "uscc_check",
 ]

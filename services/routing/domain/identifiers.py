@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import re
 from dataclasses import dataclass
 
 _ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
@@ -85,27 +84,3 @@ def applicant_ref(identifier: str, key: bytes, key_id: str = "") -> ApplicantRef
             "not a resident identity number (GB 11643) nor a unified social credit code (GB 32100)"
         )
     return ApplicantRef(kind, applicant_digest(value, key), value[:6] + "*" * 8 + value[-4:], key_id)
-
-
-_PERSONAL_NUMBER = re.compile(
-    r"(?<![0-9A-Za-z])(?:"
-    r"[1-9]\d{5}(?:19|20)\d{2}(?:0[1-9]|1[0-2])(?:0[1-9]|[12]\d|3[01])\d{3}[\dXx]"  # resident id (18)
-    r"|[1-9]\d{5}\d{2}(?:0[1-9]|1[0-2])(?:0[1-9]|[12]\d|3[01])\d{3}"  # old resident id (15)
-    r"|[0-9A-HJ-NPQRTUWXY]{2}\d{6}[0-9A-HJ-NPQRTUWXY]{10}"  # unified social credit code
-    r"|(?:\+?86[- ]?)?1[3-9]\d[- ]?\d{4}[- ]?\d{4}"  # mobile phone
-    r"|0\d{2,3}-?\d{7,8}"  # fixed-line phone with area code
-    r")(?![0-9A-Za-z])"
-)
-
-
-def _mask(match: re.Match[str]) -> str:
-    digits = match.group(0)
-    keep = 4 if len(digits) >= 15 else 3
-    return digits[:keep] + "*" * (len(digits) - keep - 2) + digits[-2:]
-
-
-def mask_personal_numbers(text: str) -> str:
-    """Free text with identity numbers, credit codes and phone numbers masked (keeps their ends)."""
-    return _PERSONAL_NUMBER.sub(_mask, text)
-
-
