@@ -47,6 +47,7 @@ from services.delivery.simulation import pick_scenario, plan_journey
 from services.delivery.store import WaybillRepository, utc
 from shared.auth import Caller, Role, authenticated, require
 from shared.keys import KeyMissing
+from shared.masking import mask_text
 from shared.problems import Conflict, Forbidden, NotFound, Problem
 from shared.service import ServiceContext, get_context, get_uow
 from shared.uow import UnitOfWork
@@ -435,8 +436,9 @@ def _reports(raw: list[Any]) -> tuple[list[CarrierReport], list[EventOutcome]]:
             refused.append(EventOutcome(index, "refused", number if isinstance(number, str) else None,
                                         code if isinstance(code, str) else None, f"{where}: {first['msg']}"))
             continue
+        # A carrier's free text may name the recipient's phone: masked before it is stored or told.
         reports.append(CarrierReport(index, event.waybill_number, event.code, event.occurred_at, event.location,
-                                     event.reason, event.action, event.event_id, event.carrier_number))
+                                     mask_text(event.reason), event.action, event.event_id, event.carrier_number))
     return reports, refused
 
 
