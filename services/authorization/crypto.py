@@ -60,6 +60,14 @@ def seal_versioned(raw_private: bytes, seal_id: str, key: bytes, kid: str) -> by
     return SEALED_MAGIC + bytes([len(name)]) + name + seal(raw_private, key, kid)
 
 
+def sealed_under(sealed: bytes) -> str | None:
+    """The version of the seal key a private key was sealed under (None: before versions)."""
+    if not sealed.startswith(SEALED_MAGIC):
+        return None
+    size = sealed[len(SEALED_MAGIC)]
+    return sealed[len(SEALED_MAGIC) + 1:len(SEALED_MAGIC) + 1 + size].decode("ascii", "replace")
+
+
 def unseal_versioned(sealed: bytes, keys: dict[str, bytes], kid: str) -> bytes:
     """Open a seal made by :func:`seal_versioned` (or an unnamed older one, tried under every version)."""
     if sealed.startswith(SEALED_MAGIC):

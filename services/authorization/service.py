@@ -73,13 +73,26 @@ class Keyring:
         self._seal = keys.keyset(self.SEAL_KEY)
 
     async def ensure(self, session: AsyncSession, owners: list[str]) -> None:
-        """Give every owner an active key if it has none (one replica at a time on PostgreSQL)."""
+        """Give every owner an active key if it has none, and seal every private key under the current seal
+        key (after the seal key rotated); one replica at a time on PostgreSQL."""
         if (await session.connection()).dialect.name == "postgresql":
             await session.execute(text("SELECT pg_advisory_xact_lock(7402338913)"))
         keys = KeyRepository(session)
         for owner in owners:
             if await keys.active(owner) is None:
                 await self._create(keys, owner)
+        resealed = await keys.reseal(self._reseal)
+        if resealed:
+            log.info("private keys sealed under the current seal key", extra={"count": resealed,
+                                                                              "seal": self._seal.current.id})
+
+    def _reseal(self, kid: str, sealed: bytes) -> bytes | None:
+        """A seal under the current version of the seal key, or None when it is under it already."""
+        current = self._seal.current
+        if crypto.sealed_under(sealed) == current.id:
+            return None
+        raw = crypto.unseal_versioned(sealed, {k.id: k.secret for k in self._seal.versions}, kid)
+        return crypto.seal_versioned(raw, current.id, current.secret, kid)
 
     async def _create(self, keys: KeyRepository, owner: str) -> SigningKey:
         raw, x = crypto.new_keypair()
