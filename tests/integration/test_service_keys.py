@@ -103,3 +103,44 @@ async def test_each_key_rotates_alone(start_system: SystemFactory) -> None:
     system._tokens.clear()
     CARRIER_TOKENS.clear()
     assert await webhook(system, ems_v2) != 401, "tokens are signed and verified without the old seal version"
+
+
+def _modes(root: Path) -> dict[str, int]:
+    return {str(p.relative_to(root.parent)): stat.S_IMODE(p.stat().st_mode) for p in [root, *root.rglob("*")]}
+
+
+async def test_embedded_data_folder_is_private_and_keys_are_generated_per_service(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    data.mkdir(mode=0o755)
+    data.chmod(0o755)
+    (data / "notes.txt").write_text("from an older installation")
+    (data / "notes.txt").chmod(0o644)
+    offset = free_port(span=5) - 8101
+    env = {k: v for k, v in os.environ.items() if not k.startswith("TONGBAN_")}
+    env.update({"TONGBAN_DATA_DIR": str(data), "TONGBAN_PORT_OFFSET": str(offset)})
+    log_path = tmp_path / "up.log"
+    with log_path.open("wb") as log:
+        proc = subprocess.Popen([sys.executable, "-m", "tongban.cli", "up"], cwd=REPO, env=env,
+                                stdout=log, stderr=subprocess.STDOUT)
+    try:
+        await wait_for(lambda: "client_secret=" in log_path.read_text(errors="replace") or proc.poll() is not None,
+                       timeout=90, interval=0.3)
+        assert proc.poll() is None, log_path.read_text()
+        modes = _modes(data)
+        folders = {p: m for p, m in modes.items() if (tmp_path / p).is_dir()}
+        files = {p: m for p, m in modes.items() if not (tmp_path / p).is_dir()}
+        assert all(m == 0o700 for m in folders.values()), folders
+        assert all(m == 0o600 for m in files.values()), files
+        assert any(p.endswith("routing.db-wal") for p in files), files
+        generated = {p.parent.name: set() for p in (data / "keys").glob("*/*")}
+        for p in (data / "keys").glob("*/*"):
+            generated[p.parent.name].add(p.name)
+        assert generated == {"authorization": {"signing-key-seal"}, "routing": {"applicant-hash", "reason-seal"},
+                             "delivery": {"personal-data", "carrier-hmac-ems", "carrier-hmac-cnpost"}}, generated
+        secrets = {p.read_text().split(":")[-1].strip() for p in (data / "keys").glob("*/*")}
+        assert len(secrets) == 6, "every key is its own random value"
+        printed = log_path.read_text(errors="replace")
+        assert not any(s in printed for s in secrets), "a key was logged"
+    finally:
+        proc.terminate()
+        proc.wait(30)
