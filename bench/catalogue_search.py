@@ -191,7 +191,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
     (tmp / "localities.json").write_text(json.dumps([
         {"code": c, "name_zh": zh, "name_en": en, "province_zh": zh[:3], "province_en": en} for c, zh, en in extra
     ], ensure_ascii=False), encoding="utf-8")
-    settings = Settings(data_dir=tmp, secret_key="bench", localities_file=tmp / "localities.json")
+    settings = Settings(data_dir=tmp, localities_file=tmp / "localities.json")
     localities = ["310110", "320505", "331000", "341600", *(c for c, _zh, _en in extra)]
     generated: dict[str, Any] = {"reused": True}
     if not args.reuse:

@@ -26,6 +26,7 @@ from shared.settings import Settings
 from tests.integration.conftest import System
 from tests.support.agreements import activate
 from tests.support.infra import REPO, KafkaBroker, PostgresServer
+from tests.support.keys import write_test_keys
 from tests.support.processes import ServiceProcess, free_port
 from tongban.registry import APPLICATION_NAMES, definition
 
@@ -147,7 +148,7 @@ async def launch(work_dir: Path, broker: KafkaBroker, postgres: PostgresServer, 
             "TONGBAN_DATABASE_URL": url,
             "TONGBAN_TOPIC_PREFIX": system.topic_prefix,
             "TONGBAN_DATA_DIR": str(work_dir / "data"),
-            "TONGBAN_SECRET_KEY": "test-secret-key",
+            "TONGBAN_KEYS_DIR": str(write_test_keys(work_dir / "keys")[name]),
             "TONGBAN_OUTBOX_MAX_BACKOFF_SECONDS": "2",
             "TONGBAN_AUTHORIZATION_URL": f"http://127.0.0.1:{ports['authorization']}",
             "TONGBAN_CATALOGUE_URL": f"http://127.0.0.1:{ports['catalogue']}",

@@ -34,8 +34,8 @@ from bench.system import (
     pick_item,
     rss_mb,
 )
-from shared.settings import Settings
 from tests.support.infra import REPO
+from tests.support.keys import known_key
 from tests.support.processes import ServiceProcess, free_port
 
 
@@ -647,8 +647,8 @@ async def w5_webhook(bench: BenchSystem, params: Params, baseline: Baseline, hma
 
 
 def carrier_secret() -> bytes:
-    """The HMAC secret of carrier ``ems`` under the harness's TONGBAN_SECRET_KEY."""
-    return Settings(secret_key="test-secret-key").derived_key("carrier-hmac:ems")
+    """The HMAC secret of carrier ``ems`` in the harness's key files."""
+    return known_key("delivery", "carrier-hmac-ems")
 
 
 @dataclass

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import os
 from pathlib import Path
 from typing import Any
 
@@ -11,12 +12,41 @@ from sqlalchemy.exc import DBAPIError, DisconnectionError, InterfaceError, Opera
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 
+def private_dirs(directory: Path) -> None:
+    """Make ``directory`` and any missing parents, each readable by the owner alone (0700)."""
+    missing = [d for d in (directory, *directory.parents) if not d.exists()]
+    for folder in reversed(missing):
+        folder.mkdir(mode=0o700, exist_ok=True)
+
+
+def private_file(path: Path) -> None:
+    """An (empty, if new) SQLite file readable by the owner alone: 0600, so its WAL and SHM are too."""
+    private_dirs(path.parent)
+    os.close(os.open(path, os.O_WRONLY | os.O_CREAT, 0o600))
+    for file in (path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
+        if file.exists():
+            file.chmod(0o600)
+
+
+def secure_data_dir(data_dir: Path) -> None:
+    """The embedded data folder for its owner alone: folders 0700, files (databases, keys, credentials) 0600."""
+    private_dirs(data_dir)
+    data_dir.chmod(0o700)
+    for folder, dirs, files in os.walk(data_dir):
+        for name in dirs:
+            (Path(folder) / name).chmod(0o700)
+        for name in files:
+            file = Path(folder) / name
+            if not file.is_symlink():
+                file.chmod(0o600)
+
+
 def create_engine(url: str, pool_size: int = 10) -> AsyncEngine:
     """An async engine for ``url``; SQLite files get WAL mode and a busy timeout."""
     if url.startswith("sqlite"):
         path = url.split("///", 1)[-1]
-        if path and path != ":memory:":
-            Path(path).parent.mkdir(parents=True, exist_ok=True)
+        if path and path != ":memory:" and not path.startswith("file:"):
+            private_file(Path(path))
         engine = create_async_engine(url, connect_args={"timeout": 30})
 
         @event.listens_for(engine.sync_engine, "connect")

@@ -33,7 +33,7 @@ from shared.auth import JwksCache, JwksFetcher, TokenVerifier, http_jwks_fetcher
 from shared.bus import Bus, Subscription, create_bus
 from shared.consumer import EventDispatcher, EventHandler
 from shared.contracts.authorization import ClientRevoked
-from shared.db import create_engine
+from shared.db import create_engine, secure_data_dir
 from shared.envelope import Envelope, Event, Record
 from shared.kafka_security import KafkaSecurity
 from shared.limits import RequestLimits
@@ -79,6 +79,8 @@ class ServiceDefinition:
     """Development routes, mounted only in the embedded system (never under production settings)."""
     streamed_bodies: dict[str, Callable[[Settings], int]] = field(default_factory=dict)
     """Path → the body cap of a route that reads its own body as a stream (the frame does not buffer it)."""
+    key_names: tuple[str, ...] = ()
+    """The service's own keys (shared/keys.py), read (or, embedded, generated) at start: a missing one stops it."""
 
     @property
     def group(self) -> str:
@@ -103,7 +105,9 @@ class ServiceContext:
         self.engine = engine
         self.bus = bus
         self.metrics = ServiceMetrics(definition.name)
-        self.sessionmaker = async_sessionmaker(engine, expire_on_commit=False)
+        self.keys = settings.keys_for(definition.name)
+        """This service's own keys (no other service's); repositories find them in ``session.info``."""
+        self.sessionmaker = async_sessionmaker(engine, expire_on_commit=False, info={"keys": self.keys})
         self.relay = OutboxRelay(
             engine,
             definition.outbox,
@@ -220,6 +224,8 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        if not (database_url or settings.database_url):  # the embedded data folder: the owner's alone
+            secure_data_dir(settings.data_dir)
         engine = create_engine(
             database_url or settings.database_url_for(definition.name), settings.database_pool_size
         )
@@ -231,6 +237,8 @@ def create_app(
         if owns_bus:
             await the_bus.start()
         ctx = ServiceContext(definition, settings, localities, engine, the_bus)
+        for key_name in definition.key_names:  # fail now, not on the first request that needs it
+            ctx.keys.keyset(key_name)
         app.state.ctx = ctx
         if definition.on_startup is not None:
             await definition.on_startup(ctx)

@@ -7,16 +7,14 @@ embedded system: SQLite files under ``.data/`` and the in-process bus.
 
 from __future__ import annotations
 
-import hashlib
-import hmac
-import os
-import secrets
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from shared.keys import ServiceKeys, keys_of
 
 SERVICE_NAMES: tuple[str, ...] = ("catalogue", "routing", "authorization", "delivery")
 """The four services; each has its own database and its own consumer group."""
@@ -87,10 +85,19 @@ class Settings(BaseSettings):
     handler_max_attempts: int = Field(
         5, ge=1, description="Attempts of a failing handler before its event is dead-lettered."
     )
-    secret_key: str | None = Field(
+    keys_dir: Path | None = Field(
         None,
-        description="Master secret (keyed hashes of personal data, keys at rest). Default: a random "
-        "key generated once into data_dir/secret.key. Set it in production.",
+        description="Folder of this service's own key files (one per purpose, e.g. a mounted Secret). "
+        "Default: data_dir/keys/<service>/, where missing keys are generated.",
+    )
+    throttle_window_seconds: int = Field(
+        300, ge=1, le=86400, description="Window over which failed logins are counted (and audited once)."
+    )
+    throttle_client_failures: int = Field(
+        10, ge=1, description="Failed logins of one client id per window before it answers 429."
+    )
+    throttle_address_failures: int = Field(
+        30, ge=1, description="Failed logins from one source address per window before it answers 429."
     )
     authorization_url: str | None = Field(
         None,
@@ -154,10 +161,9 @@ class Settings(BaseSettings):
             return self.database_url
         return f"sqlite+aiosqlite:///{self.data_dir / (service + '.db')}"
 
-    def derived_key(self, purpose: str) -> bytes:
-        """A 32-byte key for ``purpose``, derived from the master secret."""
-        master = self.secret_key.encode("utf-8") if self.secret_key else _local_secret(self.data_dir)
-        return hmac.new(master, purpose.encode("utf-8"), hashlib.sha256).digest()
+    def keys_for(self, service: str) -> ServiceKeys:
+        """The keys of ``service`` alone (see shared/keys.py)."""
+        return keys_of(self.keys_dir, self.data_dir, service)
 
     def authorization_base_url(self) -> str:
         """Where the authorization service answers."""
@@ -178,17 +184,6 @@ class Settings(BaseSettings):
     def port_for(self, service: str) -> int:
         """The port that ``tongban serve <service>`` listens on."""
         return self.port if self.port is not None else self.default_port(service)
-
-
-def _local_secret(data_dir: Path) -> bytes:
-    """The embedded system's master secret, made once under ``data_dir``."""
-    path = data_dir / "secret.key"
-    if not path.exists():
-        data_dir.mkdir(parents=True, exist_ok=True)
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(fd, "w") as handle:
-            handle.write(secrets.token_hex(32))
-    return path.read_text().strip().encode("utf-8")
 
 
 @lru_cache

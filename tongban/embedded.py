@@ -12,6 +12,7 @@ import uvicorn
 from fastapi import FastAPI
 
 from shared.bus import MemoryBus
+from shared.db import secure_data_dir
 from shared.service import create_app
 from shared.settings import SERVICE_NAMES, Settings
 from tongban.registry import APPLICATION_NAMES, definition, event_consumers
@@ -98,7 +99,7 @@ async def publish_first_list(app: FastAPI) -> bool:
 
 async def run_embedded(settings: Settings) -> None:
     """Serve the four services until interrupted."""
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    secure_data_dir(settings.data_dir)  # 0700, and 0600 for what is in it (also in older installations)
     bus = MemoryBus()
     apps = build_apps(settings, bus)
     servers = [

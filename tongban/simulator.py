@@ -294,13 +294,13 @@ carrier_app = typer.Typer(help="A simulated postal carrier, for demonstrations a
 
 
 def hmac_secret_of(carrier: str, settings: Settings | None = None) -> bytes:
-    """A carrier's HMAC secret as the delivery service derives it from the master secret."""
-    return (settings or Settings()).derived_key("carrier-hmac:" + carrier)
+    """A carrier's current HMAC secret, from the delivery service's own keys (TONGBAN_KEYS_DIR or the data dir)."""
+    return (settings or Settings()).keys_for("delivery").current("carrier-hmac-" + carrier).secret
 
 
 @carrier_app.command("secret")
 def secret_command(carrier: Annotated[str, typer.Argument(help="Carrier code, e.g. ems.")] = "ems") -> None:
-    """Print a carrier's HMAC secret (hex), derived from TONGBAN_SECRET_KEY, to hand to the carrier."""
+    """Print a carrier's current HMAC secret (hex) from delivery's key file, to hand to the carrier."""
     typer.echo(hmac_secret_of(carrier).hex())
 
 
@@ -315,7 +315,7 @@ def simulate_command(
     token_url: Annotated[str | None, typer.Option(help="Default: the local authorization service.")] = None,
     carrier: Annotated[str, typer.Option(help="Carrier code (X-Tongban-Carrier).")] = "ems",
     hmac_secret: Annotated[str | None, typer.Option(envvar="TONGBAN_CARRIER_HMAC_SECRET",
-                                                    help="Hex; default: derived like the service does.")] = None,
+                                                    help="Hex; default: delivery's current key.")] = None,
     scenario: Annotated[str, typer.Option(help="random, delivered, failed_attempt or returned.")] = "random",
     speed: Annotated[float, typer.Option(help="Simulated seconds per real second.")] = 3600.0,
     clock: Annotated[str, typer.Option(help="compressed or backdated event times.")] = "compressed",

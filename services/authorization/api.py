@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import time
 import uuid
 from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
@@ -40,6 +41,7 @@ from services.authorization.store import (
     ConsentRepository,
     KeyRepository,
 )
+from services.authorization.throttling import attempts_of
 from services.authorization.trust import (
     act_on_agreement,
     agreement_fault,
@@ -57,6 +59,7 @@ from shared.auth import Caller, authenticated, require
 from shared.contracts.authorization import ClientRevoked
 from shared.problems import PROBLEM_BASE, PROBLEM_JSON, Conflict, Forbidden, NotFound, Problem
 from shared.service import ServiceContext, get_context, get_uow
+from shared.throttle import Throttle, TooManyAttempts
 from shared.uow import UnitOfWork
 
 Uow = Annotated[UnitOfWork, Depends(get_uow)]
@@ -100,6 +103,14 @@ def _basic(request: Request) -> tuple[str, str] | None:
     return client_id, secret
 
 
+def _throttled(exc: TooManyAttempts) -> JSONResponse:
+    return JSONResponse(
+        {"type": PROBLEM_BASE + exc.slug, "title": exc.title, "status": exc.status, "detail": exc.detail,
+         "error": "invalid_client", "error_description": exc.detail},
+        status_code=exc.status, media_type=PROBLEM_JSON, headers={"Cache-Control": "no-store", **exc.headers},
+    )
+
+
 def _token_error(exc: TokenRefused) -> JSONResponse:
     headers = {"Cache-Control": "no-store"}
     if exc.status == 401:
@@ -115,7 +126,8 @@ def _token_error(exc: TokenRefused) -> JSONResponse:
     "/oauth/token",
     summary="Client credentials grant (RFC 6749, section 4.4)",
     responses={400: {"description": "invalid_request, unsupported_grant_type, invalid_scope"},
-               401: {"description": "invalid_client"}},
+               401: {"description": "invalid_client"},
+               429: {"description": "too many failed attempts for the client id or from the address"}},
 )
 async def token(
     request: Request,
@@ -128,8 +140,17 @@ async def token(
     audience: Annotated[str | None, Form(max_length=500)] = None,
 ) -> JSONResponse:
     credentials = _basic(request) or ((client_id, client_secret) if client_id and client_secret else None)
+    now = time.time()
+    address = request.client.host if request.client else "-"
+    throttle: Throttle = ctx.state["throttle"]
+    who = credentials[0] if credentials else None
     async with uow:
         audit_log = AuditRepository(uow.session)
+        try:
+            await throttle.refuse_if_blocked(uow.session, attempts_of(ctx, who, address), now)
+        except TooManyAttempts as exc:
+            await uow.commit()
+            return _throttled(exc)
         try:
             if grant_type != "client_credentials":
                 raise TokenRefused("unsupported_grant_type", "only client_credentials is supported")
@@ -138,10 +159,11 @@ async def token(
             issued = await issue_token(uow.session, keyring(ctx), ctx.settings, credentials[0], credentials[1],
                                        scope, audience)
         except TokenRefused as exc:
-            who = credentials[0][:64] if credentials else "anonymous"
-            client = await ClientRepository(uow.session).get(who) if credentials else None
-            audit_log.record(client.locality if client else "-", who, "token.refused", who, exc.error,
-                             {"reason": exc.description})
+            if exc.authenticated:  # the right secret: worth a line of its own
+                audit_log.record(exc.locality or "-", who or "anonymous", "token.refused", who or "anonymous",
+                                 exc.error, {"reason": exc.description})
+            else:  # counted, and audited once per window (shared/throttle.py)
+                await throttle.failed(uow.session, attempts_of(ctx, who, address, exc), now)
             await uow.commit()
             return _token_error(exc)
         claims = issued.pop("_claims")

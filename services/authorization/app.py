@@ -8,8 +8,8 @@ import logging
 from pathlib import Path
 from typing import Any
 
-from services.authorization import api, events, store
-from services.authorization.domain import ISSUER
+from services.authorization import api, events, store, throttling
+from services.authorization.domain import ISSUER, verify_secret_or_dummy
 from services.authorization.service import AuditChainer, Keyring, sign_checkpoint
 from shared.auth import JwksFetcher
 from shared.service import ServiceContext, ServiceDefinition
@@ -19,11 +19,14 @@ log = logging.getLogger("tongban.authorization")
 
 async def on_startup(ctx: ServiceContext) -> None:
     """Give every locality and the token issuer a key; start chaining and checkpointing the audit log."""
-    keyring = Keyring(ctx.settings)
+    keyring = Keyring(ctx.keys)
     ctx.state["keyring"] = keyring
     async with ctx.uow() as uow:
         await keyring.ensure(uow.session, [ISSUER, *ctx.localities.codes])
         await uow.commit()
+    ctx.state["throttle"] = throttling.token_throttle(ctx)
+    verify_secret_or_dummy("", None)  # the dummy hash made now, not on the first unknown id
+    ctx.state["failure_auditor"] = asyncio.create_task(throttling.audit_periodically(ctx))
     chainer = AuditChainer(ctx.engine)
     ctx.state["chainer"] = chainer
     ctx.commit_listeners.append(chainer.notify)
@@ -45,11 +48,12 @@ async def _checkpoint_periodically(ctx: ServiceContext, keyring: Keyring) -> Non
 
 async def on_shutdown(ctx: ServiceContext) -> None:
     """Stop the background work."""
-    task = ctx.state.get("checkpointer")
-    if task is not None:
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
+    for name in ("checkpointer", "failure_auditor"):
+        task = ctx.state.get(name)
+        if task is not None:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
     await ctx.state["chainer"].stop()
 
 
@@ -65,6 +69,7 @@ def local_jwks(ctx: ServiceContext) -> JwksFetcher:
 
 DEFINITION = ServiceDefinition(
     name="authorization",
+    key_names=(Keyring.SEAL_KEY,),
     title="Tongban authorization",
     description="Trust between localities: keys, agreements, delegations, attestations, consents, "
     "credentials for locality systems, and a tamper-evident audit log.",

@@ -52,6 +52,41 @@ def unseal(sealed: bytes, key: bytes, kid: str) -> bytes:
         raise ValueError(f"cannot decrypt key {kid}: wrong configuration key or tampered data") from exc
 
 
+SEALED_MAGIC = b"TBS1"
+"""Prefix of a private key sealed under a named version of the seal key (older seals have none)."""
+
+
+def seal_versioned(raw_private: bytes, seal_id: str, key: bytes, kid: str) -> bytes:
+    """Seal under one version of the seal key, naming it, so the seal key rotates on its own."""
+    name = seal_id.encode("ascii")
+    return SEALED_MAGIC + bytes([len(name)]) + name + seal(raw_private, key, kid)
+
+
+def sealed_under(sealed: bytes) -> str | None:
+    """The version of the seal key a private key was sealed under (None: before versions)."""
+    if not sealed.startswith(SEALED_MAGIC):
+        return None
+    size = sealed[len(SEALED_MAGIC)]
+    return sealed[len(SEALED_MAGIC) + 1:len(SEALED_MAGIC) + 1 + size].decode("ascii", "replace")
+
+
+def unseal_versioned(sealed: bytes, keys: dict[str, bytes], kid: str) -> bytes:
+    """Open a seal made by :func:`seal_versioned` (or an unnamed older one, tried under every version)."""
+    if sealed.startswith(SEALED_MAGIC):
+        size = sealed[len(SEALED_MAGIC)]
+        start = len(SEALED_MAGIC) + 1
+        seal_id = sealed[start:start + size].decode("ascii", "replace")
+        if seal_id not in keys:
+            raise ValueError(f"cannot decrypt key {kid}: seal key version {seal_id} is not configured")
+        return unseal(sealed[start + size:], keys[seal_id], kid)
+    for key in reversed(list(keys.values())):
+        try:
+            return unseal(sealed, key, kid)
+        except ValueError:
+            continue
+    raise ValueError(f"cannot decrypt key {kid}: wrong configuration key or tampered data")
+
+
 def public_jwk(kid: str, x: str, **members: Any) -> dict[str, Any]:
     """The public JWK (RFC 8037 OKP) of an Ed25519 key."""
     return {"kty": "OKP", "crv": "Ed25519", "x": x, "kid": kid, "alg": "EdDSA", "use": "sig", **members}

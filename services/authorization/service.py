@@ -32,12 +32,13 @@ from services.authorization.domain import (
     new_client_id,
     new_client_secret,
     new_kid,
-    verify_secret,
+    verify_secret_or_dummy,
 )
 from services.authorization.store import AuditRepository, ClientRepository, KeyRepository
 from shared import clock
 from shared.contracts.authorization import ClientRegistered
 from shared.db import is_postgres
+from shared.keys import ServiceKeys
 from shared.settings import AUDIENCES, Settings
 from shared.uow import UnitOfWork
 
@@ -66,22 +67,39 @@ async def register_client(
 class Keyring:
     """Signing keys of the localities and of the token issuer; private halves sealed at rest."""
 
-    def __init__(self, settings: Settings) -> None:
-        self._seal_key = settings.derived_key("signing-keys")
+    SEAL_KEY = "signing-key-seal"
+    """The authorization service's own key that seals private signing keys (rotatable alone)."""
+
+    def __init__(self, keys: ServiceKeys) -> None:
+        self._seal = keys.keyset(self.SEAL_KEY)
 
     async def ensure(self, session: AsyncSession, owners: list[str]) -> None:
-        """Give every owner an active key if it has none (one replica at a time on PostgreSQL)."""
+        """Give every owner an active key if it has none, and seal every private key under the current seal
+        key (after the seal key rotated); one replica at a time on PostgreSQL."""
         if (await session.connection()).dialect.name == "postgresql":
             await session.execute(text("SELECT pg_advisory_xact_lock(7402338913)"))
         keys = KeyRepository(session)
         for owner in owners:
             if await keys.active(owner) is None:
                 await self._create(keys, owner)
+        resealed = await keys.reseal(self._reseal)
+        if resealed:
+            log.info("private keys sealed under the current seal key", extra={"count": resealed,
+                                                                              "seal": self._seal.current.id})
+
+    def _reseal(self, kid: str, sealed: bytes) -> bytes | None:
+        """A seal under the current version of the seal key, or None when it is under it already."""
+        current = self._seal.current
+        if crypto.sealed_under(sealed) == current.id:
+            return None
+        raw = crypto.unseal_versioned(sealed, {k.id: k.secret for k in self._seal.versions}, kid)
+        return crypto.seal_versioned(raw, current.id, current.secret, kid)
 
     async def _create(self, keys: KeyRepository, owner: str) -> SigningKey:
         raw, x = crypto.new_keypair()
         key = SigningKey(new_kid(owner), owner, x, KeyStatus.ACTIVE, int(time.time()))
-        await keys.add(key, crypto.seal(raw, self._seal_key, key.kid))
+        seal = self._seal.current
+        await keys.add(key, crypto.seal_versioned(raw, seal.id, seal.secret, key.kid))
         return key
 
     async def rotate(self, session: AsyncSession, owner: str) -> tuple[SigningKey, SigningKey | None]:
@@ -100,7 +118,7 @@ class Keyring:
         if found is None:
             raise LookupError(f"{owner} has no active signing key")
         key, sealed = found
-        return key, crypto.unseal(sealed, self._seal_key, key.kid)
+        return key, crypto.unseal_versioned(sealed, {k.id: k.secret for k in self._seal.versions}, key.kid)
 
     @staticmethod
     async def jwks(session: AsyncSession) -> dict[str, Any]:
@@ -129,9 +147,14 @@ class Keyring:
 class TokenRefused(Exception):
     """The token endpoint's refusal, in RFC 6749 section 5.2 terms."""
 
-    def __init__(self, error: str, description: str, status: int = 400) -> None:
+    def __init__(self, error: str, description: str, status: int = 400, locality: str | None = None,
+                 authenticated: bool = False) -> None:
         super().__init__(description)
         self.error, self.description, self.status = error, description, status
+        self.locality = locality
+        """The locality of the client named, when it exists (whose audit chain the refusal concerns)."""
+        self.authenticated = authenticated
+        """Whether the secret was right (a refusal then is audited on its own; failures only per window)."""
 
 
 async def issue_token(
@@ -145,20 +168,24 @@ async def issue_token(
 ) -> dict[str, Any]:
     """Client credentials grant (RFC 6749, section 4.4): an EdDSA-signed access token."""
     clients = ClientRepository(session)
-    client = await clients.get(client_id)
-    stored = await clients.secret_hash(client_id)
-    if client is None or stored is None or not verify_secret(client_secret, stored):
-        raise TokenRefused("invalid_client", "unknown client or wrong secret", 401)
+    stored = await clients.secret_hash(client_id)  # one query whether the client exists or not
+    client = await clients.get(client_id) if stored is not None else None
+    # An unknown id is checked against a dummy hash: it answers in the time a known one does.
+    if not verify_secret_or_dummy(client_secret, stored) or client is None:
+        raise TokenRefused("invalid_client", "unknown client or wrong secret", 401,
+                           locality=client.locality if client else None)
     if client.revoked:
-        raise TokenRefused("invalid_client", "client revoked", 401)
+        raise TokenRefused("invalid_client", "client revoked", 401, client.locality, authenticated=True)
     held = [r.value for r in client.roles]
     roles = held if not scope else scope.split()
     if not set(roles) <= set(held):
-        raise TokenRefused("invalid_scope", f"the client holds only the roles {' '.join(held)}")
+        raise TokenRefused("invalid_scope", f"the client holds only the roles {' '.join(held)}",
+                           locality=client.locality, authenticated=True)
     services = list(AUDIENCES.values()) if not audience else audience.split()
     unknown = [a for a in services if a not in AUDIENCES.values()]
     if unknown:
-        raise TokenRefused("invalid_target", f"unknown audience {' '.join(unknown)}")
+        raise TokenRefused("invalid_target", f"unknown audience {' '.join(unknown)}", locality=client.locality,
+                           authenticated=True)
     key, raw = await keyring.signer(session, ISSUER)
     now = int(clock.current().time())
     claims = {

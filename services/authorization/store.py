@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -23,6 +24,7 @@ from services.authorization.domain import (
     SigningKey,
 )
 from shared.outbox import inbox_table, outbox_table
+from shared.throttle import throttle_table
 
 
 class Base(DeclarativeBase):
@@ -47,6 +49,7 @@ class ClientRow(Base):
 
 outbox = outbox_table(Base.metadata)
 inbox = inbox_table(Base.metadata)
+login_failures = throttle_table(Base.metadata)
 
 
 def _client(row: ClientRow) -> Client:
@@ -184,6 +187,15 @@ class KeyRepository:
         """Store a new key."""
         self.session.add(SigningKeyRow(kid=key.kid, owner=key.owner, x=key.x, sealed_private=sealed_private,
                                        status=key.status.value, created_at=key.created_at))
+
+    async def reseal(self, reseal: Callable[[str, bytes], bytes | None]) -> int:
+        """Seal every private half again where ``reseal(kid, sealed)`` gives a new seal; how many changed."""
+        changed = 0
+        for row in await self.session.scalars(select(SigningKeyRow)):
+            new = reseal(row.kid, bytes(row.sealed_private))
+            if new is not None:
+                row.sealed_private, changed = new, changed + 1
+        return changed
 
     async def save(self, key: SigningKey) -> None:
         """Store a key's new status."""

@@ -29,12 +29,13 @@ from services.dashboard.domain import (
 )
 from services.dashboard.events import broadcaster
 from services.dashboard.lag import LagReader
-from services.dashboard.store import ReadModel, utc
+from services.dashboard.store import ReadModel, login_failures, utc
 from services.dashboard.stream import stream
 from shared.auth import InsufficientRole, Unauthenticated
 from shared.problems import NotFound, Problem
 from shared.service import ServiceContext, get_context
 from shared.settings import AUDIENCES
+from shared.throttle import Attempt, Throttle, TooManyAttempts
 
 STATIC = Path(__file__).parent / "static"
 COOKIE = "tongban_dashboard_session"
@@ -160,6 +161,9 @@ async def _token(ctx: ServiceContext, body: Login) -> str:
         error = answer.json()
     except ValueError:
         error = {}
+    if answer.status_code == 429:
+        wait = answer.headers.get("retry-after", "60")
+        raise TooManyAttempts(f"too many failed attempts; try again in {wait} s", headers={"Retry-After": wait})
     if answer.status_code == 401 or error.get("error") == "invalid_client":
         raise LoginRefused("unknown client or wrong secret")
     if error.get("error") == "invalid_scope":
@@ -173,9 +177,31 @@ def _secure_cookie(ctx: ServiceContext, request: Request) -> bool:
     return ctx.settings.production or request.url.scheme == "https"
 
 
-@api.post("/session", summary="Log in with an operator's client credentials")
+async def _throttled_token(ctx: ServiceContext, body: Login, address: str) -> str:
+    """A token for the credentials, unless the client id or the address failed too often (429)."""
+    throttle = Throttle(login_failures, ctx.settings.throttle_window_seconds)
+    attempts = [Attempt("client:" + body.client_id, ctx.settings.throttle_client_failures, audit=False),
+                Attempt("address:" + address[:100], ctx.settings.throttle_address_failures, audit=False)]
+    now = time.time()
+    async with ctx.sessionmaker() as session:
+        try:
+            await throttle.refuse_if_blocked(session, attempts, now)
+        finally:
+            await session.commit()
+    try:
+        return await _token(ctx, body)
+    except LoginRefused:
+        async with ctx.sessionmaker() as session:
+            await throttle.failed(session, attempts, now)
+            await throttle.purge(session, now)
+            await session.commit()
+        raise
+
+
+@api.post("/session", summary="Log in with an operator's client credentials",
+          responses={429: {"description": "too many failed logins for the client id or from the address"}})
 async def login(body: Login, request: Request, response: Response, ctx: Ctx) -> SessionView:
-    token = await _token(ctx, body)
+    token = await _throttled_token(ctx, body, request.client.host if request.client else "-")
     try:
         caller = await ctx.verifier.verify(token)
     except Unauthenticated as exc:

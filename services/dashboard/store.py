@@ -31,6 +31,7 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from services.dashboard.domain import AgreementState, CaseState, DeadlineState, Viewer, WaybillState
 from shared.outbox import inbox_table, outbox_table
+from shared.throttle import throttle_table
 
 _OFFSET = BigInteger().with_variant(Integer(), "sqlite")
 
@@ -184,6 +185,8 @@ class SessionRow(Base):
 
 outbox = outbox_table(Base.metadata)
 inbox = inbox_table(Base.metadata)
+login_failures = throttle_table(Base.metadata)
+"""Failed dashboard logins per client id and source address (throttled before asking for a token)."""
 
 
 async def insert_ignore(session: AsyncSession, model: type[Base], values: dict[str, Any], keys: list[str]) -> bool:

@@ -47,7 +47,9 @@ from services.delivery.simulation import pick_scenario, plan_journey
 from services.delivery.store import WaybillRepository, utc
 from shared.auth import Caller, Role, authenticated, require
 from shared.bounded_json import JsonTooDeep, loads_json
+from shared.keys import KeyMissing
 from shared.limits import BodyTooLarge
+from shared.masking import mask_text
 from shared.problems import Conflict, Forbidden, NotFound, Problem
 from shared.service import ServiceContext, get_context, get_uow
 from shared.uow import UnitOfWork
@@ -76,9 +78,28 @@ SIGNATURE_HEADER = "X-Tongban-Signature"
 CARRIER_HEADER = "X-Tongban-Carrier"
 
 
-def carrier_hmac_key(ctx: ServiceContext, carrier: str) -> bytes:
-    """The HMAC secret of a carrier: derived from the master secret, no setting of its own."""
-    return ctx.settings.derived_key("carrier-hmac:" + carrier)
+def carrier_hmac_keys(ctx: ServiceContext, carrier: str) -> list[bytes]:
+    """The HMAC secrets of a carrier, current first: its own key file, rotatable without touching the rest."""
+    versions = ctx.keys.keyset(carrier_key_name(carrier)).versions
+    return [k.secret for k in reversed(versions)]
+
+
+def _verify_any(secrets_: list[bytes], timestamp: str | None, signature: str | None, body: bytes,
+                now: float) -> None:
+    """Accept a signature by any version of the carrier's key (the carrier moves to a new one at its pace)."""
+    failure: BadSignature | None = None
+    for secret in secrets_:
+        try:
+            verify_signature(secret, timestamp, signature, body, now)
+            return
+        except BadSignature as exc:
+            failure = exc
+    raise failure or BadSignature("no key")
+
+
+def carrier_key_name(carrier: str) -> str:
+    """The name of a carrier's HMAC key file."""
+    return "carrier-hmac-" + carrier
 
 
 # --------------------------------------------------------------------------- schemas
@@ -431,8 +452,9 @@ def _reports(raw: list[Any]) -> tuple[list[CarrierReport], list[EventOutcome]]:
             refused.append(EventOutcome(index, "refused", number if isinstance(number, str) else None,
                                         code if isinstance(code, str) else None, f"{where}: {first['msg']}"))
             continue
+        # A carrier's free text may name the recipient's phone: masked before it is stored or told.
         reports.append(CarrierReport(index, event.waybill_number, event.code, event.occurred_at, event.location,
-                                     event.reason, event.action, event.event_id, event.carrier_number))
+                                     mask_text(event.reason), event.action, event.event_id, event.carrier_number))
     return reports, refused
 
 
@@ -482,8 +504,13 @@ async def carrier_events(
             refusals.labels(reason="too-large").inc()
         raise
     try:
-        verify_signature(carrier_hmac_key(ctx, carrier.code), x_tongban_timestamp, x_tongban_signature, body,
-                         time.time())
+        secrets_ = carrier_hmac_keys(ctx, carrier.code)
+    except KeyMissing as exc:
+        log.error("carrier key missing", extra={"carrier": carrier.code, "error": str(exc)})
+        raise Problem(f"no HMAC key is configured for carrier {carrier.code}", status=503,
+                      slug="carrier-key-missing", title="Carrier key missing") from None
+    try:
+        _verify_any(secrets_, x_tongban_timestamp, x_tongban_signature, body, time.time())
     except BadSignature as exc:
         if refusals:
             refusals.labels(reason="signature").inc()

@@ -12,9 +12,13 @@ from prometheus_client import Counter
 from services.delivery import api, events, store
 from services.delivery.reference import reference
 from services.delivery.service import flag_overdue
+from services.delivery.store import PERSONAL_DATA_KEY, WaybillRepository
 from shared.service import ServiceContext, ServiceDefinition
 
 log = logging.getLogger("tongban.delivery")
+
+KEY_NAMES = (PERSONAL_DATA_KEY, *(api.carrier_key_name(code) for code in ("ems", "cnpost")))
+"""Delivery's own keys: the personal-data seal and one HMAC secret per carrier of carriers.json."""
 
 LATE_CHECK_SECONDS = 60.0
 """How often waybills still on their way are checked against their delivery time target."""
@@ -42,6 +46,11 @@ async def _check_late_periodically(ctx: ServiceContext) -> None:
 async def on_startup(ctx: ServiceContext) -> None:
     """Read the reference data (fail early when it is wrong); add metrics; start the late-delivery check."""
     reference()
+    async with ctx.uow() as uow:  # rows from before addresses were sealed at rest
+        sealed = await WaybillRepository(uow.session).seal_plain_addresses()
+        await uow.commit()
+    if sealed:
+        log.info("addresses sealed at rest", extra={"count": sealed})
     ctx.state["carrier_events"] = Counter(
         "tongban_carrier_events", "Carrier events by outcome (accepted, duplicate, refused)", ["outcome"],
         registry=ctx.metrics.registry,
@@ -65,6 +74,7 @@ async def on_shutdown(ctx: ServiceContext) -> None:
 
 DEFINITION = ServiceDefinition(
     name="delivery",
+    key_names=KEY_NAMES,
     title="Tongban delivery",
     description="Postal waybills (UPU S10) and carrier tracking (UPU EMSEVT) for materials and results.",
     metadata=store.Base.metadata,

@@ -15,6 +15,7 @@ from sqlalchemy import (
     String,
     UniqueConstraint,
     insert,
+    or_,
     select,
 )
 from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -23,7 +24,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from services.delivery.domain import Address, Tracking, TrackingEvent, Waybill, s10_number
+from shared.keys import KeySet, ServiceKeys
 from shared.outbox import inbox_table, outbox_table
+from shared.sealing import open_json, seal_json
 
 _ID = BigInteger().with_variant(Integer(), "sqlite")
 
@@ -71,8 +74,9 @@ class WaybillRow(Base):
     carrier: Mapped[str] = mapped_column(String(16), server_default="ems")
     service: Mapped[str] = mapped_column(String(8), server_default="EMS")
     deliver_to: Mapped[str] = mapped_column(String(16), server_default="department")
-    sender_address: Mapped[dict[str, str] | None] = mapped_column(JSON, nullable=True)
-    receiver_address: Mapped[dict[str, str] | None] = mapped_column(JSON, nullable=True)
+    sender_address: Mapped[dict[str, str] | str | None] = mapped_column(JSON, nullable=True)
+    """Sealed (shared/sealing.py, key ``personal-data``); a JSON object only in rows from before sealing."""
+    receiver_address: Mapped[dict[str, str] | str | None] = mapped_column(JSON, nullable=True)
     material_hashes: Mapped[list[str] | None] = mapped_column(JSON, nullable=True)
     document: Mapped[str] = mapped_column(String(200), server_default="")
     target_hours: Mapped[int] = mapped_column(Integer, server_default="72")
@@ -124,11 +128,30 @@ outbox = outbox_table(Base.metadata)
 inbox = inbox_table(Base.metadata)
 
 
-def _address(data: dict[str, Any] | None) -> Address | None:
-    return Address.from_dict(data) if data else None
+PERSONAL_DATA_KEY = "personal-data"
+"""Delivery's own key that seals names, phones and addresses at rest."""
 
 
-def _waybill(row: WaybillRow) -> Waybill:
+def personal_keys(session: AsyncSession) -> KeySet:
+    """The delivery service's personal-data key, from the session's service keys."""
+    keys: ServiceKeys = session.info["keys"]
+    return keys.keyset(PERSONAL_DATA_KEY)
+
+
+def seal_address(keys: KeySet, number: str, side: str, address: Address | None) -> str | None:
+    """An address sealed for one side of one waybill (a copy on another row does not open)."""
+    return seal_json(keys, address.to_dict(), f"waybill:{number}:{side}") if address else None
+
+
+def _address(keys: KeySet, number: str, side: str, data: dict[str, Any] | str | None) -> Address | None:
+    if not data:
+        return None
+    if isinstance(data, str):
+        return Address.from_dict(open_json(keys, data, f"waybill:{number}:{side}"))
+    return Address.from_dict(data)  # written before sealing; sealed at the next start
+
+
+def _waybill(row: WaybillRow, keys: KeySet) -> Waybill:
     return Waybill(
         number=row.number,
         case_id=row.case_id,
@@ -139,8 +162,8 @@ def _waybill(row: WaybillRow) -> Waybill:
         carrier=row.carrier,
         service=row.service,
         deliver_to=row.deliver_to,  # type: ignore[arg-type]
-        sender_address=_address(row.sender_address),
-        receiver_address=_address(row.receiver_address),
+        sender_address=_address(keys, row.number, "sender", row.sender_address),
+        receiver_address=_address(keys, row.number, "receiver", row.receiver_address),
         material_hashes=tuple(row.material_hashes or ()),
         document=row.document,
         target_hours=row.target_hours,
@@ -162,10 +185,24 @@ def _event(row: WaybillEventRow) -> TrackingEvent:
 
 
 class WaybillRepository:
-    """Waybills and their carrier events in delivery's database."""
+    """Waybills and their carrier events in delivery's database (addresses sealed at rest)."""
 
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
+        self.keys = personal_keys(session)
+
+    async def seal_plain_addresses(self, batch: int = 500) -> int:
+        """Seal the addresses of rows written before sealing; how many rows were sealed."""
+        sealed = 0
+        rows = await self.session.scalars(select(WaybillRow).where(
+            or_(WaybillRow.sender_address.is_not(None), WaybillRow.receiver_address.is_not(None))))
+        for row in rows:
+            for side in ("sender", "receiver"):
+                value = getattr(row, f"{side}_address")
+                if isinstance(value, dict):
+                    setattr(row, f"{side}_address", seal_json(self.keys, value, f"waybill:{row.number}:{side}"))
+                    sealed += 1
+        return sealed
 
     async def next_number(self) -> str:
         """A new S10 tracking number from the serial sequence."""
@@ -177,12 +214,12 @@ class WaybillRepository:
     async def get(self, number: str) -> Waybill | None:
         """The waybill ``number``, or None."""
         row = await self.session.get(WaybillRow, number)
-        return _waybill(row) if row else None
+        return _waybill(row, self.keys) if row else None
 
     async def get_for_update(self, number: str) -> Waybill | None:
         """The waybill ``number`` locked for this transaction (PostgreSQL), or None."""
         row = await self.session.get(WaybillRow, number, with_for_update=True)
-        return _waybill(row) if row else None
+        return _waybill(row, self.keys) if row else None
 
     async def number_of_carrier_number(self, carrier: str, carrier_number: str) -> str | None:
         """Our number of a waybill the carrier knows under its own number."""
@@ -198,7 +235,7 @@ class WaybillRepository:
         rows = await self.session.scalars(
             select(WaybillRow).where(WaybillRow.case_id == case_id).order_by(WaybillRow.created_at)
         )
-        return [_waybill(r) for r in rows]
+        return [_waybill(r, self.keys) for r in rows]
 
     async def add(self, waybill: Waybill) -> None:
         """Store a new waybill."""
@@ -215,8 +252,8 @@ class WaybillRepository:
                 carrier=waybill.carrier,
                 service=waybill.service,
                 deliver_to=waybill.deliver_to,
-                sender_address=waybill.sender_address.to_dict() if waybill.sender_address else None,
-                receiver_address=waybill.receiver_address.to_dict() if waybill.receiver_address else None,
+                sender_address=seal_address(self.keys, waybill.number, "sender", waybill.sender_address),
+                receiver_address=seal_address(self.keys, waybill.number, "receiver", waybill.receiver_address),
                 material_hashes=list(waybill.material_hashes),
                 document=waybill.document,
                 target_hours=waybill.target_hours,
@@ -236,7 +273,7 @@ class WaybillRepository:
     async def set_receiver(self, number: str, deliver_to: str, address: Address) -> None:
         """Address the waybill to someone else (before it is posted)."""
         row = await self._row(number)
-        row.deliver_to, row.receiver_address = deliver_to, address.to_dict()
+        row.deliver_to, row.receiver_address = deliver_to, seal_address(self.keys, number, "receiver", address)
         row.updated_at = datetime.now(UTC)
 
     async def bind_carrier_number(self, number: str, carrier_number: str) -> None:

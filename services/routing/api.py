@@ -10,12 +10,15 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.exc import IntegrityError
 
-from services.routing.domain import TRANSITIONS, YearSchedule
+from services.routing.domain import TRANSITIONS, YearSchedule, applicant_digest
 from services.routing.service import (
+    APPLICANT_KEY,
+    REASON_KEY,
     CalendarKeeper,
     case_view,
     figures,
     idempotent,
+    original_reason,
     request_hash,
     scan_deadlines,
     submit,
@@ -25,6 +28,7 @@ from services.routing.service import (
 from services.routing.store import CalendarRepository, CaseRepository, LocalStatisticsRow, decode_cursor, encode_cursor
 from shared.auth import Caller, Role, authenticated, require
 from shared.contracts.catalogue import HandlingMode
+from shared.keys import KeySet
 from shared.problems import Conflict, Forbidden, NotFound, Problem
 from shared.service import ServiceContext, get_context, get_uow
 from shared.uow import UnitOfWork
@@ -100,7 +104,7 @@ async def submit_case(body: CaseSubmission, uow: Uow, ctx: Ctx, caller: Clerk,
     data = body.model_dump()
 
     async def work() -> tuple[int, dict[str, Any]]:
-        return await submit(uow, caller, data, ctx.localities.codes, ctx.settings.derived_key("applicant-id"),
+        return await submit(uow, caller, data, ctx.localities.codes, ctx.keys.current(APPLICANT_KEY),
                             ctx.state["authorization"], ctx.state["catalogue"])
 
     async with uow:
@@ -109,14 +113,19 @@ async def submit_case(body: CaseSubmission, uow: Uow, ctx: Ctx, caller: Clerk,
 
 @cases.get("", summary="The cases the caller's locality accepted or handles")
 async def list_cases(
-    uow: Uow, caller: Reader,
+    uow: Uow, ctx: Ctx, caller: Reader,
     locality: Annotated[str | None, Query(pattern=r"^\d{6}$")] = None,
     status_: Annotated[str | None, Query(alias="status", max_length=32)] = None,
     overdue: bool | None = None,
     item: Annotated[str | None, Query(max_length=32)] = None,
     cursor: Annotated[str | None, Query(max_length=200)] = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
+    applicant_id: Annotated[str | None, Query(min_length=18, max_length=18,
+                                              description="Only this applicant's cases (matched by keyed hash "
+                                                          "under every version of the key).")] = None,
 ) -> dict[str, Any]:
+    digests = None if applicant_id is None else [
+        applicant_digest(applicant_id, k.secret) for k in ctx.keys.keyset(APPLICANT_KEY).versions]
     if locality is not None and locality != caller.locality:
         raise Forbidden(f"a client of {caller.locality} sees only its own locality's cases")
     try:
@@ -126,23 +135,34 @@ async def list_cases(
                       errors=[{"field": "query.cursor", "message": str(exc)}]) from exc
     async with uow:
         rows = await CaseRepository(uow.session).search(caller.locality, status_, overdue, item, today(), after,
-                                                        limit + 1)
+                                                        limit + 1, applicant_digests=digests)
     more = len(rows) > limit
     rows = rows[:limit]
     return {"cases": [case_view(r) for r in rows], "next_cursor": encode_cursor(rows[-1]) if more else None}
 
 
 @cases.get("/{case_id}", summary="One case with its timeline")
-async def get_case(case_id: str, uow: Uow, caller: Reader) -> dict[str, Any]:
+async def get_case(case_id: str, uow: Uow, ctx: Ctx, caller: Reader) -> dict[str, Any]:
     async with uow:
         repo = CaseRepository(uow.session)
         row = await repo.row(case_id)
         if row is None or caller.locality not in (row.accepting_locality, *row.owners):
             raise NotFound(f"no case {case_id}")
         steps = await repo.timeline(case_id)
+    reasons = ctx.keys.keyset(REASON_KEY)
     return {**case_view(row), "timeline": [
         {"sequence": s.sequence, "at": s.at.isoformat(), "action": s.action, "from": s.from_status,
-         "to": s.to_status, "by": s.by_locality, "detail": s.detail} for s in steps]}
+         "to": s.to_status, "by": s.by_locality, "detail": _party_detail(reasons, case_id, s.sequence, s.detail)}
+        for s in steps]}
+
+
+def _party_detail(reasons: KeySet, case_id: str, sequence: int, detail: dict[str, Any]) -> dict[str, Any]:
+    """A step's detail for a party of the case: the original reason opened, the sealed form left out."""
+    shown = {k: v for k, v in detail.items() if k != "reason_sealed"}
+    original = original_reason(reasons, case_id, sequence, detail)
+    if original is not None:
+        shown["reason_original"] = original
+    return shown
 
 
 @cases.post("/{case_id}/transitions", summary="Move a case through its life cycle",

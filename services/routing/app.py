@@ -9,7 +9,7 @@ from pathlib import Path
 
 from services.routing import api, events, store
 from services.routing.clients import AuthorizationClient, CatalogueClient
-from services.routing.service import CalendarKeeper, scan_deadlines, today
+from services.routing.service import APPLICANT_KEY, REASON_KEY, CalendarKeeper, scan_deadlines, today
 from shared.service import ServiceContext, ServiceDefinition
 
 log = logging.getLogger("tongban.routing")
@@ -62,6 +62,7 @@ async def on_shutdown(ctx: ServiceContext) -> None:
 
 DEFINITION = ServiceDefinition(
     name="routing",
+    key_names=(APPLICANT_KEY, REASON_KEY),
     title="Tongban routing",
     description="Cross-locality cases: accept here, handle there; life cycle and deadlines in working days.",
     metadata=store.Base.metadata,

@@ -50,7 +50,10 @@ from shared.contracts.routing import (
     CaseStatusChanged,
     CaseSubmitted,
 )
+from shared.keys import Key, KeySet, ServiceKeys
+from shared.masking import mask_text
 from shared.problems import Conflict, Forbidden, NotFound, Problem
+from shared.sealing import SealError, open_text, seal_text
 from shared.uow import UnitOfWork
 
 log = logging.getLogger("tongban.routing")
@@ -138,6 +141,29 @@ async def idempotent(
 # --------------------------------------------------------------------------- views
 
 
+REASON_KEY = "reason-seal"
+"""Routing's own key that seals the original of a free-text reason holding personal numbers."""
+APPLICANT_KEY = "applicant-hash"
+"""Routing's own key (versioned) of the applicant hashes."""
+
+
+def reason_context(case_id: str, sequence: int) -> str:
+    """What a sealed reason is bound to: its case and step."""
+    return f"case:{case_id}:step:{sequence}:reason"
+
+
+def original_reason(keys: KeySet, case_id: str, sequence: int, detail: dict[str, Any]) -> str | None:
+    """The original of a masked reason, for the parties of the case (None when none was sealed)."""
+    sealed = detail.get("reason_sealed")
+    if not isinstance(sealed, str):
+        return None
+    try:
+        return open_text(keys, sealed, reason_context(case_id, sequence))
+    except SealError:
+        log.warning("a sealed reason does not open", extra={"case_id": case_id, "sequence": sequence})
+        return None
+
+
 def case_view(row: CaseRow) -> dict[str, Any]:
     """A case as routing answers about it (applicant masked)."""
     case = to_case(row)
@@ -179,12 +205,12 @@ async def known_item(uow: UnitOfWork, catalogue: CatalogueClient, caller: Caller
 
 
 async def submit(
-    uow: UnitOfWork, caller: Caller, body: dict[str, Any], localities: list[str], pii_key: bytes,
+    uow: UnitOfWork, caller: Caller, body: dict[str, Any], localities: list[str], applicant_key: Key,
     authorization: AuthorizationClient, catalogue: CatalogueClient,
 ) -> tuple[int, dict[str, Any]]:
     """Accept a case at the caller's window, for the owner(s) its item's rule names."""
     try:
-        applicant = applicant_ref(body["applicant_id"], pii_key)
+        applicant = applicant_ref(body["applicant_id"], applicant_key.secret, applicant_key.id)
     except ValueError as exc:
         raise Problem(str(exc), status=422, slug="invalid-identifier", title="Invalid identifier") from exc
     item = await known_item(uow, catalogue, caller, body["item_code"])
@@ -256,10 +282,19 @@ async def transition(
             raise Conflict("the materials received do not match those attested at acceptance",
                            slug="materials-mismatch", title="Materials mismatch",
                            expected=case.material_hashes, received=received)
+    original = str(detail.get("reason", ""))
+    masked = mask_text(original)
+    step_detail = {k: v for k, v in detail.items() if k in ("material_hashes", "waybill_number")}
+    if original:
+        step_detail["reason"] = masked
     try:
-        moved = case.apply(action, by_locality, reason=str(detail.get("reason", "")))
+        moved = case.apply(action, by_locality, reason=masked)
     except IllegalTransition as exc:
         raise Conflict(str(exc), slug="illegal-transition", title="Illegal transition", allowed=exc.allowed) from exc
+    if masked != original:  # the parties may read the original; events, dashboard and logs see it masked
+        keys: ServiceKeys = uow.session.info["keys"]
+        step_detail["reason_sealed"] = seal_text(keys.keyset(REASON_KEY), original,
+                                                 reason_context(case.id, moved.sequence))
     if action in ("reject", "withdraw") and not detail.get("reason"):
         raise Problem(f"{action} needs a reason", status=422, slug="reason-required", title="Reason required")
     day = today()
@@ -280,7 +315,7 @@ async def transition(
         row.finished_on = day
     CaseRepository.write(row, moved)
     cases.add_step(moved, action, case.status.value, by_locality, caller.client_id if caller else "routing",
-                   {k: v for k, v in detail.items() if k in ("reason", "material_hashes", "waybill_number")})
+                   step_detail)
     result_by_post = case.mode == "accepted_here_handled_there" if moved.status is CaseStatus.RESULT_ISSUED else None
     uow.publish(
         CaseStatusChanged(

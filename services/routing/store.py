@@ -53,6 +53,8 @@ class CaseRow(Base):
     applicant_kind: Mapped[str] = mapped_column(String(16))
     applicant_digest: Mapped[str] = mapped_column(String(64), index=True)
     applicant_masked: Mapped[str] = mapped_column(String(32))
+    applicant_key_id: Mapped[str] = mapped_column(String(32), server_default="")
+    """Version of the applicant-hash key that made the digest ("" before versions: the first one)."""
     status: Mapped[str] = mapped_column(String(32), index=True)
     reason: Mapped[str] = mapped_column(Text, default="")
     sequence: Mapped[int] = mapped_column(Integer)
@@ -146,7 +148,7 @@ def to_case(row: CaseRow) -> Case:
         mode=row.mode,
         accepting_locality=row.accepting_locality,
         owners=tuple(row.owners),
-        applicant=ApplicantRef(row.applicant_kind, row.applicant_digest, row.applicant_masked),
+        applicant=ApplicantRef(row.applicant_kind, row.applicant_digest, row.applicant_masked, row.applicant_key_id),
         materials=tuple(Material(m["name"], m["form"], m.get("sha256")) for m in row.materials),
         status=CaseStatus(row.status),
         parts=tuple((o, CaseStatus(s)) for o, s in row.parts),
@@ -199,7 +201,8 @@ class CaseRepository:
             owning_locality=case.owning_locality, owners=list(case.owners), parts=[],
             materials=[{"name": m.name, "form": m.form, "sha256": m.sha256} for m in case.materials],
             applicant_kind=case.applicant.kind, applicant_digest=case.applicant.digest,
-            applicant_masked=case.applicant.masked, status=case.status.value, reason="", sequence=case.sequence,
+            applicant_masked=case.applicant.masked, applicant_key_id=case.applicant.key_id,
+            status=case.status.value, reason="", sequence=case.sequence,
             waybill_numbers=[], committed_days=committed_days, pauses=[], notified=[], deadline_provisional=False,
             submitted_at=now, updated_at=now,
         )
@@ -234,7 +237,7 @@ class CaseRepository:
 
     async def search(
         self, locality: str, status: str | None, overdue: bool | None, item: str | None, today: date,
-        after: tuple[datetime, str] | None, limit: int,
+        after: tuple[datetime, str] | None, limit: int, applicant_digests: list[str] | None = None,
     ) -> list[CaseRow]:
         """The cases a locality accepted or handles, newest first, filtered, after a cursor."""
         query = select(CaseRow).order_by(CaseRow.submitted_at.desc(), CaseRow.id.desc()).limit(limit)
@@ -243,6 +246,8 @@ class CaseRepository:
             query = query.where(CaseRow.status == status)
         if item:
             query = query.where(CaseRow.item_code == item)
+        if applicant_digests is not None:
+            query = query.where(CaseRow.applicant_digest.in_(applicant_digests))
         if overdue is not None:
             late = and_(CaseRow.due_on.is_not(None), CaseRow.due_on < today, CaseRow.finished_on.is_(None))
             query = query.where(late if overdue else ~late)

@@ -42,12 +42,13 @@ from shared.settings import AUDIENCES, SERVICE_NAMES, Settings
 from tests.faults.world import S, query
 from tests.integration.conftest import System, SystemFactory
 from tests.support.kafka_io import wait_for
+from tests.support.keys import known_key
 from tongban.registry import definition
 
 PROBES = {"catalogue": "/v1/areas", "routing": f"/v1/cases/{uuid.uuid4()}", "authorization": "/v1/keys",
           "delivery": "/v1/delivery-targets"}
 """A read of each service that needs a token (and no more)."""
-SETTINGS = Settings.model_validate({"secret_key": "test-secret-key"})
+SEAL_KEYS = {"t1": known_key("authorization", "signing-key-seal")}
 
 
 async def _private_key(system: System, owner: str) -> tuple[str, Ed25519PrivateKey]:
@@ -55,7 +56,7 @@ async def _private_key(system: System, owner: str) -> tuple[str, Ed25519PrivateK
     rows = await query(system.database_urls["authorization"],
                        "SELECT kid, sealed_private FROM signing_keys WHERE owner = :o AND status = 'active'", o=owner)
     kid, sealed = rows[0]
-    raw = crypto.unseal(bytes(sealed), SETTINGS.derived_key("signing-keys"), kid)
+    raw = crypto.unseal_versioned(bytes(sealed), SEAL_KEYS, kid)
     return kid, Ed25519PrivateKey.from_private_bytes(raw)
 
 
@@ -194,7 +195,7 @@ async def test_every_service_refuses_bad_credentials(start_system: SystemFactory
                                             if k != "TONGBAN_DATABASE_URL"})
         async with standalone(definition("authorization"), settings, auth_env["TONGBAN_DATABASE_URL"]) as ctx, \
                 ctx.uow() as uow:
-            new_key, retired_key = await Keyring(settings).rotate(uow.session, ISSUER)
+            new_key, retired_key = await Keyring(ctx.keys).rotate(uow.session, ISSUER)
             await uow.commit()
         assert retired_key is not None and retired_key.kid == issuer_kid and retired_key.retired_at is not None
         after = await _real_token(http, system, suzhou)

@@ -18,6 +18,7 @@ from shared.service import standalone
 from shared.settings import SERVICE_NAMES, Settings
 from tests.support.infra import KafkaBroker, PostgresServer
 from tests.support.kafka_io import read_topic
+from tests.support.keys import write_test_keys
 from tests.support.processes import ServiceProcess, free_port
 from tongban.registry import definition
 
@@ -106,7 +107,7 @@ async def start_system(
                 "TONGBAN_DATABASE_URL": url,
                 "TONGBAN_TOPIC_PREFIX": system.topic_prefix,
                 "TONGBAN_DATA_DIR": str(tmp_path / "data"),
-                "TONGBAN_SECRET_KEY": "test-secret-key",
+                "TONGBAN_KEYS_DIR": str(write_test_keys(tmp_path / "keys")[name]),
                 "TONGBAN_OUTBOX_MAX_BACKOFF_SECONDS": "2",
                 "TONGBAN_AUTHORIZATION_URL": f"http://127.0.0.1:{auth_port}",
                 "TONGBAN_CATALOGUE_URL": f"http://127.0.0.1:{ports.get('catalogue', free_port())}",

@@ -16,10 +16,10 @@ from sqlalchemy import text
 
 from services.authorization import crypto
 from shared.db import create_engine
-from shared.settings import Settings
 from tests.integration.conftest import System, SystemFactory
 from tests.support.agreements import draft, sign
 from tests.support.kafka_io import read_topic, wait_for
+from tests.support.keys import known_key
 
 Y, S, T, B = "310110", "320505", "331000", "341600"
 ITEM = {"code": "YRD-SB-0003", "name_zh": "失业登记", "name_en": "Unemployment registration",
@@ -228,7 +228,7 @@ async def test_bad_tokens_are_refused_with_their_reasons(start_system: SystemFac
                                    "AND status = 'active'")
     kid, sealed = rows[0]
     issuer_key = Ed25519PrivateKey.from_private_bytes(
-        crypto.unseal(bytes(sealed), Settings(secret_key="test-secret-key").derived_key("signing-keys"), kid))
+        crypto.unseal_versioned(bytes(sealed), {"t1": known_key("authorization", "signing-key-seal")}, kid))
     client_id = system.credentials[S]["client_id"]
 
     def forge(**overrides: Any) -> str:

@@ -72,7 +72,7 @@ class Catalogue:
 
 
 def _settings(tmp: Path) -> Settings:
-    return Settings(data_dir=tmp / "data", secret_key="test-secret", outbox_poll_seconds=0.2)
+    return Settings(data_dir=tmp / "data", outbox_poll_seconds=0.2)
 
 
 async def _start_catalogue(tmp: Path, bus: MemoryBus, auth: FastAPI, stack: AsyncExitStack) -> FastAPI:

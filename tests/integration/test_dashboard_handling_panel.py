@@ -68,7 +68,7 @@ async def dashboard(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIter
     else:  # the session's PostgreSQL server, started only when this parameter runs
         url = await request.getfixturevalue("postgres").create_database()
     bus = MemoryBus()
-    settings = Settings(data_dir=tmp_path / "data", secret_key="test-secret", outbox_poll_seconds=0.2)
+    settings = Settings(data_dir=tmp_path / "data", outbox_poll_seconds=0.2)
     app = create_app(definition("dashboard"), settings, bus=bus, database_url=url)
     async with AsyncExitStack() as stack:
         await stack.enter_async_context(app.router.lifespan_context(app))

@@ -42,7 +42,7 @@ HASHES = ["a" * 64, "b" * 64]
 async def ctx(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[ServiceContext]:
     url = (f"sqlite+aiosqlite:///{tmp_path / 'delivery.db'}" if request.param == "sqlite"
            else await request.getfixturevalue("postgres").create_database("dlv"))
-    settings = Settings(data_dir=tmp_path, secret_key="test-secret-key")
+    settings = Settings(data_dir=tmp_path)
     async with standalone(DEFINITION, settings, url) as context:
         yield context
 

@@ -26,7 +26,7 @@ SIMULATE = "/v1/dev/carrier/simulate"
 
 
 def _env(data: Path, **extra: str) -> dict[str, str]:
-    return {"TONGBAN_BUS": "memory", "TONGBAN_DATA_DIR": str(data), "TONGBAN_SECRET_KEY": "test-secret-key",
+    return {"TONGBAN_BUS": "memory", "TONGBAN_DATA_DIR": str(data),
             **extra}
 
 

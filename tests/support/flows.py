@@ -9,10 +9,10 @@ from typing import Any
 import httpx
 
 from shared.envelope import Record, parse_record
-from shared.settings import Settings
 from tests.integration.conftest import System
 from tests.support.agreements import activate
 from tests.support.kafka_io import wait_for
+from tests.support.keys import known_key
 from tongban.simulator import CarrierClient, CarrierCredentials, simulate
 
 SUZHOU, BOZHOU, YANGPU = "320505", "341600", "310110"
@@ -21,7 +21,7 @@ ITEM = {
     "area": "social_security", "modes": ["accepted_here_handled_there"], "ownership_rule": "insured_place",
     "committed_days": 5,
 }
-HMAC_SECRET = Settings(secret_key="test-secret-key").derived_key("carrier-hmac:ems")
+HMAC_SECRET = known_key("delivery", "carrier-hmac-ems")
 MATERIALS = [hashlib.sha256(f"材料 {i}".encode()).hexdigest() for i in range(3)]
 
 

@@ -534,19 +534,69 @@ def test_services_reach_the_authorization_service_for_keys() -> None:
         assert serves("authorization", url.path), f"{where}: the authorization service does not serve {url.path}"
 
 
-def test_secret_key_comes_from_outside_the_manifests() -> None:
+def _key_names(service: str) -> set[str]:
+    return set(definition(service).key_names)
+
+
+def test_no_master_secret_any_more() -> None:
+    for path in manifest_texts():
+        assert "TONGBAN_SECRET_KEY" not in path.read_text(encoding="utf-8"), (
+            f"{path.relative_to(REPO)}: one master secret for every service is gone; keys are per service"
+        )
+
+
+def test_each_compose_service_gets_only_its_own_keys_as_secrets() -> None:
+    declared = compose().get("secrets") or {}
     for name, service in compose()["services"].items():
         if not is_tongban_command(compose_command(service)):
             continue
-        value = compose_env(service).get("TONGBAN_SECRET_KEY", "")
-        assert re.fullmatch(r"\$\{TONGBAN_SECRET_KEY(:?\?[^}]*)?\}", value), (
-            f"compose {name}: TONGBAN_SECRET_KEY={value!r} must be interpolated from .env, not written here"
-        )
+        command = compose_command(service)
+        needed = _key_names(command[2]) if command[1:2] == ["serve"] else set()
+        # Kafka's CA and the service's Kafka password are checked by test_deploy_kafka_security.py.
+        entries = [e for e in service.get("secrets") or [] if not str(e["source"]).startswith("kafka-")]
+        if not needed:
+            assert not entries and "TONGBAN_KEYS_DIR" not in compose_env(service), (
+                f"compose {name}: needs no keys, gets {entries}")
+            continue
+        keys_dir = compose_env(service).get("TONGBAN_KEYS_DIR", "")
+        assert keys_dir.startswith("/run/secrets/"), f"compose {name}: TONGBAN_KEYS_DIR={keys_dir!r}"
+        targets = {}
+        for entry in entries:
+            assert entry["source"].startswith(command[2] + "-"), (
+                f"compose {name}: secret {entry['source']} is not one of {command[2]}'s own")
+            assert entry["source"] in declared and str(declared[entry["source"]]["file"]).startswith(
+                f"./keys/{command[2]}/"), f"compose {name}: {entry['source']} is not a file of keys/{command[2]}/"
+            targets[entry["target"]] = entry["source"]
+        assert set(targets) == {f"{keys_dir}/{k}" for k in needed}, (
+            f"compose {name}: key files {sorted(targets)}, want {sorted(needed)} under {keys_dir}")
+
+
+def test_each_k8s_deployment_mounts_only_its_own_keys_secret() -> None:
+    assert not any("SECRET_KEY" in k for k in secrets().get("tongban-secrets", {})), (
+        "tongban-secrets still carries a master secret")
     for deployment in k8s_of_kind("Deployment"):
-        entries = [e for e in only_container(deployment).get("env", []) if e["name"] == "TONGBAN_SECRET_KEY"]
-        assert entries and "secretKeyRef" in entries[0].get("valueFrom", {}), (
-            f"Deployment {deployment['metadata']['name']}: TONGBAN_SECRET_KEY is not read from a Secret"
-        )
+        service = deployment["metadata"]["name"]
+        container = only_container(deployment)
+        needed = _key_names(service)
+        keys_dir = next((e.get("value") for e in container.get("env", []) if e["name"] == "TONGBAN_KEYS_DIR"), None)
+        secret_volumes = {v["name"]: v["secret"]["secretName"] for v in pod_spec(deployment).get("volumes", [])
+                          if "secret" in v and v["secret"]["secretName"] != "kafka-tls"}  # Kafka's CA: checked apart
+        if not needed:
+            assert keys_dir is None and not secret_volumes, f"Deployment {service}: needs no keys"
+            continue
+        assert secret_volumes == {"keys": f"tongban-{service}-keys"}, (
+            f"Deployment {service}: secret volumes {secret_volumes}, want only tongban-{service}-keys")
+        mounts = {m["name"]: m for m in container.get("volumeMounts", [])}
+        assert mounts["keys"]["mountPath"] == keys_dir and mounts["keys"].get("readOnly") is True, (
+            f"Deployment {service}: the keys Secret is not mounted read-only at TONGBAN_KEYS_DIR={keys_dir}")
+        held = set(secrets()[f"tongban-{service}-keys"])
+        assert held == needed, f"Secret tongban-{service}-keys holds {sorted(held)}, want {sorted(needed)}"
+
+
+def test_every_carrier_has_an_hmac_key_of_its_own() -> None:
+    from services.delivery.reference import reference
+
+    assert {f"carrier-hmac-{code}" for code in reference().carriers} <= _key_names("delivery")
 
 
 def test_create_topics_jobs_exist() -> None:

@@ -28,11 +28,12 @@ from services.authorization.domain.credentials import (
     new_client_secret,
     new_kid,
     verify_secret,
+    verify_secret_or_dummy,
 )
 
 __all__ = [
     "GENESIS", "ISSUER", "Act", "Agreement", "AgreementError", "AgreementStatus", "AuditEntry", "Client",
     "Consent", "ConsentDecision", "Decision", "KeyStatus", "Permission", "Role", "Signature", "SigningKey",
     "audit_hash", "canonical_form", "canonical_sha256", "check_consent", "decide", "first_broken_link",
-    "hash_secret", "new_client_id", "new_client_secret", "new_kid", "verify_secret",
+    "hash_secret", "new_client_id", "new_client_secret", "new_kid", "verify_secret", "verify_secret_or_dummy",
 ]

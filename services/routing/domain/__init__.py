@@ -24,6 +24,7 @@ from services.routing.domain.deadlines import (
 from services.routing.domain.identifiers import (
     ApplicantRef,
     InvalidIdentifier,
+    applicant_digest,
     applicant_ref,
     is_resident_id,
     is_uscc,
@@ -33,7 +34,7 @@ from services.routing.domain.identifiers import (
 
 __all__ = [
     "FINISHED", "MODES", "TRANSITIONS", "ApplicantRef", "Case", "CaseStatus", "Deadline", "IllegalTransition",
-    "InvalidIdentifier", "Material", "Pause", "Side", "WorkingCalendar", "YearSchedule", "applicant_ref", "deadline",
-    "is_resident_id", "is_uscc", "locality_of_place", "notice", "owners_for", "resident_id_check",
-    "schedule_from_days", "uscc_check",
+    "InvalidIdentifier", "Material", "Pause", "Side", "WorkingCalendar", "YearSchedule", "applicant_digest",
+    "applicant_ref", "deadline", "is_resident_id", "is_uscc", "locality_of_place",
+    "notice", "owners_for", "resident_id_check", "schedule_from_days", "uscc_check",
 ]

@@ -58,9 +58,21 @@ class ApplicantRef:
     kind: str  # "person" or "enterprise"
     digest: str
     masked: str
+    key_id: str = ""
+    """The version of the applicant-hash key that made ``digest`` ("" for hashes from before versions)."""
 
 
-def applicant_ref(identifier: str, key: bytes) -> ApplicantRef:
+def normalized(identifier: str) -> str:
+    """An identifier as it is hashed: trimmed, upper case."""
+    return identifier.strip().upper()
+
+
+def applicant_digest(identifier: str, key: bytes) -> str:
+    """The keyed hash (HMAC-SHA-256) of an identifier under one version of the key."""
+    return hmac.new(key, normalized(identifier).encode("ascii", "replace"), hashlib.sha256).hexdigest()
+
+
+def applicant_ref(identifier: str, key: bytes, key_id: str = "") -> ApplicantRef:
     """Validate an identifier and reduce it to a keyed hash and a masked display form."""
     value = identifier.strip().upper()
     if is_resident_id(value):
@@ -71,7 +83,4 @@ def applicant_ref(identifier: str, key: bytes) -> ApplicantRef:
         raise InvalidIdentifier(
             "not a resident identity number (GB 11643) nor a unified social credit code (GB 32100)"
         )
-    digest = hmac.new(key, value.encode("ascii"), hashlib.sha256).hexdigest()
-    return ApplicantRef(kind, digest, value[:6] + "*" * 8 + value[-4:])
-
-
+    return ApplicantRef(kind, applicant_digest(value, key), value[:6] + "*" * 8 + value[-4:], key_id)
