@@ -11,7 +11,7 @@ from openpyxl import load_workbook
 
 from services.catalogue.spreadsheets import XLSX_MEDIA_TYPE
 from shared.envelope import Record, parse_record
-from tests.integration.conftest import SystemFactory
+from tests.integration.conftest import REGIONAL, SystemFactory
 from tests.support.kafka_io import read_topic
 
 YANGPU, SUZHOU, TAIZHOU, BOZHOU = "310110", "320505", "331000", "341600"
@@ -30,9 +30,9 @@ def _sheets(workbook: bytes) -> dict[str, list[tuple[Any, ...]]]:
 
 async def test_first_list_search_diff_and_transfer_on_postgres(start_system: SystemFactory) -> None:
     system = await start_system("catalogue")
-    async with httpx.AsyncClient(base_url=system.url("catalogue"), headers=await system.headers(SUZHOU),
+    async with httpx.AsyncClient(base_url=system.url("catalogue"), headers=await system.headers(REGIONAL),
                                  timeout=30) as http:
-        # The first list loaded at start (as a draft, to be published by a maintainer).
+        # The first list loaded at start (as a draft, to be published by the joint office).
         assert [(x["id"], x["status"], x["item_count"]) for x in (await http.get("/v1/lists")).json()] == [
             (LIST, "draft", 72)]
 
@@ -87,8 +87,9 @@ def _of_type(records: list[Record], ce_type: str) -> list[Record]:
 
 async def test_a_published_list_reaches_every_locality_topic(start_system: SystemFactory) -> None:
     system = await start_system("catalogue")
-    async with httpx.AsyncClient(base_url=system.url("catalogue"), headers=await system.headers(YANGPU),
+    async with httpx.AsyncClient(base_url=system.url("catalogue"), headers=await system.headers(REGIONAL),
                                  timeout=60) as http:
+        assert (await http.post(f"/v1/lists/{LIST}/publish", headers=await system.headers(YANGPU))).status_code == 403
         published = await http.post(f"/v1/lists/{LIST}/publish")
         assert published.status_code == 200, published.text
         assert published.json()["status"] == "published"

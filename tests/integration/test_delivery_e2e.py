@@ -18,7 +18,7 @@ from services.delivery.domain import sign
 from shared.contracts.routing import CaseForwarded
 from shared.envelope import Envelope, Record, parse_record
 from shared.settings import Settings
-from tests.integration.conftest import System, SystemFactory
+from tests.integration.conftest import REGIONAL, System, SystemFactory
 from tests.support.agreements import activate
 from tests.support.kafka_io import produce_raw, read_topic, wait_for
 from tongban.simulator import CarrierClient, CarrierCredentials, simulate
@@ -70,8 +70,9 @@ async def test_materials_and_result_travel_through_the_simulated_carrier(start_s
     suzhou, bozhou = await system.headers(SUZHOU), await system.headers(BOZHOU)
     catalogue, routing, delivery = system.url("catalogue"), system.url("routing"), system.url("delivery")
     async with httpx.AsyncClient(timeout=10, headers=suzhou) as http:
-        assert (await http.post(f"{catalogue}/v1/items", json=ITEM)).status_code == 201
-        assert (await http.post(f"{catalogue}/v1/items/{ITEM['code']}/publish")).status_code == 200
+        regional = await system.headers(REGIONAL)
+        assert (await http.post(f"{catalogue}/v1/items", json=ITEM, headers=regional)).status_code == 201
+        assert (await http.post(f"{catalogue}/v1/items/{ITEM['code']}/publish", headers=regional)).status_code == 200
         submission = {"item_code": ITEM["code"], "mode": "accepted_here_handled_there",
                       "ownership": {"insured_place": [BOZHOU]}, "applicant_id": "11010519491231002X",
                       "materials": [{"name": f"材料 {i}", "form": "electronic", "sha256": h}
