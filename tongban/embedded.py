@@ -5,8 +5,10 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import uvicorn
 from fastapi import FastAPI
@@ -14,6 +16,7 @@ from fastapi import FastAPI
 from shared.bus import MemoryBus
 from shared.service import create_app
 from shared.settings import SERVICE_NAMES, Settings
+from shared.uow import UnitOfWork
 from tongban.registry import APPLICATION_NAMES, definition
 
 
@@ -22,21 +25,27 @@ def build_apps(settings: Settings, bus: MemoryBus) -> dict[str, FastAPI]:
     return {name: create_app(definition(name), settings, bus=bus) for name in APPLICATION_NAMES}
 
 
-async def bootstrap_credentials(app: FastAPI, settings: Settings) -> list[dict[str, object]]:
-    """Credentials for each locality's system: created at first start, kept under the data folder."""
-    from services.authorization.service import bootstrap_clients
-
-    path = settings.data_dir / "credentials.json"
+async def _issued_once(app: FastAPI, settings: Settings, name: str,
+                       issue: Callable[[UnitOfWork], Awaitable[Any]]) -> Any:
+    """Credentials issued at first start and kept in the data folder (mode 0600); read back at later starts."""
+    path = settings.data_dir / name
     if path.exists():
-        stored: list[dict[str, object]] = json.loads(path.read_text(encoding="utf-8"))
-        return stored
+        return json.loads(path.read_text(encoding="utf-8"))
     async with app.state.ctx.uow() as uow:
-        issued = await bootstrap_clients(uow)
+        issued = await issue(uow)
         await uow.commit()
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     with os.fdopen(fd, "w", encoding="utf-8") as handle:
         json.dump(issued, handle, ensure_ascii=False, indent=2)
-    return list(issued)
+    return issued
+
+
+async def bootstrap_credentials(app: FastAPI, settings: Settings) -> list[dict[str, object]]:
+    """Credentials for each locality's system: created at first start, kept under the data folder."""
+    from services.authorization.service import bootstrap_clients
+
+    stored: list[dict[str, object]] = await _issued_once(app, settings, "credentials.json", bootstrap_clients)
+    return list(stored)
 
 
 async def bootstrap_regional_office(app: FastAPI, settings: Settings) -> dict[str, object]:
@@ -48,17 +57,9 @@ async def bootstrap_regional_office(app: FastAPI, settings: Settings) -> dict[st
     """
     from services.authorization.service import register_regional_office
 
-    path = settings.data_dir / "regional-credentials.json"
-    if path.exists():
-        stored: dict[str, object] = json.loads(path.read_text(encoding="utf-8"))
-        return stored
-    async with app.state.ctx.uow() as uow:
-        issued = await register_regional_office(uow)
-        await uow.commit()
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(fd, "w", encoding="utf-8") as handle:
-        json.dump(issued, handle, ensure_ascii=False, indent=2)
-    return issued
+    stored: dict[str, object] = await _issued_once(app, settings, "regional-credentials.json",
+                                                   register_regional_office)
+    return stored
 
 
 async def seed_demo_agreement(app: FastAPI) -> str | None:
