@@ -37,7 +37,6 @@ from tests.faults.world import (
     LOCALITIES,
     B,
     S,
-    Y,
     dead_letters,
     figures_line,
     prepare,
