@@ -18,6 +18,7 @@ from services.routing.domain import WorkingCalendar
 from services.routing.service import library_schedules, today
 from shared.envelope import Record
 from tests.integration.conftest import REGIONAL, System, SystemFactory
+from tests.faults.world import query
 from tests.support.agreements import activate
 from tests.support.kafka_io import read_topic, wait_for
 
@@ -160,3 +161,17 @@ async def test_the_joint_office_versions_replaces_and_withdraws_a_year(start_sys
         and json.loads(r.value)["case_id"] == case_id] == [True, False, False, True])
     log = system.services["routing"].log_path.read_text(errors="replace")
     assert log.count("calendar schedule changed") == 3 and office["client_id"] in log
+
+    # ... and in the authorization service's hash-chained audit log, once per change.
+    async def audited() -> list[Any]:
+        return await query(system.database_urls["authorization"],
+                           "SELECT subject, outcome, actor, locality FROM audit_log "
+                           "WHERE action = 'calendar.schedule_changed' ORDER BY id")
+
+    await wait_for(lambda: _count(audited, 3), timeout=60, interval=0.5)
+    assert [tuple(r) for r in await audited()] == [
+        (str(target), change, office["client_id"], office["locality"]) for change in ("loaded", "replaced", "withdrawn")]
+
+
+async def _count(rows: Any, n: int) -> bool:
+    return len(await rows()) >= n
