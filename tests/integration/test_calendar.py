@@ -17,8 +17,8 @@ import pytest
 from services.routing.domain import WorkingCalendar
 from services.routing.service import library_schedules, today
 from shared.envelope import Record
-from tests.integration.conftest import REGIONAL, System, SystemFactory
 from tests.faults.world import query
+from tests.integration.conftest import REGIONAL, System, SystemFactory
 from tests.support.agreements import activate
 from tests.support.kafka_io import read_topic, wait_for
 
@@ -169,8 +169,8 @@ async def test_the_joint_office_versions_replaces_and_withdraws_a_year(start_sys
                            "WHERE action = 'calendar.schedule_changed' ORDER BY id")
 
     await wait_for(lambda: _count(audited, 3), timeout=60, interval=0.5)
-    assert [tuple(r) for r in await audited()] == [
-        (str(target), change, office["client_id"], office["locality"]) for change in ("loaded", "replaced", "withdrawn")]
+    assert [tuple(r) for r in await audited()] == [(str(target), change, office["client_id"], office["locality"])
+                                                   for change in ("loaded", "replaced", "withdrawn")]
 
 
 async def _count(rows: Any, n: int) -> bool:
