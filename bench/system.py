@@ -20,10 +20,10 @@ from typing import Any
 
 import httpx
 
-from services.authorization.service import bootstrap_clients
+from services.authorization.service import bootstrap_clients, register_regional_office
 from shared.service import standalone
 from shared.settings import Settings
-from tests.integration.conftest import System
+from tests.integration.conftest import REGIONAL, System
 from tests.support.agreements import activate
 from tests.support.infra import REPO, KafkaBroker, PostgresServer
 from tests.support.keys import write_test_keys
@@ -161,6 +161,7 @@ async def launch(work_dir: Path, broker: KafkaBroker, postgres: PostgresServer, 
     async with standalone(definition("authorization"), settings, auth_env["TONGBAN_DATABASE_URL"]) as ctx, \
             ctx.uow() as uow:
         system.credentials = {c["locality"]: c for c in await bootstrap_clients(uow)}
+        system.credentials[REGIONAL] = await register_regional_office(uow)
         await uow.commit()
     bench = BenchSystem(work_dir, broker, postgres, system, owns_infra)
     try:
@@ -188,7 +189,7 @@ async def prepare(bench: BenchSystem) -> None:
     await activate(_Tokens(bench), LOCALITIES)
     async with httpx.AsyncClient(timeout=60) as http:
         response = await http.post(bench.url("catalogue") + f"/v1/lists/{FIRST_LIST_ID}/publish",
-                                   headers=await bench.headers(YANGPU))
+                                   headers=await bench.headers(REGIONAL))  # the joint office publishes
         if response.status_code == 409:
             bench.notes.append(f"first list already published: {response.text[:120]}")
         elif response.status_code != 200:

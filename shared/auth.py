@@ -28,7 +28,12 @@ from shared.problems import Problem
 
 
 class Role(StrEnum):
-    """What a locality system may do."""
+    """What a locality system may do (the first six), or what the joint office does for the region.
+
+    The ``regional_*`` roles act on what every locality shares: the catalogue's items, lists and
+    imports; the statutory calendar that every deadline is counted on; the dashboard's view of the
+    whole region. A locality's maintainer cannot grant them (see docs/authorization.md).
+    """
 
     WINDOW_CLERK = "window_clerk"
     DEPARTMENT_OFFICER = "department_officer"
@@ -36,6 +41,13 @@ class Role(StrEnum):
     MAINTAINER = "maintainer"
     OPERATOR = "operator"
     CARRIER = "carrier"
+    REGIONAL_CATALOGUE = "regional_catalogue"
+    REGIONAL_CALENDAR = "regional_calendar"
+    REGIONAL_OPERATOR = "regional_operator"
+
+
+REGIONAL_ROLES = frozenset({Role.REGIONAL_CATALOGUE, Role.REGIONAL_CALENDAR, Role.REGIONAL_OPERATOR})
+"""Roles of the joint office: granted only with ``tongban clients register``, never by a locality."""
 
 
 @dataclass(frozen=True)

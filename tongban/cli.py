@@ -154,5 +154,44 @@ def clients_bootstrap() -> None:
     typer.echo(json.dumps(asyncio.run(run()), ensure_ascii=False, indent=2))
 
 
+@clients_app.command("register")
+def clients_register(
+    locality: Annotated[str, typer.Option(help="The locality the client belongs to (e.g. the joint office's host).")],
+    name: Annotated[str, typer.Option(help="What the client is, e.g. 长三角区域合作办公室 catalogue desk.")],
+    role: Annotated[list[str] | None, typer.Option(help="A role to grant (repeat the option); any role, "
+                                                         "the regional ones included.")] = None,
+    regional: Annotated[bool, typer.Option(help="Grant the joint office's roles: regional_catalogue, "
+                                                "regional_calendar and regional_operator.")] = False,
+) -> None:
+    """Register one client with chosen roles; print it as JSON (its secret once).
+
+    The only way to grant the joint office's regional roles: it needs the authorization service's
+    database, which the operators of the deployment hold, not a locality's maintainer token.
+    """
+    from services.authorization.service import REGIONAL_OFFICE_ROLES, register_client
+    from shared.auth import Role
+    from shared.service import standalone
+    from tongban.registry import definition
+
+    try:
+        roles = [Role(r) for r in role or []] + (REGIONAL_OFFICE_ROLES if regional else [])
+    except ValueError as exc:
+        raise typer.BadParameter(f"{exc}; roles: {', '.join(r.value for r in Role)}") from exc
+    if not roles:
+        raise typer.BadParameter("name at least one --role, or --regional")
+    settings = Settings()
+
+    async def run() -> dict[str, object]:
+        async with standalone(definition("authorization"), settings) as ctx, ctx.uow() as uow:
+            if locality not in uow.localities:
+                raise typer.BadParameter(f"locality {locality} is not registered")
+            client, secret = await register_client(uow, locality, name, roles)
+            await uow.commit()
+            return {"locality": locality, "name": name, "client_id": client.client_id, "client_secret": secret,
+                    "roles": [r.value for r in client.roles]}
+
+    typer.echo(json.dumps(asyncio.run(run()), ensure_ascii=False, indent=2))
+
+
 if __name__ == "__main__":
     app()

@@ -5,8 +5,10 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import uvicorn
 from fastapi import FastAPI
@@ -15,6 +17,7 @@ from shared.bus import MemoryBus
 from shared.db import secure_data_dir
 from shared.service import create_app
 from shared.settings import SERVICE_NAMES, Settings
+from shared.uow import UnitOfWork
 from tongban.registry import APPLICATION_NAMES, definition, event_consumers
 
 
@@ -25,21 +28,41 @@ def build_apps(settings: Settings, bus: MemoryBus) -> dict[str, FastAPI]:
             for name in APPLICATION_NAMES}
 
 
-async def bootstrap_credentials(app: FastAPI, settings: Settings) -> list[dict[str, object]]:
-    """Credentials for each locality's system: created at first start, kept under the data folder."""
-    from services.authorization.service import bootstrap_clients
-
-    path = settings.data_dir / "credentials.json"
+async def _issued_once(app: FastAPI, settings: Settings, name: str,
+                       issue: Callable[[UnitOfWork], Awaitable[Any]]) -> Any:
+    """Credentials issued at first start and kept in the data folder (mode 0600); read back at later starts."""
+    path = settings.data_dir / name
     if path.exists():
-        stored: list[dict[str, object]] = json.loads(path.read_text(encoding="utf-8"))
-        return stored
+        return json.loads(path.read_text(encoding="utf-8"))
     async with app.state.ctx.uow() as uow:
-        issued = await bootstrap_clients(uow)
+        issued = await issue(uow)
         await uow.commit()
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     with os.fdopen(fd, "w", encoding="utf-8") as handle:
         json.dump(issued, handle, ensure_ascii=False, indent=2)
-    return list(issued)
+    return issued
+
+
+async def bootstrap_credentials(app: FastAPI, settings: Settings) -> list[dict[str, object]]:
+    """Credentials for each locality's system: created at first start, kept under the data folder."""
+    from services.authorization.service import bootstrap_clients
+
+    stored: list[dict[str, object]] = await _issued_once(app, settings, "credentials.json", bootstrap_clients)
+    return list(stored)
+
+
+async def bootstrap_regional_office(app: FastAPI, settings: Settings) -> dict[str, object]:
+    """The joint office's client of the demonstration (regional catalogue, calendar and dashboard view).
+
+    Only in the embedded system, once, kept apart from the localities' clients in
+    ``regional-credentials.json``: no locality's client holds a regional role. In production the
+    joint office registers its clients with ``tongban clients register --regional``.
+    """
+    from services.authorization.service import register_regional_office
+
+    stored: dict[str, object] = await _issued_once(app, settings, "regional-credentials.json",
+                                                   register_regional_office)
+    return stored
 
 
 async def seed_demo_agreement(app: FastAPI) -> str | None:
@@ -83,7 +106,8 @@ async def seed_demo_agreement(app: FastAPI) -> str | None:
 async def publish_first_list(app: FastAPI) -> bool:
     """Publish the shipped first list (loaded as a draft) so that the demonstration can take cases.
 
-    Only in the embedded system, only once; in production a maintainer publishes it.
+    Only in the embedded system, only once, inside the catalogue (no token: the embedded system acts for
+    the joint office here); in production a client of the joint office (``regional_catalogue``) publishes it.
     """
     from services.catalogue.service import publish_list_version
     from services.catalogue.store import ListRepository
@@ -119,13 +143,14 @@ async def run_embedded(settings: Settings) -> None:
             raise SystemExit("a service failed to start (is its port in use?)")
         await asyncio.sleep(0.05)
     credentials = await bootstrap_credentials(apps["authorization"], settings)
+    regional = await bootstrap_regional_office(apps["authorization"], settings)
     await seed_demo_agreement(apps["authorization"])
     await publish_first_list(apps["catalogue"])
-    print_banner(settings, credentials)
+    print_banner(settings, credentials, regional)
     await asyncio.gather(*tasks)
 
 
-def print_banner(settings: Settings, credentials: list[dict[str, object]]) -> None:
+def print_banner(settings: Settings, credentials: list[dict[str, object]], regional: dict[str, object]) -> None:
     """Tell the operator where everything is."""
     lines = ["", "Tongban is running (embedded: SQLite under "
              f"{Path(settings.data_dir).resolve()}, in-process bus)", ""]
@@ -137,5 +162,8 @@ def print_banner(settings: Settings, credentials: list[dict[str, object]]) -> No
               f"{settings.data_dir / 'credentials.json'}):"]
     for c in credentials:
         lines.append(f"  {c['locality']} {c['name']}: client_id={c['client_id']} client_secret={c['client_secret']}")
-    lines.append("")
+    roles = regional["roles"]
+    lines += ["", f"The joint office's client, roles {' '.join(roles) if isinstance(roles, list) else roles} (also in "
+              f"{settings.data_dir / 'regional-credentials.json'}):",
+              f"  client_id={regional['client_id']} client_secret={regional['client_secret']}", ""]
     print("\n".join(lines), flush=True)

@@ -24,6 +24,7 @@ from services.authorization.domain import (
     SigningKey,
     canonical_form,
     canonical_sha256,
+    may_record,
 )
 from services.authorization.service import (
     Keyring,
@@ -55,7 +56,7 @@ from services.authorization.trust import (
     verify_attestation,
 )
 from shared import clock
-from shared.auth import Caller, authenticated, require
+from shared.auth import REGIONAL_ROLES, Caller, authenticated, require
 from shared.contracts.authorization import ClientRevoked
 from shared.problems import PROBLEM_BASE, PROBLEM_JSON, Conflict, Forbidden, NotFound, Problem
 from shared.service import ServiceContext, get_context, get_uow
@@ -217,6 +218,10 @@ async def create_client(body: ClientRequest, uow: Uow, ctx: Ctx, caller: Maintai
         raise Problem(f"locality {body.locality} is not registered", status=422,
                       slug="unknown-locality", title="Unknown locality")
     _own_locality(caller, body.locality)
+    regional = sorted(r.value for r in body.roles if r in REGIONAL_ROLES)
+    if regional:
+        raise Forbidden(f"a locality's maintainer cannot grant the regional roles {', '.join(regional)}: the joint "
+                        "office grants them with `tongban clients register`")
     async with uow:
         client, secret = await register_client(uow, body.locality, body.name, body.roles)
         await uow.commit()
@@ -619,9 +624,13 @@ def _consent_view(c: Consent) -> dict[str, Any]:
     return {**c.__dict__, "revoked": c.revoked_at is not None}
 
 
-@consents.post("", status_code=status.HTTP_201_CREATED, summary="Record an applicant's consent")
+@consents.post("", status_code=status.HTTP_201_CREATED,
+               summary="Record an applicant's consent (at a window of the requesting locality)")
 async def record_consent(body: ConsentRequest, uow: Uow, ctx: Ctx,
                          caller: Annotated[Caller, Depends(require(Role.WINDOW_CLERK))]) -> dict[str, Any]:
+    if not may_record(body.requester, caller.locality):
+        raise Forbidden(f"only the requesting locality records a consent (the applicant gives it at its window): "
+                        f"a client of {caller.locality} cannot record one for requester {body.requester}")
     for name in ("requester", "holder"):
         if getattr(body, name) not in ctx.localities:
             raise Problem(f"{name} {getattr(body, name)} is not registered", status=422, slug="unknown-locality",
@@ -639,11 +648,11 @@ async def record_consent(body: ConsentRequest, uow: Uow, ctx: Ctx,
     return _consent_view(consent)
 
 
-@consents.post("/{consent_id}/revoke", summary="Revoke a consent")
+@consents.post("/{consent_id}/revoke", summary="Revoke a consent (its requester or its holder)")
 async def revoke(consent_id: str, uow: Uow, caller: Reader) -> dict[str, Any]:
     async with uow:
         consent = await ConsentRepository(uow.session).get(consent_id)
-        if consent is None or caller.locality not in (consent.requester, consent.holder, consent.recorded_by):
+        if consent is None or not consent.may_be_revoked_by(caller.locality):
             raise NotFound(f"no consent {consent_id}")
         try:
             revoked = await revoke_consent(uow, consent, caller.locality, caller.client_id)

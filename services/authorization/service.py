@@ -305,6 +305,9 @@ async def sign_checkpoint(session: AsyncSession, keyring: Keyring, locality: str
 
 
 BOOTSTRAP_ROLES = [Role.WINDOW_CLERK, Role.DEPARTMENT_OFFICER, Role.SUPERVISOR, Role.MAINTAINER, Role.OPERATOR]
+"""The roles of a locality's first client: everything a locality does, none of the joint office's regional roles."""
+REGIONAL_OFFICE_ROLES = [Role.REGIONAL_CATALOGUE, Role.REGIONAL_CALENDAR, Role.REGIONAL_OPERATOR]
+"""The roles of a client of the joint office (``tongban clients register --regional``)."""
 
 
 async def bootstrap_clients(uow: UnitOfWork, roles: list[Role] | None = None) -> list[dict[str, Any]]:
@@ -318,3 +321,18 @@ async def bootstrap_clients(uow: UnitOfWork, roles: list[Role] | None = None) ->
         issued.append({"locality": locality.code, "name": locality.name_zh, "client_id": client.client_id,
                        "client_secret": secret, "roles": [r.value for r in chosen]})
     return issued
+
+
+async def register_regional_office(uow: UnitOfWork, locality: str | None = None,
+                                   roles: list[Role] | None = None) -> dict[str, Any]:
+    """A client of the joint office holding the regional roles; its secret shown once.
+
+    Registered under ``locality`` (the first registered locality, where the joint office sits, by
+    default); the regional roles concern every locality alike. Called by ``tongban clients register
+    --regional``, by ``tongban up`` for its demonstration, and by the tests, never by an API route.
+    """
+    home = locality or uow.localities.codes[0]
+    chosen = roles or REGIONAL_OFFICE_ROLES
+    client, secret = await register_client(uow, home, "长三角区域合作办公室 joint office of the cooperation", chosen)
+    return {"locality": home, "name": client.name, "client_id": client.client_id, "client_secret": secret,
+            "roles": [r.value for r in chosen]}

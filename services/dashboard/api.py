@@ -19,6 +19,8 @@ from fastapi.responses import FileResponse, StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field
 
 from services.dashboard.domain import (
+    LOCALITY_ROLE,
+    REGIONAL_ROLE,
     Viewer,
     deadline_panel,
     epoch_minute,
@@ -147,7 +149,7 @@ def _session_view(ctx: ServiceContext, viewer: Viewer) -> SessionView:
 
 
 async def _token(ctx: ServiceContext, body: Login) -> str:
-    scope = "operator supervisor" if body.view == "regional" else "operator"
+    scope = REGIONAL_ROLE if body.view == "regional" else LOCALITY_ROLE
     form = {"grant_type": "client_credentials", "client_id": body.client_id, "client_secret": body.client_secret,
             "scope": scope, "audience": AUDIENCES["dashboard"]}
     try:
@@ -167,7 +169,7 @@ async def _token(ctx: ServiceContext, body: Login) -> str:
     if answer.status_code == 401 or error.get("error") == "invalid_client":
         raise LoginRefused("unknown client or wrong secret")
     if error.get("error") == "invalid_scope":
-        needed = "the operator and supervisor roles" if body.view == "regional" else "the operator role"
+        needed = f"the {REGIONAL_ROLE} role" if body.view == "regional" else f"the {LOCALITY_ROLE} role"
         raise InsufficientRole(f"this client does not hold {needed}")
     raise AuthorizationUnavailable(f"the authorization service answered {answer.status_code}")
 

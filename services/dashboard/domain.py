@@ -117,22 +117,26 @@ class Viewer:
         return list(known) if self.regional else [c for c in known if c == self.locality]
 
 
-REGIONAL_ROLE = "supervisor"
-"""With ``operator``, the role that makes a regional operator: oversight of the whole cooperation."""
+REGIONAL_ROLE = "regional_operator"
+"""The joint office's role that opens the regional view (every locality). No locality's client holds it."""
+LOCALITY_ROLE = "operator"
+"""The role that opens a locality's own view."""
 
 
 def viewer_of(client_id: str, locality: str, roles: Iterable[str], want_regional: bool) -> Viewer:
     """The operator a verified token makes; :class:`PermissionError` when it may not be one.
 
-    Every operator needs the ``operator`` role. The regional view (every locality) also needs the
-    ``supervisor`` role: an operator who supervises the cooperation; without it the view is the
-    operator's own locality.
+    A locality's view needs the ``operator`` role. The regional view (every locality, the cases and
+    waybills of pairs the operator's locality is no party to) needs the joint office's
+    ``regional_operator`` role, which only ``tongban clients register`` grants; ``operator`` and
+    ``supervisor`` of a locality do not open it.
     """
     held = set(roles)
-    if "operator" not in held:
+    if want_regional:
+        if REGIONAL_ROLE not in held:
+            raise PermissionError("the regional view needs the regional_operator role")
+    elif LOCALITY_ROLE not in held:
         raise PermissionError("the dashboard needs the operator role")
-    if want_regional and REGIONAL_ROLE not in held:
-        raise PermissionError("the regional view needs the operator and the supervisor roles")
     return Viewer(client_id, locality, want_regional)
 
 

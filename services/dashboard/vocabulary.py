@@ -17,6 +17,7 @@ EVENT_TYPE_NAMES: dict[str, tuple[str, str]] = {
     "cn.tongban.routing.case.deadline_set": ("办理期限设定", "Deadline set"),
     "cn.tongban.routing.case.due_soon": ("案件临期", "Case due soon"),
     "cn.tongban.routing.case.overdue": ("案件逾期", "Case overdue"),
+    "cn.tongban.routing.calendar.schedule_changed": ("法定工作日安排变更", "Working-day schedule changed"),
     "cn.tongban.delivery.waybill.created": ("运单创建", "Waybill created"),
     "cn.tongban.delivery.waybill.status_changed": ("寄递状态变更", "Waybill status changed"),
     "cn.tongban.delivery.waybill.late": ("寄递超时", "Delivery late"),

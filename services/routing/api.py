@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Header, Query, status
@@ -10,11 +9,11 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.exc import IntegrityError
 
-from services.routing.domain import TRANSITIONS, YearSchedule, applicant_digest
+from services.routing.calendar_api import calendar
+from services.routing.domain import TRANSITIONS, applicant_digest
 from services.routing.service import (
     APPLICANT_KEY,
     REASON_KEY,
-    CalendarKeeper,
     case_view,
     figures,
     idempotent,
@@ -25,7 +24,7 @@ from services.routing.service import (
     today,
     transition,
 )
-from services.routing.store import CalendarRepository, CaseRepository, LocalStatisticsRow, decode_cursor, encode_cursor
+from services.routing.store import CaseRepository, LocalStatisticsRow, decode_cursor, encode_cursor
 from shared.auth import Caller, Role, authenticated, require
 from shared.contracts.catalogue import HandlingMode
 from shared.keys import KeySet
@@ -34,7 +33,6 @@ from shared.service import ServiceContext, get_context, get_uow
 from shared.uow import UnitOfWork
 
 cases = APIRouter(prefix="/v1/cases", tags=["cases"])
-calendar = APIRouter(prefix="/v1/calendar", tags=["calendar"])
 stats = APIRouter(prefix="/v1/statistics", tags=["statistics"])
 deadlines = APIRouter(prefix="/v1/deadlines", tags=["deadlines"])
 Uow = Annotated[UnitOfWork, Depends(get_uow)]
@@ -180,48 +178,10 @@ async def transition_case(case_id: str, body: Transition, uow: Uow, ctx: Ctx, ca
         return _respond(await idempotent(uow, caller, idempotency_key, fingerprint, work))
 
 
-# --------------------------------------------------------------------------- calendar and deadlines
-
-
-class Schedule(BaseModel):
-    """A year's statutory schedule, as in the State Council's notice."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    holidays: list[date] = Field(max_length=60, description="Days off that would otherwise be working days.")
-    adjusted_workdays: list[date] = Field(default_factory=list, max_length=20,
-                                          description="Weekend days worked instead (调休).")
-    source: str = Field(min_length=1, max_length=200, examples=["国务院办公厅关于2027年部分节假日安排的通知"])
+# --------------------------------------------------------------------------- deadlines
 
 
 Keeper = Annotated[Caller, Depends(require(Role.OPERATOR, Role.MAINTAINER))]
-
-
-@calendar.get("/{year}", summary="A year's working-day schedule as routing uses it")
-async def get_year(year: Annotated[int, Field(ge=2000, le=2100)], ctx: Ctx, _caller: Reader) -> dict[str, Any]:
-    keeper: CalendarKeeper = ctx.state["calendar"]
-    schedule = keeper.calendar.schedules.get(year)
-    if schedule is None:
-        raise NotFound(f"no schedule for {year}: deadlines in it are counted on weekends alone (provisional)")
-    return {"year": year, "source": schedule.source, "holidays": sorted(schedule.holidays),
-            "adjusted_workdays": sorted(schedule.adjusted_workdays)}
-
-
-@calendar.put("/{year}", summary="Load a year's schedule (overrides the library); recompute provisional deadlines")
-async def put_year(year: Annotated[int, Field(ge=2000, le=2100)], body: Schedule, uow: Uow, ctx: Ctx,
-                   _caller: Keeper) -> dict[str, Any]:
-    try:
-        schedule = YearSchedule(year, frozenset(body.holidays), frozenset(body.adjusted_workdays), body.source)
-    except ValueError as exc:
-        raise Problem(str(exc), status=422, slug="invalid-schedule", title="Invalid schedule") from exc
-    keeper: CalendarKeeper = ctx.state["calendar"]
-    async with uow:
-        await CalendarRepository(uow.session).save(schedule)
-        await uow.session.flush()
-        calendar_now = await keeper.reload(uow)
-        counts = await scan_deadlines(uow, calendar_now, today())
-        await uow.commit()
-    return {"year": year, "loaded": True, "recomputed": counts.get("recomputed", 0)}
 
 
 @deadlines.post("/scan", summary="Look for cases due soon or overdue now (also done periodically)")
@@ -278,4 +238,4 @@ async def put_local(body: LocalFigures, uow: Uow,
     return {"locality": caller.locality, **body.model_dump()}
 
 
-routers = [cases, calendar, deadlines, stats]
+routers = [cases, calendar, deadlines, stats]  # calendar: services/routing/calendar_api.py

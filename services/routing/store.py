@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from services.routing.domain import ApplicantRef, Case, CaseStatus, Material, Pause, YearSchedule
+from services.routing.domain.calendar import ScheduleVersion, YearHistory
 from shared.bounded_json import loads_json
 from shared.outbox import inbox_table, outbox_table
 
@@ -110,16 +111,21 @@ class IdempotencyRow(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 
 
-class CalendarYearRow(Base):
-    """A year's statutory schedule loaded by operators (overrides the library's)."""
+class CalendarVersionRow(Base):
+    """One version of a year's statutory schedule as the joint office changed it (append-only)."""
 
-    __tablename__ = "calendar_years"
+    __tablename__ = "calendar_versions"
 
     year: Mapped[int] = mapped_column(Integer, primary_key=True)
-    holidays: Mapped[list[str]] = mapped_column(JSON)
-    adjusted_workdays: Mapped[list[str]] = mapped_column(JSON)
+    version: Mapped[int] = mapped_column(Integer, primary_key=True)
+    change: Mapped[str] = mapped_column(String(16))
+    holidays: Mapped[list[str] | None] = mapped_column(JSON, nullable=True)
+    adjusted_workdays: Mapped[list[str] | None] = mapped_column(JSON, nullable=True)
     source: Mapped[str] = mapped_column(String(200))
-    loaded_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    reason: Mapped[str] = mapped_column(String(500))
+    by_locality: Mapped[str] = mapped_column(String(16))
+    by_client: Mapped[str] = mapped_column(String(128))
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 
 
 class LocalStatisticsRow(Base):
@@ -315,25 +321,39 @@ class IdempotencyRepository:
 
 
 class CalendarRepository:
-    """Operator-loaded schedules."""
+    """The versions of the schedules the joint office loaded, replaced or withdrew."""
 
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
 
-    async def all(self) -> list[YearSchedule]:
-        """Every loaded year."""
-        rows = await self.session.scalars(select(CalendarYearRow))
-        return [YearSchedule(r.year, frozenset(date.fromisoformat(d) for d in r.holidays),
-                             frozenset(date.fromisoformat(d) for d in r.adjusted_workdays), r.source) for r in rows]
+    @staticmethod
+    def _version(row: CalendarVersionRow) -> ScheduleVersion:
+        schedule = None
+        if row.holidays is not None:
+            schedule = YearSchedule(row.year, frozenset(date.fromisoformat(d) for d in row.holidays),
+                                    frozenset(date.fromisoformat(d) for d in row.adjusted_workdays or []), row.source)
+        return ScheduleVersion(row.year, row.version, row.change, schedule,  # type: ignore[arg-type]
+                               row.by_locality, row.by_client, row.at, row.reason)
 
-    async def save(self, schedule: YearSchedule) -> None:
-        """Insert or replace a year's schedule."""
-        row = await self.session.get(CalendarYearRow, schedule.year)
-        values = {"holidays": sorted(d.isoformat() for d in schedule.holidays),
-                  "adjusted_workdays": sorted(d.isoformat() for d in schedule.adjusted_workdays),
-                  "source": schedule.source, "loaded_at": datetime.now(UTC)}
-        if row is None:
-            self.session.add(CalendarYearRow(year=schedule.year, **values))
-        else:
-            for key, value in values.items():
-                setattr(row, key, value)
+    async def history(self, year: int) -> YearHistory:
+        """Every version of one year, oldest first."""
+        rows = await self.session.scalars(
+            select(CalendarVersionRow).where(CalendarVersionRow.year == year).order_by(CalendarVersionRow.version))
+        return YearHistory(year, tuple(self._version(r) for r in rows))
+
+    async def all(self) -> list[YearSchedule]:
+        """The schedule in force of every year that has one (the last version of each year, unless withdrawn)."""
+        rows = await self.session.scalars(
+            select(CalendarVersionRow).order_by(CalendarVersionRow.year, CalendarVersionRow.version))
+        last: dict[int, CalendarVersionRow] = {r.year: r for r in rows}
+        return [v.schedule for v in map(self._version, last.values()) if v.schedule is not None]
+
+    def add(self, version: ScheduleVersion) -> None:
+        """Append a version (two changes of one year at once collide on its number)."""
+        schedule = version.schedule
+        self.session.add(CalendarVersionRow(
+            year=version.year, version=version.version, change=version.change,
+            holidays=sorted(d.isoformat() for d in schedule.holidays) if schedule else None,
+            adjusted_workdays=sorted(d.isoformat() for d in schedule.adjusted_workdays) if schedule else None,
+            source=schedule.source if schedule else "", reason=version.reason, by_locality=version.by_locality,
+            by_client=version.by_client, at=version.at))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from typing import Literal
 
 from pydantic import Field
 
@@ -116,3 +117,29 @@ class CaseOverdue(Event):
 
     def subject(self) -> str:
         return self.case_id
+
+
+@event_type
+class CalendarScheduleChanged(Event):
+    """The joint office loaded, replaced or withdrew a year's statutory schedule (to every locality).
+
+    The audit record of the shared calendar: every locality's deadlines in that year are recomputed.
+    """
+
+    type_name = "cn.tongban.routing.calendar.schedule_changed"
+
+    year: int
+    schedule_version: int = Field(ge=1)
+    change: Literal["loaded", "replaced", "withdrawn"]
+    source: str = ""
+    holidays: list[date] = Field(default_factory=list)
+    adjusted_workdays: list[date] = Field(default_factory=list)
+    reason: str = ""
+    by_locality: str
+    by_client: str
+    changed_at: datetime
+    recomputed: int = 0
+    """Open cases whose due date changed."""
+
+    def subject(self) -> str:
+        return str(self.year)

@@ -7,7 +7,11 @@ operation without a row, or a row names an operation that no longer exists). A r
 - ``scope``: ``world`` when the request aims at a resource of one locality pair's world (a case,
   its waybill, their agreement, the attestation, the consent, a client or key of the accepting
   locality); ``shared`` when it is about reference data every locality shares, or the caller's own
-  locality only; ``public`` when it needs no token at all (probes, JWKS, the token endpoint);
+  locality only; ``locality`` when the request names one locality's part of shared data (its
+  business standard of an item, its window, the requester of a consent): it is sent once for each
+  locality as ``{target}``, and a caller holding the role but of another locality gets 403, unless it
+  holds one of ``regional`` (the joint office's roles, which act for every locality); ``public`` when
+  it needs no token at all (probes, JWKS, the token endpoint);
 - ``parties``: which of the world's two localities the resource belongs to (``both``, the
   ``acceptor`` that accepted the case, or the ``owner`` that handles it); everyone else is a
   stranger to it;
@@ -19,9 +23,12 @@ operation without a row, or a row names an operation that no longer exists). A r
 - ``authorized``: the answers an authorized caller may get, when narrower than "not 401/403/404".
 
 The rules restate the services' documentation (docs/authorization.md, docs/routing.md,
-docs/catalogue.md, docs/delivery.md): the catalogue is shared reference data written by any
-locality's maintainer; a case, waybill, agreement, attestation or consent is visible only to the
-localities it concerns; a client acts for its own locality only.
+docs/catalogue.md, docs/delivery.md): the catalogue is shared reference data whose items, lists,
+procedures, areas and imports only the joint office writes (``regional_catalogue``), while each
+locality's maintainer writes its own standards and windows; the statutory calendar is the joint
+office's (``regional_calendar``); a case, waybill, agreement, attestation or consent is visible only
+to the localities it concerns, and only the requesting locality records a consent; a client acts for
+its own locality only.
 """
 
 from __future__ import annotations
@@ -33,8 +40,11 @@ from tests.faults.world import ITEM, ITEM_CODE, Y
 
 CLERK, OFFICER, SUPERVISOR = "window_clerk", "department_officer", "supervisor"
 MAINTAINER, OPERATOR, CARRIER = "maintainer", "operator", "carrier"
+CATALOGUE, CALENDAR, REGIONAL_OPERATOR = "regional_catalogue", "regional_calendar", "regional_operator"
 ROLES = (CLERK, OFFICER, SUPERVISOR, MAINTAINER, OPERATOR)
 """The roles of the localities' bootstrap clients: each caller of the matrix holds exactly one."""
+REGIONAL_ROLES = (CATALOGUE, CALENDAR, REGIONAL_OPERATOR)
+"""The roles of the joint office's client (registered under Yangpu): more callers, each holding exactly one."""
 
 
 @dataclass(frozen=True)
@@ -42,7 +52,7 @@ class Access:
     """The access rule of one operation and a harmless request to check it with."""
 
     roles: tuple[str, ...] = ()
-    scope: Literal["world", "shared", "public"] = "world"
+    scope: Literal["world", "shared", "locality", "public"] = "world"
     parties: Literal["both", "acceptor", "owner"] = "both"
     sees: str | None = None
     query: dict[str, str] = field(default_factory=dict)
@@ -50,6 +60,7 @@ class Access:
     values: dict[str, str] = field(default_factory=dict)
     mutates: bool = False
     authorized: tuple[int, ...] = ()
+    regional: tuple[str, ...] = ()
 
 
 def world(*roles: str, parties: Literal["both", "acceptor", "owner"] = "both", **kwargs: Any) -> Access:
@@ -62,6 +73,11 @@ def shared(*roles: str, **kwargs: Any) -> Access:
     return Access(roles=roles, scope="shared", **kwargs)
 
 
+def own(*roles: str, regional: tuple[str, ...] = (), **kwargs: Any) -> Access:
+    """One locality's part of shared data, named by ``{target}``: its own locality's, or any with ``regional``."""
+    return Access(roles=roles, scope="locality", regional=regional, **kwargs)
+
+
 PUBLIC = Access(scope="public")
 NONE = "YRD-ZZ-9999"
 """An item code no catalogue holds: writes aimed at it are refused after the role check."""
@@ -72,31 +88,35 @@ RULES: dict[tuple[str, str, str], Access] = {
     **PROBES,
     # ---------------------------------------------------------------- catalogue: shared reference data
     ("catalogue", "GET", "/v1/items"): shared(),
-    ("catalogue", "POST", "/v1/items"): shared(MAINTAINER, body=ITEM),  # exists already: 409
+    ("catalogue", "POST", "/v1/items"): shared(CATALOGUE, body=ITEM),  # exists already: 409
     ("catalogue", "GET", "/v1/items/{code}"): shared(),
-    ("catalogue", "PATCH", "/v1/items/{code}"): shared(MAINTAINER, values={"code": NONE}, body={"committed_days": 3}),
-    ("catalogue", "POST", "/v1/items/{code}/publish"): shared(MAINTAINER, values={"code": NONE}),
-    ("catalogue", "POST", "/v1/items/{code}/withdraw"): shared(MAINTAINER, values={"code": NONE}, body={}),
+    ("catalogue", "PATCH", "/v1/items/{code}"): shared(CATALOGUE, values={"code": NONE}, body={"committed_days": 3}),
+    ("catalogue", "POST", "/v1/items/{code}/publish"): shared(CATALOGUE, values={"code": NONE}),
+    ("catalogue", "POST", "/v1/items/{code}/withdraw"): shared(CATALOGUE, values={"code": NONE}, body={}),
     ("catalogue", "GET", "/v1/items/{code}/standards"): shared(),
     ("catalogue", "GET", "/v1/items/{code}/standards/diff"): shared(),
-    ("catalogue", "PUT", "/v1/items/{code}/standards/{locality}"): shared(MAINTAINER, body={}),
-    ("catalogue", "DELETE", "/v1/items/{code}/standards/{locality}"): shared(MAINTAINER, values={"code": NONE}),
+    # a locality's maintainer writes its own standard (an empty body: 422), not another's (403)
+    ("catalogue", "PUT", "/v1/items/{code}/standards/{locality}"): own(MAINTAINER, CATALOGUE, regional=(CATALOGUE,),
+                                                                        values={"locality": "{target}"}, body={}),
+    ("catalogue", "DELETE", "/v1/items/{code}/standards/{locality}"): own(
+        MAINTAINER, CATALOGUE, regional=(CATALOGUE,), values={"code": NONE, "locality": "{target}"}),
     ("catalogue", "GET", "/v1/items/{code}/procedures"): shared(),
-    ("catalogue", "PUT", "/v1/items/{code}/procedures/{mode}"): shared(MAINTAINER, body={}),
+    ("catalogue", "PUT", "/v1/items/{code}/procedures/{mode}"): shared(CATALOGUE, body={}),
     ("catalogue", "GET", "/v1/lists"): shared(),
-    ("catalogue", "POST", "/v1/lists"): shared(MAINTAINER, body={}),
+    ("catalogue", "POST", "/v1/lists"): shared(CATALOGUE, body={}),
     ("catalogue", "GET", "/v1/lists/{list_id}"): shared(),
-    ("catalogue", "PATCH", "/v1/lists/{list_id}"): shared(MAINTAINER, body={}),
-    ("catalogue", "POST", "/v1/lists/{list_id}/versions"): shared(MAINTAINER),
-    ("catalogue", "POST", "/v1/lists/{list_id}/publish"): shared(MAINTAINER),
+    ("catalogue", "PATCH", "/v1/lists/{list_id}"): shared(CATALOGUE, body={}),
+    ("catalogue", "POST", "/v1/lists/{list_id}/versions"): shared(CATALOGUE),
+    ("catalogue", "POST", "/v1/lists/{list_id}/publish"): shared(CATALOGUE),
     ("catalogue", "GET", "/v1/lists/{list_id}/diff/{other_id}"): shared(),
     ("catalogue", "GET", "/v1/windows"): shared(),
     ("catalogue", "GET", "/v1/windows/{window_id}"): shared(),
-    ("catalogue", "PUT", "/v1/windows/{window_id}"): shared(MAINTAINER, body={}),
+    ("catalogue", "PUT", "/v1/windows/{window_id}"): own(MAINTAINER, CATALOGUE, regional=(CATALOGUE,),
+                                                         values={"window_id": "W-{target}-99"}, body={}),
     ("catalogue", "GET", "/v1/areas"): shared(),
-    ("catalogue", "PUT", "/v1/areas/{key}"): shared(MAINTAINER, body={}),
-    ("catalogue", "GET", "/v1/export"): shared(MAINTAINER, query={"format": "csv", "sheet": "items"}),
-    ("catalogue", "POST", "/v1/import"): shared(MAINTAINER, query={"dry_run": "true"}),
+    ("catalogue", "PUT", "/v1/areas/{key}"): shared(CATALOGUE, body={}),
+    ("catalogue", "GET", "/v1/export"): shared(MAINTAINER, CATALOGUE, query={"format": "csv", "sheet": "items"}),
+    ("catalogue", "POST", "/v1/import"): shared(CATALOGUE, query={"dry_run": "true"}),
     # ---------------------------------------------------------------- routing: cases of a pair
     ("routing", "POST", "/v1/cases"): shared(CLERK, body={  # an item in no list: 422 after the role check
         "item_code": NONE, "mode": "fully_online", "applicant_id": "11010519491231002X",
@@ -106,8 +126,11 @@ RULES: dict[tuple[str, str, str], Access] = {
     # withdraw without a reason: the accepting window 422, the owner 409; the case stays forwarded
     ("routing", "POST", "/v1/cases/{case_id}/transitions"): world(CLERK, body={"action": "withdraw"}),
     ("routing", "GET", "/v1/calendar/{year}"): shared(),
-    ("routing", "PUT", "/v1/calendar/{year}"): shared(MAINTAINER, OPERATOR, values={"year": "2027"}, body={
+    ("routing", "GET", "/v1/calendar/{year}/versions"): shared(),
+    ("routing", "PUT", "/v1/calendar/{year}"): shared(CALENDAR, values={"year": "2027"}, body={
         "holidays": ["2026-05-01"], "source": "access matrix"}),  # a holiday of another year: 422
+    ("routing", "POST", "/v1/calendar/{year}/withdraw"): shared(CALENDAR, values={"year": "2099"}, body={
+        "reason": "access matrix"}),  # no schedule of 2099 was loaded: 404
     ("routing", "POST", "/v1/deadlines/scan"): shared(MAINTAINER, OPERATOR),
     ("routing", "GET", "/v1/statistics"): shared(),
     ("routing", "PUT", "/v1/statistics/local"): shared(SUPERVISOR, OPERATOR, body={  # the caller's own figures
@@ -155,9 +178,11 @@ RULES: dict[tuple[str, str, str], Access] = {
         "clerk": "clerk", "accepted_at": "2026-01-05T09:00:00+08:00"}),
     ("authorization", "POST", "/v1/attestations/verify"): shared(body={"jws": "aaaaa.bbbbb.ccccc"}),
     ("authorization", "GET", "/v1/attestations/{attestation_id}"): world(sees="attestation_id"),
-    ("authorization", "POST", "/v1/consents"): shared(CLERK, body={  # requester and holder the same: 422
+    # only the requesting locality records a consent; requester and holder the same: 422 after that check
+    ("authorization", "POST", "/v1/consents"): own(CLERK, body={
         "subject_ref": "applicant-matrix", "item_code": ITEM_CODE, "data_kind": "social_security_records",
-        "requester": Y, "holder": Y, "purpose": "matrix", "expires_at": "2099-01-01T00:00:00+00:00"}),
+        "requester": "{target}", "holder": "{target}", "purpose": "matrix",
+        "expires_at": "2099-01-01T00:00:00+00:00"}),
     ("authorization", "POST", "/v1/consents/{consent_id}/revoke"): world(mutates=True),
     ("authorization", "GET", "/v1/consents/check"): world(parties="owner", sees="consent_id", query={
         "subject_ref": "{subject_ref}", "item_code": ITEM_CODE, "data_kind": "social_security_records",

@@ -2,12 +2,16 @@
 
 Six worlds are built, one per pair of localities: a case accepted at the first and forwarded by
 post to the second, its waybill, their bilateral agreement, the acceptance attestation, a consent
-recorded at the first locality's window for the second to query, and a spare client of the first.
-Twenty callers, each a token of one locality's bootstrap client narrowed to one role, then call
-every operation the four OpenAPI documents list, as ``tests/faults/access_rules.py`` says: once per
-world for the operations on a world's resources, once for the shared ones. Each answer is judged:
+recorded at the second locality's window (it asks to query records the first holds), and a spare
+client of the first. Twenty-three callers, each a token of one locality's bootstrap client narrowed to
+one role, or of the joint office's client narrowed to one regional role, then call every operation the
+four OpenAPI documents list, as ``tests/faults/access_rules.py`` says: once per world for the
+operations on a world's resources, once per locality for the operations on one locality's part of
+shared data, once for the shared ones. Each answer is judged:
 
 - a caller without the role gets 403 (a stranger to the resource may get 404 instead);
+- a caller holding the role, aiming at another locality's part of shared data without a regional
+  role, gets 403;
 - a stranger to a world's resource gets 403 or 404, or a success that names neither the resource
   nor any id of a world its locality is no party to;
 - a party holding the role gets past the access checks (not 401, 403 or 404) and, on a read, finds
@@ -30,9 +34,9 @@ from typing import Any
 import httpx
 
 from shared.settings import SERVICE_NAMES
-from tests.faults.access_rules import DEFAULT_VALUES, ROLES, RULES, Access
+from tests.faults.access_rules import DEFAULT_VALUES, REGIONAL_ROLES, ROLES, RULES, Access
 from tests.faults.world import ITEM_CODE, LOCALITIES, B, S, T, Y, figures_line, prepare, query, submission
-from tests.integration.conftest import System, SystemFactory
+from tests.integration.conftest import REGIONAL, System, SystemFactory
 from tests.support.agreements import activate
 from tests.support.kafka_io import wait_for
 
@@ -63,7 +67,7 @@ async def _world(system: System, http: httpx.AsyncClient, acceptor: str, owner: 
     await wait_for(waybill_attached, timeout=60, interval=0.3)
     auth = system.url("authorization")
     subject_ref = f"matrix-{acceptor}-{owner}"
-    consent = await http.post(auth + "/v1/consents", headers=headers, json={
+    consent = await http.post(auth + "/v1/consents", headers=await system.headers(owner), json={
         "subject_ref": subject_ref, "item_code": ITEM_CODE, "data_kind": "social_security_records",
         "requester": owner, "holder": acceptor, "purpose": "inheritance",
         "expires_at": (datetime.now(UTC) + timedelta(days=30)).isoformat()})
@@ -100,20 +104,26 @@ class Cell:
     world: World | None
     locality: str
     role: str
+    target: str | None = None
+    """The locality whose part of shared data a ``locality``-scoped request names."""
 
     @property
     def kind(self) -> str:
         """How the caller stands to the request: lacks the role, holds it (shared), party or stranger."""
         if self.rule.roles and self.role not in self.rule.roles:
             return "lacks role"
+        if self.target is not None:
+            return "holder" if self.role in self.rule.regional or self.target == self.locality else "other locality"
         if self.world is None:
             return "holder"
         return "party" if self.locality in _parties(self.rule, self.world) else "stranger"
 
     def request(self) -> tuple[str, dict[str, str], Any]:
         """The URL path, query and body, placeholders filled."""
-        values = {**DEFAULT_VALUES, **(self.world or {}), **self.rule.values,
-                  "period": f"2026-{ROLES.index(self.role) + 1:02d}"}
+        base = {**DEFAULT_VALUES, **(self.world or {}), "target": self.target or "",
+                "period": f"2026-{(*ROLES, *REGIONAL_ROLES).index(self.role) + 1:02d}"}
+        fill_base = lambda text: re.sub(r"\{(\w+)\}", lambda m: base[m.group(1)], text)  # noqa: E731
+        values = {**base, **{k: fill_base(v) for k, v in self.rule.values.items()}}
         fill = lambda text: re.sub(r"\{(\w+)\}", lambda m: values[m.group(1)], text)  # noqa: E731
         body = self.rule.body
         if body is not None:
@@ -122,7 +132,8 @@ class Cell:
 
     def label(self) -> str:
         """How a violation names the cell."""
-        where = f" [{self.world['acceptor']}->{self.world['owner']}]" if self.world else ""
+        where = (f" [{self.world['acceptor']}->{self.world['owner']}]" if self.world
+                 else f" [for {self.target}]" if self.target else "")
         return f"{self.service} {self.method} {self.path}{where} as {self.locality}/{self.role} ({self.kind})"
 
 
@@ -151,6 +162,8 @@ def judge(cell: Cell, response: httpx.Response, forbidden: set[str]) -> str | No
         stranger = cell.world is not None and cell.locality not in _parties(cell.rule, cell.world)
         allowed = (403, 404) if stranger else (403,)
         return None if status in allowed else f"answered {status} to a caller without the role (want {allowed})"
+    if kind == "other locality":
+        return None if status == 403 else f"answered {status} to a caller of another locality (want 403)"
     if kind == "holder":
         if cell.rule.authorized:
             return None if status in cell.rule.authorized else f"answered {status}, want {cell.rule.authorized}"
@@ -208,14 +221,19 @@ async def test_every_operation_for_every_locality_and_role(start_system: SystemF
 
         callers = [(loc, role) for loc in LOCALITIES for role in ROLES]
         tokens = {c: await system.headers(*c) for c in callers}
+        office = system.credentials[REGIONAL]["locality"]
+        for role in REGIONAL_ROLES:  # the joint office's client, registered under its host locality
+            callers.append((office, role))
+            tokens[(office, role)] = await system.headers(REGIONAL, role)
         forbidden = {loc: set().union(*(_secrets(w, loc) for w in worlds)) for loc in LOCALITIES}
         cells, withheld = [], 0
         for (service, method, path), rule in sorted(RULES.items()):
             if rule.scope == "public":
                 continue
-            for world in (worlds if rule.scope == "world" else [None]):
+            targets: list[str | None] = list(LOCALITIES) if rule.scope == "locality" else [None]
+            for world, target in [(w, None) for w in worlds] if rule.scope == "world" else [(None, t) for t in targets]:
                 for locality, role in callers:
-                    cell = Cell(service, method, path, rule, world, locality, role)
+                    cell = Cell(service, method, path, rule, world, locality, role, target)
                     if rule.mutates and cell.kind == "party":
                         withheld += 1  # an authorized party would change the world
                         continue

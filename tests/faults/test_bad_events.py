@@ -37,7 +37,6 @@ from tests.faults.world import (
     LOCALITIES,
     B,
     S,
-    Y,
     dead_letters,
     figures_line,
     prepare,
@@ -45,16 +44,16 @@ from tests.faults.world import (
     read_records,
     submission,
 )
-from tests.integration.conftest import System, SystemFactory
+from tests.integration.conftest import REGIONAL, System, SystemFactory
 from tests.support.kafka_io import wait_for
 
 
 async def _world(system: System, http: httpx.AsyncClient) -> dict[str, Any]:
     """An item at its second revision and one forwarded case with its waybill attached."""
     await prepare(system)
-    yangpu, suzhou = await system.headers(Y), await system.headers(S)
+    suzhou = await system.headers(S)
     revised = await http.patch(system.url("catalogue") + f"/v1/items/{ITEM_CODE}", json={"committed_days": 7},
-                               headers=yangpu)
+                               headers=await system.headers(REGIONAL))
     assert revised.status_code == 200 and revised.json()["revision"] == 2, revised.text
     routing = system.url("routing")
     submitted = await http.post(routing + "/v1/cases", json=submission(B, "accepted_here_handled_there"),
@@ -144,7 +143,7 @@ async def test_duplicated_reordered_and_malformed_records_change_nothing(start_s
 
         # The consumers went on: a third revision reaches routing after all of it.
         third = await http.patch(system.url("catalogue") + f"/v1/items/{ITEM_CODE}", json={"committed_days": 9},
-                                 headers=await system.headers(Y))
+                                 headers=await system.headers(REGIONAL))
         assert third.status_code == 200 and third.json()["revision"] == 3
 
         async def third_known() -> bool:

@@ -22,7 +22,7 @@ from sqlalchemy import text
 
 from shared.db import create_engine
 from shared.envelope import Record
-from tests.integration.conftest import System
+from tests.integration.conftest import REGIONAL, System
 from tests.support.agreements import activate
 from tests.support.kafka_io import wait_for
 from tests.support.patience import deadline
@@ -42,7 +42,7 @@ async def prepare(system: System) -> None:
     """Publish the item and let every locality accept for every other, in every mode."""
     await activate(system, list(LOCALITIES), title="长三角四地通办协议 (fault suite)")
     catalogue = system.url("catalogue")
-    async with httpx.AsyncClient(timeout=15, headers=await system.headers(Y)) as http:
+    async with httpx.AsyncClient(timeout=15, headers=await system.headers(REGIONAL)) as http:
         created = await http.post(catalogue + "/v1/items", json=ITEM)
         assert created.status_code == 201, created.text
         published = await http.post(catalogue + f"/v1/items/{ITEM_CODE}/publish")

@@ -12,7 +12,7 @@ from typing import Any
 import httpx
 import pytest
 
-from services.authorization.service import bootstrap_clients
+from services.authorization.service import bootstrap_clients, register_regional_office
 from shared.envelope import Record
 from shared.service import standalone
 from shared.settings import SERVICE_NAMES, Settings
@@ -21,6 +21,9 @@ from tests.support.kafka_io import read_topic
 from tests.support.keys import write_test_keys
 from tests.support.processes import ServiceProcess, free_port
 from tongban.registry import definition
+
+REGIONAL = "regional"
+"""Key in ``System.credentials`` of the joint office's client (regional catalogue, calendar and operator roles)."""
 
 
 @dataclass
@@ -35,7 +38,7 @@ class System:
     _tokens: dict[tuple[str, str | None], str] = field(default_factory=dict)
 
     async def token(self, locality: str, scope: str | None = None) -> str:
-        """An access token of the locality's bootstrap client (optionally with fewer roles)."""
+        """An access token of the locality's bootstrap client, or of the joint office's (``REGIONAL``)."""
         if (locality, scope) not in self._tokens:
             cred = self.credentials[locality]
             form = {"grant_type": "client_credentials", "client_id": cred["client_id"],
@@ -121,6 +124,7 @@ async def start_system(
         async with standalone(definition("authorization"), settings, auth_env["TONGBAN_DATABASE_URL"]) as ctx, \
                 ctx.uow() as uow:
             system.credentials = {c["locality"]: c for c in await bootstrap_clients(uow)}
+            system.credentials[REGIONAL] = await register_regional_office(uow)
             await uow.commit()
         systems.append(system)
         await asyncio.gather(*(asyncio.to_thread(p.start) for p in system.services.values()))

@@ -16,7 +16,7 @@ from typing import Any
 import httpx
 
 from shared.settings import SERVICE_NAMES
-from tests.integration.conftest import System, SystemFactory
+from tests.integration.conftest import REGIONAL, System, SystemFactory
 from tests.support.agreements import activate
 from tests.support.kafka_io import wait_for
 
@@ -31,9 +31,10 @@ async def _yangpu_bozhou_world(system: System, http: httpx.AsyncClient) -> dict[
     yangpu = await system.headers(Y)
     await activate(system, [Y, S, B])
     agreement = await activate(system, [Y, B], title="杨浦—亳州双边协议")
-    assert (await http.post(system.url("catalogue") + "/v1/items", json=ITEM, headers=yangpu)).status_code == 201
+    regional = await system.headers(REGIONAL)
+    assert (await http.post(system.url("catalogue") + "/v1/items", json=ITEM, headers=regional)).status_code == 201
     assert (await http.post(system.url("catalogue") + "/v1/items/YRD-SB-0001/publish",
-                            headers=yangpu)).status_code == 200
+                            headers=regional)).status_code == 200
     body = {"item_code": "YRD-SB-0001", "mode": "accepted_here_handled_there", "ownership": {"insured_place": [B]},
             "applicant_id": "11010519491231002X"}
     created: list[httpx.Response] = []
@@ -58,7 +59,7 @@ async def _yangpu_bozhou_world(system: System, http: httpx.AsyncClient) -> dict[
         "case_id": case_id, "item_code": "YRD-SB-0001", "mode": "accepted_here_handled_there", "owners": [B],
         "materials": [{"name": "身份证", "sha256": "ab" * 32, "form": "electronic"}], "clerk": "clerk-1",
         "accepted_at": datetime.now(UTC).isoformat()})
-    consent = await http.post(system.url("authorization") + "/v1/consents", headers=yangpu, json={
+    consent = await http.post(system.url("authorization") + "/v1/consents", headers=await system.headers(B), json={
         "subject_ref": "applicant-yb-0001", "item_code": "YRD-DA-0001", "data_kind": "real_estate_records",
         "requester": B, "holder": Y, "purpose": "inheritance", "expires_at": "2099-01-01T00:00:00+00:00"})
     keys = (await http.get(system.url("authorization") + "/v1/keys", headers=yangpu)).json()

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
+import os
+import subprocess
+import sys
 import time
 import uuid
 from datetime import UTC, datetime
@@ -16,8 +20,9 @@ from sqlalchemy import text
 
 from services.authorization import crypto
 from shared.db import create_engine
-from tests.integration.conftest import System, SystemFactory
+from tests.integration.conftest import REGIONAL, System, SystemFactory
 from tests.support.agreements import draft, sign
+from tests.support.infra import REPO
 from tests.support.kafka_io import read_topic, wait_for
 from tests.support.keys import known_key
 
@@ -69,7 +74,7 @@ async def test_four_localities_sign_remotely_and_a_case_outside_is_refused(start
         fifth = await http.get(auth + f"/v1/agreements/{agreement['id']}", headers=await system.headers(Y))
         assert fifth.status_code == 200 and fifth.json()["fault"] is None
 
-        maintainer = await system.headers(Y)
+        maintainer = await system.headers(REGIONAL)  # the joint office's catalogue desk
         created = await http.post(system.url("catalogue") + "/v1/items", json=ITEM, headers=maintainer)
         assert created.status_code == 201
         assert (await http.post(system.url("catalogue") + "/v1/items/YRD-SB-0003/publish",
@@ -291,6 +296,23 @@ async def test_bad_tokens_are_refused_with_their_reasons(start_system: SystemFac
         foreign = await http.post(system.url("authorization") + "/v1/clients", headers=await system.headers(B),
                                   json={"locality": S, "name": "intruder", "roles": ["window_clerk"]})
         assert foreign.status_code == 403
+        # A locality's maintainer cannot grant a regional role, not even to its own locality's client.
+        for role in ("regional_catalogue", "regional_calendar", "regional_operator"):
+            grab = await http.post(system.url("authorization") + "/v1/clients", headers=await system.headers(S),
+                                   json={"locality": S, "name": "self-promoted", "roles": ["maintainer", role]})
+            assert grab.status_code == 403 and role in grab.json()["detail"], grab.text
+        # The joint office's operators grant them with the command line, on the authorization database.
+        env = {**os.environ, **system.services["authorization"].env}
+        printed = await asyncio.to_thread(subprocess.run, [
+            sys.executable, "-m", "tongban.cli", "clients", "register", "--locality", Y, "--name", "joint office desk",
+            "--regional"], env=env, capture_output=True, text=True, timeout=120, cwd=REPO)
+        assert printed.returncode == 0, printed.stdout + printed.stderr
+        office = json.loads(printed.stdout)
+        assert office["roles"] == ["regional_catalogue", "regional_calendar", "regional_operator"]
+        narrowed = await http.post(token_url, data={
+            "grant_type": "client_credentials", "client_id": office["client_id"],
+            "client_secret": office["client_secret"], "scope": "regional_calendar"})
+        assert narrowed.status_code == 200 and narrowed.json()["scope"] == "regional_calendar", narrowed.text
 
 
 async def test_consents_are_checked_and_revocation_is_an_event(start_system: SystemFactory) -> None:
@@ -300,17 +322,30 @@ async def test_consents_are_checked_and_revocation_is_an_event(start_system: Sys
             "requester": B, "holder": Y, "purpose": "inheritance", "expires_at": "2099-01-01T00:00:00+00:00"}
     query = {k: body[k] for k in ("subject_ref", "item_code", "data_kind", "holder", "purpose")}
     async with httpx.AsyncClient(timeout=10) as http:
-        created = await http.post(auth + "/v1/consents", json=body, headers=await system.headers(S))
-        assert created.status_code == 201
+        # A third locality cannot record a consent for a pair it is not part of, nor can the holder:
+        # the applicant gives it at a window of the requesting locality.
+        for stranger in (S, Y):
+            refused = await http.post(auth + "/v1/consents", json=body, headers=await system.headers(stranger))
+            assert refused.status_code == 403, refused.text
+            assert refused.headers["content-type"].startswith("application/problem+json")
+        still_denied = await http.get(auth + "/v1/consents/check", params=query, headers=await system.headers(B))
+        assert not still_denied.json()["allowed"]
+        created = await http.post(auth + "/v1/consents", json=body, headers=await system.headers(B))
+        assert created.status_code == 201, created.text
         consent_id = created.json()["id"]
         allowed = await http.get(auth + "/v1/consents/check", params=query, headers=await system.headers(B))
         assert allowed.json()["allowed"] and allowed.json()["consent_id"] == consent_id
         other = await http.get(auth + "/v1/consents/check", params=query, headers=await system.headers(T))
         assert not other.json()["allowed"]
-        assert (await http.post(auth + f"/v1/consents/{consent_id}/revoke",
-                                headers=await system.headers(T))).status_code == 404
+        for stranger in (T, S):  # only the requester or the holder revokes
+            assert (await http.post(auth + f"/v1/consents/{consent_id}/revoke",
+                                    headers=await system.headers(stranger))).status_code == 404
         assert (await http.post(auth + f"/v1/consents/{consent_id}/revoke",
                                 headers=await system.headers(B))).status_code == 200
+        second = await http.post(auth + "/v1/consents", json={**body, "purpose": "sale"},
+                                 headers=await system.headers(B))
+        assert (await http.post(auth + f"/v1/consents/{second.json()['id']}/revoke",
+                                headers=await system.headers(Y))).status_code == 200, "the holder revokes too"
         denied = await http.get(auth + "/v1/consents/check", params=query, headers=await system.headers(B))
         assert not denied.json()["allowed"] and "revoked" in denied.json()["reason"]
     for locality in (B, Y):

@@ -17,7 +17,7 @@ import pytest
 from fastapi import FastAPI
 
 from services.authorization.app import local_jwks
-from services.authorization.service import bootstrap_clients
+from services.authorization.service import bootstrap_clients, register_regional_office
 from services.catalogue.spreadsheets import XLSX_MEDIA_TYPE, read_xlsx
 from shared.auth import JwksCache
 from shared.bus import MemoryBus
@@ -31,6 +31,8 @@ YANGPU, SUZHOU, TAIZHOU, BOZHOU = "310110", "320505", "331000", "341600"
 LOCALITIES = (YANGPU, SUZHOU, TAIZHOU, BOZHOU)
 MEDICAL = [f"YRD-YB-01{n:02d}" for n in range(1, 17)]
 LIST = "yrd-first-list.v1"
+REGIONAL = "regional"
+"""The joint office's client (regional_catalogue among its roles) in ``Catalogue.credentials``."""
 
 
 @dataclass
@@ -94,6 +96,7 @@ async def start(tmp: Path) -> Catalogue:
     system = Catalogue(tmp, bus, auth, app, stack)
     async with auth.state.ctx.uow() as uow:
         system.credentials = {c["locality"]: c for c in await bootstrap_clients(uow)}
+        system.credentials[REGIONAL] = await register_regional_office(uow)
         await uow.commit()
 
     async def observe(record: Record) -> None:
@@ -275,7 +278,7 @@ async def test_windows_by_locality_and_item(shared: Catalogue) -> None:
 
 
 async def test_publishing_lists_and_items_reaches_every_topic(fresh: Catalogue) -> None:
-    async with await fresh.client() as http:
+    async with await fresh.client(REGIONAL) as http:
         published = await http.post(f"/v1/lists/{LIST}/publish")
         assert published.status_code == 200, published.text
         assert published.json()["status"] == "published"
@@ -340,7 +343,7 @@ async def _export_rows(http: httpx.AsyncClient) -> dict[str, list[Any]]:
 
 
 async def test_xlsx_export_imported_back_changes_nothing(fresh: Catalogue) -> None:
-    async with await fresh.client() as http:
+    async with await fresh.client(REGIONAL) as http:
         assert (await http.post(f"/v1/lists/{LIST}/publish")).status_code == 200
         await wait_for(lambda: len(fresh.events("cn.tongban.catalogue.item.published.v1")) == 72 * 4)
         before = await _export_rows(http)
@@ -361,7 +364,7 @@ async def test_xlsx_export_imported_back_changes_nothing(fresh: Catalogue) -> No
 
 
 async def test_csv_import_changes_what_it_says(fresh: Catalogue) -> None:
-    async with await fresh.client() as http:
+    async with await fresh.client(REGIONAL) as http:
         exported = await http.get("/v1/export", params={"format": "csv", "sheet": "standards"})
         assert exported.content.startswith("\ufeff".encode())
         rows = list(csv.reader(io.StringIO(exported.content.decode("utf-8-sig"))))
@@ -384,7 +387,7 @@ async def test_csv_import_changes_what_it_says(fresh: Catalogue) -> None:
 
 
 async def test_a_bad_import_changes_nothing_and_reports_every_bad_row(fresh: Catalogue) -> None:
-    async with await fresh.client() as http:
+    async with await fresh.client(REGIONAL) as http:
         before = await _export_rows(http)
         header = ["item_code", "locality", "competent_department", "legal_days", "committed_days", "fee"]
         rows = [

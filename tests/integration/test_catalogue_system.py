@@ -11,7 +11,7 @@ from openpyxl import load_workbook
 
 from services.catalogue.spreadsheets import XLSX_MEDIA_TYPE
 from shared.envelope import Record, parse_record
-from tests.integration.conftest import SystemFactory
+from tests.integration.conftest import REGIONAL, SystemFactory
 from tests.support.kafka_io import read_topic
 
 YANGPU, SUZHOU, TAIZHOU, BOZHOU = "310110", "320505", "331000", "341600"
@@ -30,9 +30,9 @@ def _sheets(workbook: bytes) -> dict[str, list[tuple[Any, ...]]]:
 
 async def test_first_list_search_diff_and_transfer_on_postgres(start_system: SystemFactory) -> None:
     system = await start_system("catalogue")
-    async with httpx.AsyncClient(base_url=system.url("catalogue"), headers=await system.headers(SUZHOU),
+    async with httpx.AsyncClient(base_url=system.url("catalogue"), headers=await system.headers(REGIONAL),
                                  timeout=30) as http:
-        # The first list loaded at start (as a draft, to be published by a maintainer).
+        # The first list loaded at start (as a draft, to be published by the joint office).
         assert [(x["id"], x["status"], x["item_count"]) for x in (await http.get("/v1/lists")).json()] == [
             (LIST, "draft", 72)]
 
@@ -87,8 +87,9 @@ def _of_type(records: list[Record], ce_type: str) -> list[Record]:
 
 async def test_a_published_list_reaches_every_locality_topic(start_system: SystemFactory) -> None:
     system = await start_system("catalogue")
-    async with httpx.AsyncClient(base_url=system.url("catalogue"), headers=await system.headers(YANGPU),
+    async with httpx.AsyncClient(base_url=system.url("catalogue"), headers=await system.headers(REGIONAL),
                                  timeout=60) as http:
+        assert (await http.post(f"/v1/lists/{LIST}/publish", headers=await system.headers(YANGPU))).status_code == 403
         published = await http.post(f"/v1/lists/{LIST}/publish")
         assert published.status_code == 200, published.text
         assert published.json()["status"] == "published"
@@ -105,3 +106,60 @@ async def test_a_published_list_reaches_every_locality_topic(start_system: Syste
         assert len(items) == 72
         card = items[b"YRD-SB-0101"]
         assert card["ownership_rule"] == "insured_place" and card["committed_days_by_locality"][BOZHOU] == 15
+
+
+async def test_a_locality_writes_only_its_own_standards_and_windows(start_system: SystemFactory) -> None:
+    """Issue 18, 1: Suzhou's maintainer rewrote Yangpu's standards and windows; the catalogue itself is regional."""
+    system = await start_system("catalogue")
+    suzhou, yangpu, office = (await system.headers(SUZHOU), await system.headers(YANGPU),
+                              await system.headers(REGIONAL))
+    async with httpx.AsyncClient(base_url=system.url("catalogue"), timeout=30) as http:
+        async def standard(code: str, locality: str) -> dict[str, Any]:
+            found = (await http.get(f"/v1/items/{code}/standards", params={"locality": locality},
+                                    headers=suzhou)).json()["standards"][0]
+            return {k: v for k, v in found.items() if k != "locality"}
+
+        async def window(window_id: str) -> dict[str, Any]:
+            found = (await http.get(f"/v1/windows/{window_id}", headers=suzhou)).json()
+            return {k: v for k, v in found.items() if k not in ("id", "locality")}
+
+        yangpu_standard = await standard("YRD-DA-0101", YANGPU)
+        yangpu_window = await window("W-310110-01")
+        forged = {**yangpu_standard, "committed_days": 0, "note": "rewritten by Suzhou"}
+        denied = await http.put(f"/v1/items/YRD-DA-0101/standards/{YANGPU}", json=forged, headers=suzhou)
+        assert denied.status_code == 403, denied.text
+        assert denied.headers["content-type"].startswith("application/problem+json")
+        assert (await http.delete(f"/v1/items/YRD-DA-0101/standards/{YANGPU}", headers=suzhou)).status_code == 403
+        moved = await http.put("/v1/windows/W-310110-01", json={**yangpu_window, "phone": "0512-00000000"},
+                               headers=suzhou)
+        assert moved.status_code == 403, moved.text
+        assert (await http.put("/v1/windows/W-310110-77", json=yangpu_window, headers=suzhou)).status_code == 403
+        assert await standard("YRD-DA-0101", YANGPU) == yangpu_standard and await window("W-310110-01") == yangpu_window
+
+        # Each locality's maintainer keeps its own standards and windows; the joint office writes any.
+        own = {**await standard("YRD-DA-0101", SUZHOU), "note": "Suzhou's own note"}
+        assert (await http.put(f"/v1/items/YRD-DA-0101/standards/{SUZHOU}", json=own,
+                               headers=suzhou)).status_code == 200
+        suzhou_window = await window("W-320505-01")
+        assert (await http.put("/v1/windows/W-320505-01", json={**suzhou_window, "hours": "周一至周五 9:00-17:00"},
+                               headers=suzhou)).status_code == 200
+        assert (await http.put("/v1/windows/W-310110-01", json=yangpu_window, headers=yangpu)).status_code == 200
+        assert (await http.put(f"/v1/items/YRD-DA-0101/standards/{YANGPU}", json=yangpu_standard,
+                               headers=office)).status_code == 200
+
+        # Items, procedures, areas, lists, publishing and imports are the joint office's, not any locality's.
+        item = {"code": "YRD-SB-0999", "name_zh": "测试事项", "name_en": "Test item", "area": "social_security",
+                "modes": ["fully_online"], "ownership_rule": "insured_place", "committed_days": 3}
+        for headers in (suzhou, yangpu):
+            assert (await http.post("/v1/items", json=item, headers=headers)).status_code == 403
+            assert (await http.patch("/v1/items/YRD-DA-0101", json={"committed_days": 1},
+                                     headers=headers)).status_code == 403
+            assert (await http.post(f"/v1/lists/{LIST}/publish", headers=headers)).status_code == 403
+            assert (await http.post("/v1/lists", json={}, headers=headers)).status_code == 403
+            assert (await http.put("/v1/areas/social_security", json={}, headers=headers)).status_code == 403
+            assert (await http.post("/v1/import", params={"format": "csv", "sheet": "items", "dry_run": "true"},
+                                    content=b"code\n", headers=headers)).status_code == 403
+            assert (await http.get("/v1/export", params={"format": "csv", "sheet": "items"},
+                                   headers=headers)).status_code == 200, "a maintainer still exports"
+        assert (await http.post("/v1/items", json=item, headers=office)).status_code == 201
+        assert (await http.post(f"/v1/lists/{LIST}/publish", headers=office)).status_code == 200

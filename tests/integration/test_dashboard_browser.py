@@ -73,6 +73,12 @@ class Embedded:
     def credentials(self) -> dict[str, dict[str, Any]]:
         return {c["locality"]: c for c in json.loads((self.data / "credentials.json").read_text())}
 
+    @property
+    def office(self) -> dict[str, Any]:
+        """The joint office's client (regional_operator opens the regional view; no locality's client does)."""
+        office: dict[str, Any] = json.loads((self.data / "regional-credentials.json").read_text())
+        return office
+
 
 @pytest.fixture
 def embedded(tmp_path: Path) -> Iterator[Embedded]:
@@ -125,8 +131,9 @@ async def test_operator_sees_a_submitted_case_live_filters_and_opens_it(
         page = await browser.new_page(viewport={"width": 1600, "height": 1000}, locale="zh-CN")
         errors: list[str] = []
         page.on("pageerror", lambda exc: errors.append(str(exc)))
-        await login(page, embedded.url("dashboard"), creds[SUZHOU], regional=True)
-        assert "320505" in (await page.text_content("#who") or "")
+        await login(page, embedded.url("dashboard"), embedded.office, regional=True)
+        who = await page.text_content("#who") or ""
+        assert embedded.office["client_id"] in who and "全区域" in who
 
         # A case accepted in Suzhou for Bozhou: its event must be on screen within 2 seconds.
         for item in items:  # the first item the seeded agreement covers

@@ -9,7 +9,7 @@ import pytest
 
 from shared.contracts.catalogue import ItemWithdrawn
 from shared.envelope import Envelope
-from tests.integration.conftest import SystemFactory
+from tests.integration.conftest import REGIONAL, SystemFactory
 from tests.support.kafka_io import produce_raw, wait_for
 
 SUZHOU = "320505"
@@ -30,9 +30,16 @@ async def test_dashboard_shows_consumer_lag_from_kafka_and_dead_letters(
         assert (await http.get("/api/panels/lag")).status_code == 401
         login = await http.post("/api/session", json={"client_id": cred["client_id"], "client_secret": "wrong"})
         assert login.status_code == 401 and login.headers["content-type"].startswith("application/problem+json")
+        # No locality's bootstrap client opens the regional view, whatever roles it holds; the joint office's does.
         login = await http.post("/api/session", json={"client_id": cred["client_id"],
                                                       "client_secret": cred["client_secret"], "view": "regional"})
+        assert login.status_code == 403 and login.json()["type"].endswith("insufficient-role"), login.text
+        assert "regional_operator" in login.json()["detail"]
+        office = system.credentials[REGIONAL]
+        login = await http.post("/api/session", json={"client_id": office["client_id"],
+                                                      "client_secret": office["client_secret"], "view": "regional"})
         assert login.status_code == 200, login.text
+        assert login.json()["regional"] is True and len(login.json()["localities"]) == 4
         assert "httponly" in login.headers["set-cookie"].lower()
         assert "samesite=strict" in login.headers["set-cookie"].lower()
 

@@ -46,8 +46,14 @@ async def test_development_simulator_plays_a_return(tmp_path: Path) -> None:
                 "client_secret": taizhou["client_secret"]})
             assert token.status_code == 200, token.text
             http.headers["Authorization"] = "Bearer " + token.json()["access_token"]
-            assert (await http.post(base["catalogue"] + "/v1/items", json=ITEM)).status_code == 201
-            assert (await http.post(base["catalogue"] + f"/v1/items/{ITEM['code']}/publish")).status_code == 200
+            office = json.loads((tmp_path / "data" / "regional-credentials.json").read_text())
+            office_token = await http.post(base["authorization"] + "/oauth/token", data={
+                "grant_type": "client_credentials", "client_id": office["client_id"],
+                "client_secret": office["client_secret"]})
+            regional = {"Authorization": "Bearer " + office_token.json()["access_token"]}  # the joint office
+            assert (await http.post(base["catalogue"] + "/v1/items", json=ITEM, headers=regional)).status_code == 201
+            assert (await http.post(base["catalogue"] + f"/v1/items/{ITEM['code']}/publish",
+                                    headers=regional)).status_code == 200
             submission = {"item_code": ITEM["code"], "mode": "accepted_here_handled_there",
                           "ownership": {"household_registration_place": [YANGPU]},
                           "applicant_id": "11010519491231002X"}

@@ -53,8 +53,24 @@ async def test_tongban_up_runs_the_whole_system(tmp_path: Path) -> None:
                 "client_secret": taizhou["client_secret"]})
             assert token.status_code == 200, token.text
             http.headers["Authorization"] = "Bearer " + token.json()["access_token"]
-            assert (await http.post(base["catalogue"] + "/v1/items", json=ITEM)).status_code == 201
-            assert (await http.post(base["catalogue"] + "/v1/items/YRD-MS-0001/publish")).status_code == 200
+            # The first list was published by the embedded system itself (no locality's client can).
+            lists = (await http.get(base["catalogue"] + "/v1/lists")).json()
+            assert [(x["id"], x["status"]) for x in lists] == [("yrd-first-list.v1", "published")]
+            # No locality's client holds a regional role; the joint office's own client does.
+            assert not any(set(c["roles"]) & {"regional_catalogue", "regional_calendar", "regional_operator"}
+                           for c in stored)
+            assert (await http.post(base["catalogue"] + "/v1/items", json=ITEM)).status_code == 403
+            office_file = tmp_path / "data" / "regional-credentials.json"
+            office = json.loads(office_file.read_text())
+            assert office_file.stat().st_mode & 0o777 == 0o600 and office["client_secret"] in printed
+            assert office["roles"] == ["regional_catalogue", "regional_calendar", "regional_operator"]
+            office_token = await http.post(base["authorization"] + "/oauth/token", data={
+                "grant_type": "client_credentials", "client_id": office["client_id"],
+                "client_secret": office["client_secret"]})
+            regional = {"Authorization": "Bearer " + office_token.json()["access_token"]}
+            assert (await http.post(base["catalogue"] + "/v1/items", json=ITEM, headers=regional)).status_code == 201
+            assert (await http.post(base["catalogue"] + "/v1/items/YRD-MS-0001/publish",
+                                    headers=regional)).status_code == 200
             submission = {"item_code": "YRD-MS-0001", "mode": "accepted_here_handled_there",
                           "ownership": {"enterprise_registration_place": ["310110"]},
                           "applicant_id": "91341600MA2TXXXX0X"}

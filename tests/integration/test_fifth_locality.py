@@ -7,7 +7,7 @@ from pathlib import Path
 
 import httpx
 
-from tests.integration.conftest import SystemFactory
+from tests.integration.conftest import REGIONAL, SystemFactory
 from tests.support.agreements import activate
 from tests.support.kafka_io import read_topic, wait_for
 
@@ -27,8 +27,10 @@ async def test_fifth_locality_by_configuration(start_system: SystemFactory, tmp_
             "area": "medical_insurance", "modes": ["fully_online"], "ownership_rule": "insured_place",
             "committed_days": 1}
     async with httpx.AsyncClient(timeout=10, headers=await system.headers("320200")) as http:
-        assert (await http.post(system.url("catalogue") + "/v1/items", json=item)).status_code == 201
-        assert (await http.post(system.url("catalogue") + "/v1/items/YRD-YB-0001/publish")).status_code == 200
+        regional = await system.headers(REGIONAL)
+        assert (await http.post(system.url("catalogue") + "/v1/items", json=item, headers=regional)).status_code == 201
+        assert (await http.post(system.url("catalogue") + "/v1/items/YRD-YB-0001/publish",
+                                headers=regional)).status_code == 200
         submission = {"item_code": "YRD-YB-0001", "mode": "fully_online",
                       "ownership": {"insured_place": ["341602"]}, "applicant_id": "11010519491231002X"}
         created: list[httpx.Response] = []

@@ -5,7 +5,7 @@ from __future__ import annotations
 import httpx
 
 from shared.envelope import parse_record
-from tests.integration.conftest import SystemFactory
+from tests.integration.conftest import REGIONAL, SystemFactory
 from tests.support.agreements import activate
 from tests.support.kafka_io import read_topic, wait_for
 
@@ -28,8 +28,10 @@ async def test_events_cross_four_processes(start_system: SystemFactory) -> None:
     async with httpx.AsyncClient(timeout=10, headers=suzhou) as http:
         catalogue, routing, delivery = system.url("catalogue"), system.url("routing"), system.url("delivery")
         assert (await http.post(f"{catalogue}/v1/items", json=ITEM, headers={"Authorization": ""})).status_code == 401
-        assert (await http.post(f"{catalogue}/v1/items", json=ITEM)).status_code == 201
-        assert (await http.post(f"{catalogue}/v1/items/YRD-SB-0001/publish")).status_code == 200
+        assert (await http.post(f"{catalogue}/v1/items", json=ITEM)).status_code == 403, "the joint office's"
+        office = await system.headers(REGIONAL)
+        assert (await http.post(f"{catalogue}/v1/items", json=ITEM, headers=office)).status_code == 201
+        assert (await http.post(f"{catalogue}/v1/items/YRD-SB-0001/publish", headers=office)).status_code == 200
 
         submission = {
             "item_code": "YRD-SB-0001", "mode": "accepted_here_handled_there",

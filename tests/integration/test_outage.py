@@ -8,7 +8,7 @@ import httpx
 from sqlalchemy import text
 
 from shared.db import create_engine
-from tests.integration.conftest import SystemFactory
+from tests.integration.conftest import REGIONAL, SystemFactory
 from tests.support.infra import KafkaBroker
 from tests.support.kafka_io import read_topic, wait_for
 
@@ -35,7 +35,7 @@ async def _scalar(url: str, sql: str) -> int:
 async def test_outbox_survives_broker_outage(start_system: SystemFactory, private_kafka: KafkaBroker) -> None:
     system = await start_system("catalogue", "routing", broker=private_kafka)
     catalogue = system.url("catalogue")
-    async with httpx.AsyncClient(timeout=10, headers=await system.headers(YANGPU)) as http:
+    async with httpx.AsyncClient(timeout=10, headers=await system.headers(REGIONAL)) as http:
         for n in range(1, 101):
             assert (await http.post(f"{catalogue}/v1/items", json=_item(n))).status_code == 201
 

@@ -11,7 +11,7 @@ import httpx
 
 from shared.clock import CHINA
 from shared.envelope import Record
-from tests.integration.conftest import System, SystemFactory
+from tests.integration.conftest import REGIONAL, System, SystemFactory
 from tests.support.agreements import activate
 from tests.support.kafka_io import read_topic
 
@@ -23,7 +23,7 @@ ITEM = {"code": "YRD-SB-0002", "name_zh": "企业职工基本养老保险关系�
 
 
 async def _ready_item(system: System, http: httpx.AsyncClient) -> None:
-    maintainer = await system.headers(Y)
+    maintainer = await system.headers(REGIONAL)
     assert (await http.post(system.url("catalogue") + "/v1/items", json=ITEM, headers=maintainer)).status_code == 201
     assert (await http.post(system.url("catalogue") + f"/v1/items/{ITEM['code']}/publish",
                             headers=maintainer)).status_code == 200
@@ -169,14 +169,16 @@ async def test_joint_handling_fans_out_and_one_refusal_rejects(start_system: Sys
                                headers=await system.headers(B))
         assert late.status_code == 409
 
-        # The calendar is data: a year's notice is loaded through the API and read back.
+        # The calendar is data: the joint office loads a year's notice through the API; anyone reads it back.
         notice_2027 = {"holidays": ["2027-01-01"], "adjusted_workdays": [], "source": "test notice"}
         assert (await http.put(routing + "/v1/calendar/2027", json=notice_2027,
-                               headers=await system.headers(S))).status_code == 200
+                               headers=await system.headers(S))).status_code == 403
+        assert (await http.put(routing + "/v1/calendar/2027", json=notice_2027,
+                               headers=await system.headers(REGIONAL))).status_code == 200
         year = (await http.get(routing + "/v1/calendar/2027", headers=await system.headers(S))).json()
         assert year["holidays"] == ["2027-01-01"] and year["source"] == "test notice"
         bad = await http.put(routing + "/v1/calendar/2027", json={**notice_2027, "holidays": ["2026-05-01"]},
-                             headers=await system.headers(S))
+                             headers=await system.headers(REGIONAL))
         assert bad.status_code == 422
         assert (await http.get(routing + "/v1/calendar/2031", headers=await system.headers(S))).status_code == 404
 
@@ -195,7 +197,8 @@ async def test_the_owner_s_own_time_limit_and_the_catalogue_over_rest(start_syst
     await activate(system, [S, B, T, Y])
     routing, catalogue = system.url("routing"), system.url("catalogue")
     async with httpx.AsyncClient(timeout=15) as http:
-        published = await http.post(catalogue + "/v1/lists/yrd-first-list.v1/publish", headers=await system.headers(Y))
+        published = await http.post(catalogue + "/v1/lists/yrd-first-list.v1/publish",
+                                    headers=await system.headers(REGIONAL))
         assert published.status_code == 200, published.text
         items = (await http.get(catalogue + "/v1/items", params={"limit": 200},
                                 headers=await system.headers(Y))).json()["items"]
@@ -225,7 +228,7 @@ async def test_a_case_due_today_is_announced_once(start_system: SystemFactory) -
     routing = system.url("routing")
     same_day = {**ITEM, "code": "YRD-SB-0009", "committed_days": 0}
     async with httpx.AsyncClient(timeout=15) as http:
-        maintainer = await system.headers(Y)
+        maintainer = await system.headers(REGIONAL)
         assert (await http.post(system.url("catalogue") + "/v1/items", json=same_day,
                                 headers=maintainer)).status_code == 201
         assert (await http.post(system.url("catalogue") + "/v1/items/YRD-SB-0009/publish",

@@ -9,7 +9,7 @@ from typing import Any
 import httpx
 
 from shared.envelope import Record, parse_record
-from tests.integration.conftest import System
+from tests.integration.conftest import REGIONAL, System
 from tests.support.agreements import activate
 from tests.support.kafka_io import wait_for
 from tests.support.keys import known_key
@@ -67,8 +67,9 @@ async def posted_case_flow(system: System) -> None:
     suzhou, bozhou = await system.headers(SUZHOU), await system.headers(BOZHOU)
     catalogue, routing, delivery = system.url("catalogue"), system.url("routing"), system.url("delivery")
     async with httpx.AsyncClient(timeout=10, headers=suzhou) as http:
-        assert (await http.post(f"{catalogue}/v1/items", json=ITEM)).status_code == 201
-        assert (await http.post(f"{catalogue}/v1/items/{ITEM['code']}/publish")).status_code == 200
+        regional = await system.headers(REGIONAL)  # the joint office writes the catalogue
+        assert (await http.post(f"{catalogue}/v1/items", json=ITEM, headers=regional)).status_code == 201
+        assert (await http.post(f"{catalogue}/v1/items/{ITEM['code']}/publish", headers=regional)).status_code == 200
         submission = {"item_code": ITEM["code"], "mode": "accepted_here_handled_there",
                       "ownership": {"insured_place": [BOZHOU]}, "applicant_id": "11010519491231002X",
                       "materials": [{"name": f"材料 {i}", "form": "electronic", "sha256": h}

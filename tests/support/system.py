@@ -11,10 +11,10 @@ import asyncio
 import uuid
 from pathlib import Path
 
-from services.authorization.service import bootstrap_clients
+from services.authorization.service import bootstrap_clients, register_regional_office
 from shared.service import standalone
 from shared.settings import SERVICE_NAMES, Settings
-from tests.integration.conftest import System
+from tests.integration.conftest import REGIONAL, System
 from tests.support.infra import KafkaBroker, PostgresServer
 from tests.support.keys import write_test_keys
 from tests.support.processes import ServiceProcess, free_port
@@ -56,6 +56,7 @@ async def launch_system(
     async with standalone(definition("authorization"), settings, auth_env["TONGBAN_DATABASE_URL"]) as ctx, \
             ctx.uow() as uow:
         system.credentials = {c["locality"]: c for c in await bootstrap_clients(uow)}
+        system.credentials[REGIONAL] = await register_regional_office(uow)
         await uow.commit()
     try:
         await asyncio.gather(*(asyncio.to_thread(p.start) for p in system.services.values()))

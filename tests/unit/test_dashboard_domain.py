@@ -114,13 +114,15 @@ def test_a_locality_operator_sees_its_locality_and_a_regional_one_all() -> None:
     assert local.visible(known) == ["320505"] and regional.visible(known) == known
 
 
-def test_operators_need_the_operator_role_and_regional_ones_also_supervisor() -> None:
+def test_operators_need_the_operator_role_and_regional_ones_the_regional_operator_role() -> None:
     assert viewer_of("c", "320505", ["operator"], False) == Viewer("c", "320505", False)
-    assert viewer_of("c", "320505", ["operator", "supervisor"], True).regional
+    assert viewer_of("c", "310110", ["regional_operator"], True).regional
     with pytest.raises(PermissionError, match="operator role"):
         viewer_of("c", "320505", ["window_clerk", "supervisor"], False)
-    with pytest.raises(PermissionError, match="supervisor"):
-        viewer_of("c", "320505", ["operator"], True)
+    # every role of a locality's bootstrap client together still does not open the regional view
+    bootstrap = ["window_clerk", "department_officer", "supervisor", "maintainer", "operator"]
+    with pytest.raises(PermissionError, match="regional_operator"):
+        viewer_of("c", "320505", bootstrap, True)
 
 
 def test_sessions_are_kept_as_digests() -> None:

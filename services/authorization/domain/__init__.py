@@ -12,7 +12,7 @@ from services.authorization.domain.agreements import (
     canonical_sha256,
     decide,
 )
-from services.authorization.domain.consents import Consent, ConsentDecision, check_consent
+from services.authorization.domain.consents import Consent, ConsentDecision, check_consent, may_record
 from services.authorization.domain.credentials import (
     GENESIS,
     ISSUER,
@@ -35,5 +35,6 @@ __all__ = [
     "GENESIS", "ISSUER", "Act", "Agreement", "AgreementError", "AgreementStatus", "AuditEntry", "Client",
     "Consent", "ConsentDecision", "Decision", "KeyStatus", "Permission", "Role", "Signature", "SigningKey",
     "audit_hash", "canonical_form", "canonical_sha256", "check_consent", "decide", "first_broken_link",
-    "hash_secret", "new_client_id", "new_client_secret", "new_kid", "verify_secret", "verify_secret_or_dummy",
+    "hash_secret", "may_record", "new_client_id", "new_client_secret", "new_kid", "verify_secret",
+    "verify_secret_or_dummy",
 ]

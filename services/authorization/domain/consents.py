@@ -6,6 +6,11 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 
 
+def may_record(requester: str, locality: str) -> bool:
+    """Only the requesting locality records a consent: the applicant gives it at that locality's window."""
+    return locality == requester
+
+
 @dataclass(frozen=True)
 class Consent:
     """An applicant's consent, scoped to item, kind of data, pair of localities, purpose and expiry."""
@@ -20,6 +25,10 @@ class Consent:
     expires_at: datetime
     recorded_by: str
     revoked_at: datetime | None = None
+
+    def may_be_revoked_by(self, locality: str) -> bool:
+        """The requester or the holder may revoke a consent; nobody else (not even a third party that recorded it)."""
+        return locality in (self.requester, self.holder)
 
     def revoke(self, at: datetime) -> Consent:
         """The consent revoked from ``at``."""

@@ -14,16 +14,48 @@ from pydantic import BaseModel
 from sqlalchemy.exc import IntegrityError
 
 from services.catalogue.domain.errors import InvalidContent
-from shared.auth import Caller, Role, authenticated, require
-from shared.problems import Conflict, Problem
+from shared.auth import Caller, InsufficientRole, Role, authenticated, require
+from shared.problems import Conflict, Forbidden, Problem
 from shared.service import ServiceContext, get_context, get_uow
 from shared.uow import UnitOfWork
 
 Uow = Annotated[UnitOfWork, Depends(get_uow)]
 Ctx = Annotated[ServiceContext, Depends(get_context)]
 Reader = Annotated[Caller, Depends(authenticated)]
-Maintainer = Annotated[Caller, Depends(require(Role.MAINTAINER))]
+Regional = Annotated[Caller, Depends(require(Role.REGIONAL_CATALOGUE))]
+"""The joint office's catalogue desk: items, procedures, areas, lists, publishing and imports."""
+Exporter = Annotated[Caller, Depends(require(Role.MAINTAINER, Role.REGIONAL_CATALOGUE))]
 LOCALITY_PATTERN = r"^[1-8]\d{5}$"
+
+
+def may_write_locality(caller: Caller, locality: str) -> None:
+    """A locality's maintainer writes only its own locality's standards and windows; the joint office any.
+
+    403 otherwise, before the request is judged further (so the answer says nothing about the target).
+    """
+    if caller.has(Role.REGIONAL_CATALOGUE):
+        return
+    if not caller.has(Role.MAINTAINER):
+        raise InsufficientRole(f"this needs one of the roles: {Role.MAINTAINER}, {Role.REGIONAL_CATALOGUE}")
+    if caller.locality != locality:
+        raise Forbidden(f"a maintainer of {caller.locality} writes only its own locality's standards and windows, "
+                        f"not those of {locality}")
+
+
+async def _standard_writer(locality: str, caller: Reader) -> Caller:
+    may_write_locality(caller, locality)
+    return caller
+
+
+async def _window_writer(window_id: str, caller: Reader) -> Caller:
+    may_write_locality(caller, window_id[2:8])  # W-<locality>-<nn>; a malformed id is refused afterwards
+    return caller
+
+
+StandardWriter = Annotated[Caller, Depends(_standard_writer)]
+"""The maintainer of the standard's locality, or the joint office."""
+WindowWriter = Annotated[Caller, Depends(_window_writer)]
+"""The maintainer of the window's locality, or the joint office."""
 
 
 def invalid(field: str, message: str, kind: str = "value_error") -> Problem:

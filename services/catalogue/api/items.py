@@ -9,8 +9,9 @@ from fastapi import APIRouter, Query, Request, Response, status
 from services.catalogue.api.common import (
     LOCALITY_PATTERN,
     Ctx,
-    Maintainer,
     Reader,
+    Regional,
+    StandardWriter,
     Uow,
     check_locality,
     concurrently_changed,
@@ -104,7 +105,7 @@ async def list_items(
 
 
 @router.post("", status_code=status.HTTP_201_CREATED, summary="Create a draft item")
-async def create_item(draft: ItemDraft, uow: Uow, _caller: Maintainer) -> ItemView:
+async def create_item(draft: ItemDraft, uow: Uow, _caller: Regional) -> ItemView:
     try:
         item = Item(**{**draft.model_dump(), "modes": tuple(draft.modes), "keywords": tuple(draft.keywords)})
     except InvalidContent as exc:
@@ -140,7 +141,7 @@ async def get_item(code: str, request: Request, uow: Uow, _caller: Reader) -> Re
 
 
 @router.patch("/{code}", summary="Edit an item (a published item becomes its next revision)")
-async def edit_item(code: str, body: ItemPatch, uow: Uow, _caller: Maintainer) -> ItemView:
+async def edit_item(code: str, body: ItemPatch, uow: Uow, _caller: Regional) -> ItemView:
     changes = body.model_dump(exclude_none=True)
     async with uow, concurrently_changed():
         stores = StandardRepository(uow.session)
@@ -163,7 +164,7 @@ async def edit_item(code: str, body: ItemPatch, uow: Uow, _caller: Maintainer) -
 
 
 @router.post("/{code}/publish", summary="Publish an item to every locality")
-async def publish_item(code: str, uow: Uow, _caller: Maintainer) -> ItemView:
+async def publish_item(code: str, uow: Uow, _caller: Regional) -> ItemView:
     async with uow, concurrently_changed():
         before = await _load(ItemRepository(uow.session), code)
         try:
@@ -176,7 +177,7 @@ async def publish_item(code: str, uow: Uow, _caller: Maintainer) -> ItemView:
 
 
 @router.post("/{code}/withdraw", summary="Withdraw a published item")
-async def withdraw_item(code: str, body: Withdrawal, uow: Uow, _caller: Maintainer) -> ItemView:
+async def withdraw_item(code: str, body: Withdrawal, uow: Uow, _caller: Regional) -> ItemView:
     async with uow, concurrently_changed():
         before = await _load(ItemRepository(uow.session), code)
         try:
@@ -257,7 +258,7 @@ async def diff_standards(
 
 @router.put("/{code}/standards/{locality}", summary="Set the item's business standard in a locality")
 async def put_standard(
-    code: str, locality: str, body: StandardBody, uow: Uow, ctx: Ctx, _caller: Maintainer
+    code: str, locality: str, body: StandardBody, uow: Uow, ctx: Ctx, _caller: StandardWriter
 ) -> StandardView:
     if not ITEM_CODE.match(code):
         raise NotFound(f"no item {code}")
@@ -283,7 +284,7 @@ async def put_standard(
     "/{code}/standards/{locality}", status_code=status.HTTP_204_NO_CONTENT,
     summary="Remove the item's business standard in a locality",
 )
-async def delete_standard(code: str, locality: str, uow: Uow, ctx: Ctx, _caller: Maintainer) -> Response:
+async def delete_standard(code: str, locality: str, uow: Uow, ctx: Ctx, _caller: StandardWriter) -> Response:
     if locality not in ctx.localities:
         raise NotFound(f"no locality {locality}")
     async with uow, concurrently_changed():
@@ -314,7 +315,7 @@ async def get_procedures(code: str, request: Request, uow: Uow, _caller: Reader)
 
 @router.put("/{code}/procedures/{mode}", summary="Set the item's procedure in one mode")
 async def put_procedure(
-    code: str, mode: HandlingMode, body: ProcedureBody, uow: Uow, _caller: Maintainer
+    code: str, mode: HandlingMode, body: ProcedureBody, uow: Uow, _caller: Regional
 ) -> ProcedureView:
     if not ITEM_CODE.match(code):
         raise NotFound(f"no item {code}")

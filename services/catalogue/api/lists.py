@@ -7,8 +7,8 @@ from typing import Any
 from fastapi import APIRouter, Request, Response, status
 
 from services.catalogue.api.common import (
-    Maintainer,
     Reader,
+    Regional,
     Uow,
     concurrently_changed,
     conditional_json,
@@ -76,7 +76,7 @@ async def get_list(list_id: str, request: Request, uow: Uow, _caller: Reader) ->
 
 
 @router.post("", status_code=status.HTTP_201_CREATED, summary="Create a draft list (a new name, or its next version)")
-async def create_list(body: ListDraft, uow: Uow, _caller: Maintainer) -> ListDetail:
+async def create_list(body: ListDraft, uow: Uow, _caller: Regional) -> ListDetail:
     async with uow, concurrently_changed():
         lists = ListRepository(uow.session)
         versions = await lists.versions(body.slug)
@@ -100,7 +100,7 @@ async def create_list(body: ListDraft, uow: Uow, _caller: Maintainer) -> ListDet
 
 @router.post("/{list_id}/versions", status_code=status.HTTP_201_CREATED,
              summary="Start the next version of a list as a draft holding the same items")
-async def new_version(list_id: str, uow: Uow, _caller: Maintainer) -> ListDetail:
+async def new_version(list_id: str, uow: Uow, _caller: Regional) -> ListDetail:
     async with uow, concurrently_changed():
         lists = ListRepository(uow.session)
         base = await _load(lists, list_id)
@@ -116,7 +116,7 @@ async def new_version(list_id: str, uow: Uow, _caller: Maintainer) -> ListDetail
 
 
 @router.patch("/{list_id}", summary="Edit a draft list (a published list is immutable)")
-async def edit_list(list_id: str, body: ListPatch, uow: Uow, _caller: Maintainer) -> ListDetail:
+async def edit_list(list_id: str, body: ListPatch, uow: Uow, _caller: Regional) -> ListDetail:
     edits: dict[str, Any] = body.model_dump(exclude_unset=True)
     async with uow, concurrently_changed():
         lists = ListRepository(uow.session)
@@ -136,7 +136,7 @@ async def edit_list(list_id: str, body: ListPatch, uow: Uow, _caller: Maintainer
 
 
 @router.post("/{list_id}/publish", summary="Publish a draft list: its items and the list reach every locality")
-async def publish(list_id: str, uow: Uow, _caller: Maintainer) -> ListDetail:
+async def publish(list_id: str, uow: Uow, _caller: Regional) -> ListDetail:
     async with uow, concurrently_changed():
         draft = await _load(ListRepository(uow.session), list_id)
         try:

@@ -9,7 +9,7 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Query, Request, Response
 from starlette.datastructures import UploadFile
 
-from services.catalogue.api.common import Ctx, Maintainer, Uow, concurrently_changed, invalid
+from services.catalogue.api.common import Ctx, Exporter, Regional, Uow, concurrently_changed, invalid
 from services.catalogue.api.schemas import ImportReport
 from services.catalogue.domain.tabular import (
     SHEETS,
@@ -47,7 +47,7 @@ assert set(SHEETS) == {"items", "standards", "materials", "procedures", "windows
 )
 async def export(
     uow: Uow,
-    _caller: Maintainer,
+    _caller: Exporter,
     file_format: Annotated[FileFormat, Query(alias="format")] = "xlsx",
     sheet: SheetName | None = None,
 ) -> Response:
@@ -121,7 +121,7 @@ async def import_catalogue(
     request: Request,
     uow: Uow,
     ctx: Ctx,
-    _caller: Maintainer,
+    _caller: Regional,
     file_format: Annotated[FileFormat | None, Query(alias="format")] = None,
     sheet: Annotated[SheetName | None, Query(description="The sheet a CSV file holds")] = None,
     dry_run: Annotated[bool, Query(description="Check and report without changing anything")] = False,

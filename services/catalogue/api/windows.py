@@ -9,9 +9,10 @@ from fastapi import APIRouter, Query, Request, Response
 from services.catalogue.api.common import (
     LOCALITY_PATTERN,
     Ctx,
-    Maintainer,
     Reader,
+    Regional,
     Uow,
+    WindowWriter,
     check_locality,
     concurrently_changed,
     conditional_json,
@@ -60,7 +61,7 @@ async def get_window(window_id: str, request: Request, uow: Uow, _caller: Reader
 
 
 @windows.put("/{window_id}", summary="Create or replace a window")
-async def put_window(window_id: str, body: WindowBody, uow: Uow, ctx: Ctx, _caller: Maintainer) -> WindowView:
+async def put_window(window_id: str, body: WindowBody, uow: Uow, ctx: Ctx, _caller: WindowWriter) -> WindowView:
     if not WINDOW_ID.match(window_id):
         raise invalid("path.window_id", f"must match {WINDOW_ID.pattern}")
     locality = window_id[2:8]
@@ -89,7 +90,7 @@ async def list_areas(request: Request, uow: Uow, _caller: Reader) -> Response:
 
 
 @areas.put("/{key}", summary="Create or change an area (its items are re-indexed)")
-async def put_area(key: str, body: AreaBody, uow: Uow, _caller: Maintainer) -> AreaView:
+async def put_area(key: str, body: AreaBody, uow: Uow, _caller: Regional) -> AreaView:
     if not AREA_KEY.match(key):
         raise invalid("path.key", f"must match {AREA_KEY.pattern}")
     try:

@@ -1,7 +1,7 @@
 """failed logins per key and window (throttling, audited once per window)
 
 Revision ID: 0002_login_throttle
-Revises: 0001
+Revises: 0002_case_handling
 Create Date: 2026-12-02 05:00:00
 
 """
@@ -12,7 +12,7 @@ import sqlalchemy as sa
 
 
 revision: str = '0002_login_throttle'
-down_revision: Union[str, Sequence[str], None] = '0001'
+down_revision: Union[str, Sequence[str], None] = '0002_case_handling'
 branch_labels: Union[str, Sequence[str], None] = None
 depends_on: Union[str, Sequence[str], None] = None
 
