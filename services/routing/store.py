@@ -7,10 +7,26 @@ import json
 from datetime import UTC, date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, Date, DateTime, Float, Integer, MetaData, String, Text, and_, or_, select
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    Date,
+    DateTime,
+    Float,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    and_,
+    or_,
+    select,
+)
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
+from services.routing.changes import ChangeStamp, feed_horizon
 from services.routing.domain import ApplicantRef, Case, CaseStatus, Material, Pause, YearSchedule
 from shared.outbox import inbox_table, outbox_table
 
@@ -66,6 +82,10 @@ class CaseRow(Base):
     finished_on: Mapped[date | None] = mapped_column(Date, nullable=True)
     submitted_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    change_seq: Mapped[int] = mapped_column(BigInteger, default=0)
+    """Where the case's last change stands in commit order (see ``services/routing/changes.py``)."""
+
+    __table_args__ = (Index("ix_cases_change_seq_id", "change_seq", "id"),)
 
 
 class CasePartyRow(Base):
@@ -166,6 +186,23 @@ def encode_cursor(row: CaseRow) -> str:
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
 
+def encode_feed_cursor(since: datetime, row: CaseRow | None) -> str:
+    """An opaque change-feed cursor after ``row`` (or before every change), keeping its ``updated_since``."""
+    raw = json.dumps(["feed", since.isoformat(), row.change_seq if row else -1, row.id if row else ""]).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def decode_feed_cursor(cursor: str) -> tuple[datetime, int, str]:
+    """The ``updated_since`` and position a feed cursor names; ValueError when it is not one of ours."""
+    try:
+        kind, since, seq, case_id = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
+        if kind != "feed" or not isinstance(seq, int):
+            raise ValueError("not a change-feed cursor")
+        return datetime.fromisoformat(since), seq, str(case_id)
+    except (ValueError, TypeError) as exc:
+        raise ValueError("invalid cursor") from exc
+
+
 def decode_cursor(cursor: str) -> tuple[datetime, str]:
     """The position a cursor names; ValueError when it is not one of ours."""
     try:
@@ -200,7 +237,7 @@ class CaseRepository:
             applicant_kind=case.applicant.kind, applicant_digest=case.applicant.digest,
             applicant_masked=case.applicant.masked, status=case.status.value, reason="", sequence=case.sequence,
             waybill_numbers=[], committed_days=committed_days, pauses=[], notified=[], deadline_provisional=False,
-            submitted_at=now, updated_at=now,
+            submitted_at=now, updated_at=now, change_seq=ChangeStamp(),
         )
         self.session.add(row)
         for locality in case.involved:
@@ -216,6 +253,7 @@ class CaseRepository:
         row.waybill_numbers = list(case.waybill_numbers)
         row.reason = case.reason
         row.updated_at = datetime.now(UTC)
+        row.change_seq = ChangeStamp()  # type: ignore[assignment]  # evaluated by the database at flush
 
     def add_step(self, case: Case, action: str, from_status: str, by_locality: str, by_client: str,
                  detail: dict[str, Any]) -> None:
@@ -248,6 +286,29 @@ class CaseRepository:
         if after:
             at, case_id = after
             query = query.where(or_(CaseRow.submitted_at < at, and_(CaseRow.submitted_at == at, CaseRow.id < case_id)))
+        return list(await self.session.scalars(query))
+
+    async def changed_since(
+        self, locality: str, since: datetime, after: tuple[int, str] | None, limit: int,
+    ) -> list[CaseRow]:
+        """The locality's cases changed at or after ``since``, in commit order, after a feed cursor.
+
+        Only changes every reader can already see are returned (below the horizon), so a page never
+        passes over a change that commits later with a smaller stamp.
+        """
+        query = (
+            select(CaseRow)
+            .where(CaseRow.id.in_(select(CasePartyRow.case_id).where(CasePartyRow.locality == locality)))
+            .where(CaseRow.updated_at >= since)
+            .order_by(CaseRow.change_seq, CaseRow.id)
+            .limit(limit)
+        )
+        horizon = feed_horizon(self.session.get_bind().dialect.name)
+        if horizon is not None:
+            query = query.where(CaseRow.change_seq < horizon)
+        if after:
+            seq, case_id = after
+            query = query.where(or_(CaseRow.change_seq > seq, and_(CaseRow.change_seq == seq, CaseRow.id > case_id)))
         return list(await self.session.scalars(query))
 
     async def open_with_deadlines(self) -> list[CaseRow]:
