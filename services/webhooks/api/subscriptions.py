@@ -28,7 +28,8 @@ from services.webhooks.service import (
 from services.webhooks.store import SubscriptionRepository
 
 router = APIRouter(prefix="/v1/subscriptions", tags=["subscriptions"])
-REFUSED: dict[int | str, dict[str, Any]] = {422: {"description": "the endpoint is refused (not HTTPS, or it resolves to a private address)"}}
+REFUSED: dict[int | str, dict[str, Any]] = {
+    422: {"description": "the endpoint is refused (not HTTPS, or it resolves to a private address)"}}
 
 
 @router.post("", status_code=status.HTTP_201_CREATED, response_model=SubscriptionCreated, responses=REFUSED,
