@@ -5,3 +5,4 @@ CREATE DATABASE tongban_catalogue;
 CREATE DATABASE tongban_routing;
 CREATE DATABASE tongban_authorization;
 CREATE DATABASE tongban_delivery;
+CREATE DATABASE tongban_webhooks;
