@@ -39,15 +39,19 @@ log = logging.getLogger("tongban.webhooks")
 
 _DISPATCH_LOCK = 7_402_338_913
 USER_AGENT = "Tongban-Webhooks/1"
+RESOLVE_SECONDS = 5.0
 
 
 async def resolve(host: str, port: int) -> list[IPAddress]:
     """Every address ``host`` resolves to (EndpointRefused when it resolves to none)."""
     loop = asyncio.get_running_loop()
     try:
-        infos = await loop.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+        async with asyncio.timeout(RESOLVE_SECONDS):
+            infos = await loop.getaddrinfo(host, port, type=socket.SOCK_STREAM)
     except socket.gaierror as exc:
         raise EndpointRefused(f"{host} does not resolve: {exc.strerror}") from None
+    except TimeoutError:
+        raise EndpointRefused(f"{host} did not resolve within {RESOLVE_SECONDS:g} s") from None
     return list(dict.fromkeys(ipaddress.ip_address(str(info[4][0]).split("%")[0]) for info in infos))
 
 
