@@ -14,11 +14,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import uvicorn
+from standardwebhooks import Webhook, WebhookVerificationError
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
-from standardwebhooks import Webhook, WebhookVerificationError
 
 
 @dataclass
