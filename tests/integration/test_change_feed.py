@@ -8,6 +8,7 @@ exactly the cases changed after it.
 from __future__ import annotations
 
 import asyncio
+import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -15,16 +16,8 @@ import httpx
 
 from tests.integration.conftest import SystemFactory
 from tests.support.agreements import activate
+from tests.support.cases import BOZHOU, ITEM, SUBMISSION, SUZHOU, YANGPU
 from tests.support.kafka_io import wait_for
-
-SUZHOU, BOZHOU, YANGPU = "320505", "341600", "310110"
-ITEM = {
-    "code": "YRD-SB-0001", "name_zh": "社会保障卡申领", "name_en": "Social security card application",
-    "area": "social_security", "modes": ["accepted_here_handled_there"], "ownership_rule": "insured_place",
-    "committed_days": 5,
-}
-SUBMISSION = {"item_code": "YRD-SB-0001", "mode": "accepted_here_handled_there",
-              "ownership": {"insured_place": [BOZHOU]}, "applicant_id": "11010519491231002X"}
 
 
 async def read_feed(http: httpx.AsyncClient, url: str, params: dict[str, Any]) -> tuple[list[str], str, int]:
@@ -56,17 +49,26 @@ async def test_change_feed_returns_every_changed_case_once_across_pages(start_sy
 
         await wait_for(routing_knows_item, timeout=60, interval=0.5)
         since = datetime.now(UTC)
-        limit = asyncio.Semaphore(16)
+        limit = asyncio.Semaphore(8)
+
+        async def call(url: str, body: dict[str, Any]) -> httpx.Response:
+            """A request retried with its Idempotency-Key while routing answers 503 (a loaded machine)."""
+            key = str(uuid.uuid4())
+            async with limit:
+                for _ in range(10):
+                    answer = await http.post(url, json=body, headers={"Idempotency-Key": key})
+                    if answer.status_code != 503:
+                        return answer
+                    await asyncio.sleep(1)
+            return answer
 
         async def submit() -> str:
-            async with limit:
-                created = await http.post(routing, json=SUBMISSION)
+            created = await call(routing, SUBMISSION)
             assert created.status_code == 201, created.text
             return str(created.json()["id"])
 
         async def accept(case_id: str) -> None:
-            async with limit:
-                moved = await http.post(f"{routing}/{case_id}/transitions", json={"action": "accept"})
+            moved = await call(f"{routing}/{case_id}/transitions", {"action": "accept"})
             assert moved.status_code == 200, moved.text
 
         created = list(await asyncio.gather(*(submit() for _ in range(60))))

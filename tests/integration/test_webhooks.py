@@ -20,18 +20,11 @@ from standardwebhooks import Webhook
 
 from tests.integration.conftest import System, SystemFactory
 from tests.support.agreements import activate
+from tests.support.cases import BOZHOU, ITEM, SUBMISSION, SUZHOU, YANGPU
 from tests.support.kafka_io import read_topic, wait_for
 from tests.support.processes import free_port
 from tests.support.webhook_receiver import Receiver
 
-SUZHOU, BOZHOU, YANGPU = "320505", "341600", "310110"
-ITEM = {
-    "code": "YRD-SB-0001", "name_zh": "社会保障卡申领", "name_en": "Social security card application",
-    "area": "social_security", "modes": ["accepted_here_handled_there"], "ownership_rule": "insured_place",
-    "committed_days": 5,
-}
-SUBMISSION = {"item_code": "YRD-SB-0001", "mode": "accepted_here_handled_there",
-              "ownership": {"insured_place": [BOZHOU]}, "applicant_id": "11010519491231002X"}
 WEBHOOK_ENV = {
     "TONGBAN_WEBHOOK_ALLOW_HTTP_LOOPBACK": "true",
     "TONGBAN_WEBHOOK_RETRY_FIRST_SECONDS": "0.5",

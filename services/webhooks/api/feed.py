@@ -30,9 +30,11 @@ async def events_after(
         repo = FeedRepository(uow.session)
         oldest, head = await repo.bounds(caller.locality)
         start = after if after is not None else max(0, (oldest or head + 1) - 1)
-        if after is not None and after < head and oldest is not None and after + 1 < oldest:
-            raise Problem(f"events {after + 1} to {oldest - 1} are no longer kept; the oldest kept is {oldest}",
-                          status=410, slug="feed-gone", title="Events no longer kept", oldest_position=oldest)
+        if after is not None and after < head and (oldest is None or after + 1 < oldest):
+            last_gone = head if oldest is None else oldest - 1
+            raise Problem(f"events {after + 1} to {last_gone} are no longer kept (retention); the oldest kept is "
+                          f"{oldest or 'none'}", status=410, slug="feed-gone", title="Events no longer kept",
+                          oldest_position=oldest)
         rows = await repo.page(caller.locality, start, limit + 1)
     page = rows[:limit]
     return FeedPage(events=[FeedItem(position=r.position, received_at=r.received_at, event=json.loads(r.body))
