@@ -45,7 +45,7 @@ from tests.support.kafka_io import wait_for
 from tongban.registry import definition
 
 PROBES = {"catalogue": "/v1/areas", "routing": f"/v1/cases/{uuid.uuid4()}", "authorization": "/v1/keys",
-          "delivery": "/v1/delivery-targets"}
+          "delivery": "/v1/delivery-targets", "webhooks": "/v1/subscriptions"}
 """A read of each service that needs a token (and no more)."""
 SETTINGS = Settings.model_validate({"secret_key": "test-secret-key"})
 
