@@ -15,12 +15,18 @@ can rely on it:
 
 from __future__ import annotations
 
-from typing import Any
+import base64
+import json
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import BigInteger, literal_column
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.elements import ColumnElement
 from sqlalchemy.sql.expression import FunctionElement
+
+if TYPE_CHECKING:
+    from services.routing.store import CaseRow
 
 
 class ChangeStamp(FunctionElement[int]):
@@ -46,3 +52,20 @@ def feed_horizon(dialect: str) -> ColumnElement[int] | None:
     if dialect == "postgresql":
         return literal_column("(pg_snapshot_xmin(pg_current_snapshot())::text::bigint)", BigInteger())
     return None
+
+
+def encode_feed_cursor(since: datetime, row: CaseRow | None) -> str:
+    """An opaque change-feed cursor after ``row`` (or before every change), keeping its ``updated_since``."""
+    raw = json.dumps(["feed", since.isoformat(), row.change_seq if row else -1, row.id if row else ""]).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def decode_feed_cursor(cursor: str) -> tuple[datetime, int, str]:
+    """The ``updated_since`` and position a feed cursor names; ValueError when it is not one of ours."""
+    try:
+        kind, since, seq, case_id = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
+        if kind != "feed" or not isinstance(seq, int):
+            raise ValueError("not a change-feed cursor")
+        return datetime.fromisoformat(since), seq, str(case_id)
+    except (ValueError, TypeError) as exc:
+        raise ValueError("invalid cursor") from exc

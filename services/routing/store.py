@@ -26,9 +26,11 @@ from sqlalchemy import (
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-from services.routing.changes import ChangeStamp, feed_horizon
+from services.routing.changes import ChangeStamp, decode_feed_cursor, encode_feed_cursor, feed_horizon
 from services.routing.domain import ApplicantRef, Case, CaseStatus, Material, Pause, YearSchedule
 from shared.outbox import inbox_table, outbox_table
+
+__all__ = ["decode_feed_cursor", "encode_feed_cursor"]
 
 
 class Base(DeclarativeBase):
@@ -184,23 +186,6 @@ def encode_cursor(row: CaseRow) -> str:
     """An opaque cursor after ``row``."""
     raw = json.dumps([row.submitted_at.isoformat(), row.id]).encode()
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
-
-
-def encode_feed_cursor(since: datetime, row: CaseRow | None) -> str:
-    """An opaque change-feed cursor after ``row`` (or before every change), keeping its ``updated_since``."""
-    raw = json.dumps(["feed", since.isoformat(), row.change_seq if row else -1, row.id if row else ""]).encode()
-    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
-
-
-def decode_feed_cursor(cursor: str) -> tuple[datetime, int, str]:
-    """The ``updated_since`` and position a feed cursor names; ValueError when it is not one of ours."""
-    try:
-        kind, since, seq, case_id = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
-        if kind != "feed" or not isinstance(seq, int):
-            raise ValueError("not a change-feed cursor")
-        return datetime.fromisoformat(since), seq, str(case_id)
-    except (ValueError, TypeError) as exc:
-        raise ValueError("invalid cursor") from exc
 
 
 def decode_cursor(cursor: str) -> tuple[datetime, str]:

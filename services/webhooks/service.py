@@ -174,16 +174,16 @@ async def ingest(uow: UnitOfWork, rules: Rules, locality: str, envelope: Envelop
                  now: datetime) -> int | None:
     """Keep an event of a locality's topic in its feed and queue its deliveries; its position (None: seen)."""
     feed = FeedRepository(uow.session)
-    if await feed.has(locality, envelope.id):
+    event_id, event_type, subject = envelope.id[:255], envelope.type[:255], envelope.subject[:255]
+    if await feed.has(locality, event_id):
         return None
     moment = envelope.time if envelope.time.tzinfo else envelope.time.replace(tzinfo=UTC)
-    position = await feed.append(locality, envelope.id[:255], envelope.type[:255], envelope.subject[:255], moment,
-                                 structured_event(envelope, record), now)
+    position = await feed.append(locality, event_id, event_type, subject, moment, structured_event(envelope, record),
+                                 now)
     deliveries = DeliveryRepository(uow.session)
     for sub in await SubscriptionRepository(uow.session, rules.sealer).of_locality(locality):
         if sub.matches(envelope.type):
-            deliveries.add(_delivery_for(sub, locality, position, envelope.id[:255], envelope.type[:255],
-                                         envelope.subject[:255], now), now)
+            deliveries.add(_delivery_for(sub, locality, position, event_id, event_type, subject, now), now)
     await uow.commit()
     return position
 
