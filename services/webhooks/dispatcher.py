@@ -22,15 +22,17 @@ import socket
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime
+from typing import Any
 
 import httpx
 from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncConnection
 from standardwebhooks import Webhook
 
 from services.webhooks.domain import Attempt, Delivery, EndpointRefused, Subscription, parse_endpoint
 from services.webhooks.domain.endpoints import IPAddress
 from services.webhooks.service import Rules, settle
-from services.webhooks.store import FeedRepository, SubscriptionRepository
+from services.webhooks.store import FeedRepository, SubscriptionRepository, utc
 from services.webhooks.store_deliveries import DeliveryRepository
 from shared.db import is_postgres
 from shared.service import ServiceContext
@@ -96,46 +98,86 @@ class Dispatcher:
     async def _run(self) -> None:
         while True:
             try:
-                sent = await self.round()
+                await self._lead()
             except Exception as exc:
-                log.warning("dispatch round failed; retrying", extra={"error": repr(exc)})
-                sent = 0
+                log.warning("dispatcher stopped; starting again", extra={"error": repr(exc)})
                 await asyncio.sleep(1.0)
-            if sent:
-                continue
-            self._wake.clear()
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), await self._idle_seconds())
 
-    async def _idle_seconds(self) -> float:
+    async def _lead(self) -> None:
+        """Dispatch while this replica holds the dispatch lock (PostgreSQL); SQLite has one process."""
+        if not is_postgres(self.ctx.engine):
+            await self._serve(None)
+            return
+        async with self.ctx.engine.connect() as conn:
+            while not (await conn.execute(text(f"SELECT pg_try_advisory_lock({_DISPATCH_LOCK})"))).scalar():
+                await conn.commit()
+                self._wake.clear()
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._wake.wait(), self.poll * 5)
+            await conn.commit()
+            try:
+                await self._serve(conn)
+            finally:
+                with contextlib.suppress(Exception):
+                    await conn.execute(text(f"SELECT pg_advisory_unlock({_DISPATCH_LOCK})"))
+                    await conn.commit()
+
+    async def _serve(self, lock: AsyncConnection | None) -> None:
+        """Keep up to ``concurrency`` attempts in flight; start the next due ones as attempts end.
+
+        An attempt in flight is left out of the look for due deliveries (its row still waits), and
+        the next delivery of its subject stays behind it, so order per subject holds.
+        """
+        inflight: dict[str, asyncio.Task[None]] = {}
+        try:
+            while True:
+                if lock is not None:  # still the leader: the lock's connection is alive
+                    await lock.execute(text("SELECT 1"))
+                    await lock.commit()
+                started = await self._start_due(inflight)
+                self._wake.clear()
+                if started and len(inflight) < self.concurrency:
+                    continue
+                wake = asyncio.ensure_future(self._wake.wait())
+                waiting: set[asyncio.Future[Any]] = {wake, *inflight.values()}
+                idle = await self._idle_seconds(set(inflight))
+                await asyncio.wait(waiting, timeout=idle, return_when=asyncio.FIRST_COMPLETED)
+                wake.cancel()
+                for delivery_id in [d for d, task in inflight.items() if task.done()]:
+                    inflight.pop(delivery_id)
+        finally:
+            for task in inflight.values():
+                task.cancel()
+            if inflight:
+                await asyncio.gather(*inflight.values(), return_exceptions=True)
+
+    async def _start_due(self, inflight: dict[str, asyncio.Task[None]]) -> int:
+        """Start attempts of the deliveries due now (not already in flight); how many started."""
+        free = self.concurrency - len(inflight)
+        if free <= 0:
+            return 0
+        async with self.ctx.sessionmaker() as session:
+            due = await DeliveryRepository(session).due(self.clock(), free, set(inflight))
+            subs = await SubscriptionRepository(session, self.rules.sealer).many(
+                list({d.subscription_id for d in due}))
+            bodies = await FeedRepository(session).bodies([(d.locality, d.position) for d in due])
+        started = 0
+        for d in due:
+            if d.subscription_id in subs and (d.locality, d.position) in bodies:
+                inflight[d.id] = asyncio.create_task(
+                    self._attempt(subs[d.subscription_id], d, bodies[(d.locality, d.position)].body))
+                started += 1
+        return started
+
+    async def _idle_seconds(self, inflight: set[str]) -> float:
         try:
             async with self.ctx.sessionmaker() as session:
-                due = await DeliveryRepository(session).next_due_at()
+                due = await DeliveryRepository(session).next_due_at(inflight)
         except Exception:
             return self.poll
         if due is None:
             return self.poll
-        if due.tzinfo is None:
-            due = due.replace(tzinfo=UTC)
-        return max(0.01, min(self.poll, (due - self.clock()).total_seconds()))
-
-    async def round(self) -> int:
-        """Send the deliveries due now; how many were attempted."""
-        async with self.ctx.engine.connect() as conn:
-            if is_postgres(self.ctx.engine):
-                await conn.begin()
-                got = (await conn.execute(text(f"SELECT pg_try_advisory_xact_lock({_DISPATCH_LOCK})"))).scalar()
-                if not got:
-                    return 0
-            async with self.ctx.sessionmaker() as session:
-                due = await DeliveryRepository(session).due(self.clock(), self.concurrency)
-                subs = await SubscriptionRepository(session, self.rules.sealer).many(
-                    list({d.subscription_id for d in due}))
-                bodies = await FeedRepository(session).bodies([(d.locality, d.position) for d in due])
-            jobs = [self._attempt(subs[d.subscription_id], d, bodies[(d.locality, d.position)].body)
-                    for d in due if d.subscription_id in subs and (d.locality, d.position) in bodies]
-            await asyncio.gather(*jobs)
-            return len(jobs)
+        return max(0.01, min(self.poll, (utc(due) - self.clock()).total_seconds()))
 
     async def _attempt(self, sub: Subscription, delivery: Delivery, body: str) -> None:
         at = self.clock()
@@ -192,7 +234,7 @@ class Dispatcher:
                                                 extensions=extensions)
         except (TimeoutError, httpx.TimeoutException):
             return None, f"no answer within {self.timeout:g} s"
-        except httpx.HTTPError as exc:
+        except Exception as exc:  # any other failure to talk to the endpoint is a failed attempt too
             return None, f"{type(exc).__name__}: {exc}"[:1000]
         if 200 <= response.status_code < 300:
             return response.status_code, ""

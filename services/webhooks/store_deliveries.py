@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy import Select, and_, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
@@ -54,29 +55,16 @@ class DeliveryRepository:
             DeliveryRow.subscription_id == subscription_id, DeliveryRow.position.in_(positions)))
         return {r.position: to_delivery(r) for r in rows}
 
-    async def due(self, now: datetime, limit: int) -> list[Delivery]:
+    async def due(self, now: datetime, limit: int, inflight: set[str] | None = None) -> list[Delivery]:
         """Deliveries to attempt now: of active subscriptions, each the first still waiting of its subject."""
-        earlier = aliased(DeliveryRow)
-        blocked = select(earlier.id).where(
-            earlier.subscription_id == DeliveryRow.subscription_id, earlier.subject == DeliveryRow.subject,
-            earlier.state == PENDING, earlier.position < DeliveryRow.position).exists()
-        query = (
-            select(DeliveryRow)
-            .join(SubscriptionRow, SubscriptionRow.id == DeliveryRow.subscription_id)
-            .where(SubscriptionRow.status == "active", DeliveryRow.state == PENDING,
-                   DeliveryRow.next_attempt_at <= now, ~blocked)
-            .order_by(DeliveryRow.next_attempt_at, DeliveryRow.position)
-            .limit(limit)
-        )
+        query = _eligible(select(DeliveryRow), inflight).where(DeliveryRow.next_attempt_at <= now)
+        query = query.order_by(DeliveryRow.next_attempt_at, DeliveryRow.position).limit(limit)
         return [to_delivery(r) for r in await self.session.scalars(query)]
 
-    async def next_due_at(self) -> datetime | None:
-        """The earliest time a waiting delivery of an active subscription is due."""
-        found = await self.session.execute(
-            select(func.min(DeliveryRow.next_attempt_at))
-            .join(SubscriptionRow, SubscriptionRow.id == DeliveryRow.subscription_id)
-            .where(SubscriptionRow.status == "active", DeliveryRow.state == PENDING))
-        return found.scalar()
+    async def next_due_at(self, inflight: set[str] | None = None) -> datetime | None:
+        """The earliest time a delivery that :meth:`due` could return becomes due."""
+        query = _eligible(select(func.min(DeliveryRow.next_attempt_at)), inflight)
+        return (await self.session.execute(query)).scalar()
 
     async def pending_count(self, subscription_id: str) -> int:
         """How many deliveries of the subscription wait."""
@@ -121,3 +109,16 @@ class DeliveryRepository:
             select(DeliveryRow.locality, func.min(DeliveryRow.received_at), func.count())
             .where(DeliveryRow.state == PENDING).group_by(DeliveryRow.locality))
         return [(r[0], r[1], int(r[2])) for r in rows]
+
+
+def _eligible(query: Select[Any], inflight: set[str] | None) -> Select[Any]:
+    """Waiting deliveries of active subscriptions with no earlier one of their subject waiting, not in flight."""
+    earlier = aliased(DeliveryRow)
+    blocked = select(earlier.id).where(
+        earlier.subscription_id == DeliveryRow.subscription_id, earlier.subject == DeliveryRow.subject,
+        earlier.state == PENDING, earlier.position < DeliveryRow.position).exists()
+    query = (query.join(SubscriptionRow, SubscriptionRow.id == DeliveryRow.subscription_id)
+             .where(SubscriptionRow.status == "active", DeliveryRow.state == PENDING, ~blocked))
+    if inflight:
+        query = query.where(DeliveryRow.id.not_in(inflight))
+    return query
