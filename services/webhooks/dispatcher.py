@@ -1,14 +1,16 @@
 """The dispatcher: sends due deliveries over HTTPS, signed the Standard Webhooks way, and settles them.
 
-Each round takes the deliveries due now, the first waiting one of each subject (case) of each
-active subscription, and sends them side by side. Before each request the endpoint's host is
-resolved and every address checked against the address policy; the request then goes to the
-address that was checked (the host name stays in ``Host`` and in TLS's SNI and certificate check),
-so a name that resolves differently a moment later gains nothing. Redirects are not followed; a
-2xx answer within the timeout counts, anything else is a failed attempt with its reason.
+Up to ``webhook_concurrency`` attempts are in flight side by side; as each ends, the next due
+deliveries start. A delivery is due when its time has come, its subscription is active and no
+earlier delivery of the same subject (case) still waits, so each case's events go out in order.
+Before each request the endpoint's host is resolved and every address checked against the address
+policy; the request then goes to the address that was checked (the host name stays in ``Host`` and
+in TLS's SNI and certificate check), so a name that resolves differently a moment later gains
+nothing. Redirects are not followed; a 2xx answer within the timeout counts, anything else is a
+failed attempt with its reason.
 
-On PostgreSQL a transaction-scoped advisory lock lets one replica dispatch at a time (the lock's
-transaction only reads, so it holds back nobody's snapshot horizon).
+On PostgreSQL one replica dispatches at a time: the one holding a session advisory lock, checked
+on its connection at every turn (if the connection dies, so does the lead, and another replica takes it).
 """
 
 from __future__ import annotations
