@@ -79,8 +79,10 @@ async def delete(subscription_id: str, uow: Uow, ctx: Ctx, caller: Manager) -> R
 
 @router.post("/{subscription_id}/secret", response_model=SecretRotated,
              summary="Rotate the secret: the old one keeps signing beside the new one for the overlap")
-async def rotate(subscription_id: str, body: RotationIn, uow: Uow, ctx: Ctx, caller: Manager) -> SecretRotated:
-    overlap = timedelta(seconds=body.overlap_seconds) if body.overlap_seconds is not None else None
+async def rotate(subscription_id: str, uow: Uow, ctx: Ctx, caller: Manager,
+                 body: RotationIn | None = None) -> SecretRotated:
+    seconds = body.overlap_seconds if body is not None else None
+    overlap = timedelta(seconds=seconds) if seconds is not None else None
     async with uow:
         sub = await load_own(uow, rules(ctx), subscription_id, caller.locality, for_update=True)
         with domain_errors():
