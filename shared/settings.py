@@ -16,8 +16,8 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from shared.keys import ServiceKeys, keys_of
 
-SERVICE_NAMES: tuple[str, ...] = ("catalogue", "routing", "authorization", "delivery")
-"""The four services; each has its own database and its own consumer group."""
+SERVICE_NAMES: tuple[str, ...] = ("catalogue", "routing", "authorization", "delivery", "webhooks")
+"""The services; each has its own database and its own consumer group."""
 
 DEFAULT_PORTS: dict[str, int] = {
     "catalogue": 8101,
@@ -25,8 +25,9 @@ DEFAULT_PORTS: dict[str, int] = {
     "authorization": 8103,
     "delivery": 8104,
     "dashboard": 8105,
+    "webhooks": 8106,
 }
-"""Default port of each application: the four services and the operators' dashboard."""
+"""Default port of each application: the services and the operators' dashboard."""
 
 AUDIENCES: dict[str, str] = {name: f"tongban-{name}" for name in (*SERVICE_NAMES, "dashboard")}
 """The ``aud`` value each service (and the operators' dashboard) requires in access tokens."""
@@ -73,7 +74,7 @@ class Settings(BaseSettings):
     host: str = Field("127.0.0.1", description="Address that `tongban serve`/`up` binds.")
     port: int | None = Field(None, description="Port of `tongban serve` (default per service).")
     port_offset: int = Field(
-        0, ge=0, le=65535 - 8105, description="Added to every default port (8101-8105), e.g. to run two systems."
+        0, ge=0, le=65535 - 8106, description="Added to every default port (8101-8106), e.g. to run two systems."
     )
     outbox_poll_seconds: float = Field(
         1.0, gt=0, description="Fallback poll of the outbox relay; commits wake it at once."
@@ -147,6 +148,37 @@ class Settings(BaseSettings):
     carrier_max_body_bytes: int = Field(
         2_000_000, ge=1024, description="Largest body of one carrier webhook request (413 past it)."
     )
+    webhook_allow_http_loopback: bool = Field(
+        False, description="Allow webhook endpoints over plain HTTP to loopback addresses (development, tests)."
+    )
+    webhook_allowed_networks: str = Field(
+        "", description="Comma-separated CIDR networks webhook endpoints may resolve to although they are "
+        "private, link-local or loopback (e.g. a locality system inside 10.20.0.0/16)."
+    )
+    webhook_timeout_seconds: float = Field(
+        10.0, gt=0, le=60, description="A webhook delivery counts when a 2xx answer comes within this time."
+    )
+    webhook_retry_first_seconds: float = Field(
+        5.0, gt=0, description="Wait after a delivery's first failed attempt; it doubles with each failure."
+    )
+    webhook_retry_longest_seconds: float = Field(
+        21600.0, gt=0, description="Longest wait between two attempts of a delivery (6 h)."
+    )
+    webhook_retry_horizon_seconds: float = Field(
+        259200.0, gt=0, description="How long a delivery is retried from its first attempt before its "
+        "subscription is marked failing (3 days)."
+    )
+    webhook_secret_overlap_seconds: float = Field(
+        86400.0, ge=0, description="How long a rotated-out webhook secret keeps signing beside the new one."
+    )
+    webhook_feed_retention_hours: float = Field(
+        168.0, gt=0, description="How long each locality's event feed keeps events (7 days); undelivered "
+        "events are kept until delivered."
+    )
+    webhook_dispatch_poll_seconds: float = Field(
+        1.0, gt=0, description="Longest sleep of the webhook dispatcher between looks for due deliveries."
+    )
+    webhook_concurrency: int = Field(16, ge=1, le=256, description="Webhook deliveries sent side by side.")
     log_level: str = Field("INFO", description="Logging level.")
     log_json: bool = Field(True, description="Log as JSON lines.")
 

@@ -11,6 +11,8 @@ EVENT_TYPE_NAMES: dict[str, tuple[str, str]] = {
     "cn.tongban.catalogue.item.published": ("事项发布", "Item published"),
     "cn.tongban.catalogue.item.withdrawn": ("事项撤回", "Item withdrawn"),
     "cn.tongban.catalogue.list.published": ("事项清单发布", "Item list published"),
+    "cn.tongban.webhooks.subscription.failing": ("订阅推送失败", "Webhook subscription failing"),
+    "cn.tongban.webhooks.subscription.resumed": ("订阅推送恢复", "Webhook subscription resumed"),
     "cn.tongban.routing.case.submitted": ("案件提交", "Case submitted"),
     "cn.tongban.routing.case.forwarded": ("案件转递", "Case forwarded"),
     "cn.tongban.routing.case.status_changed": ("案件状态变更", "Case status changed"),

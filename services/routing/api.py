@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Header, Query, status
@@ -24,7 +25,14 @@ from services.routing.service import (
     today,
     transition,
 )
-from services.routing.store import CaseRepository, LocalStatisticsRow, decode_cursor, encode_cursor
+from services.routing.store import (
+    CaseRepository,
+    LocalStatisticsRow,
+    decode_cursor,
+    decode_feed_cursor,
+    encode_cursor,
+    encode_feed_cursor,
+)
 from shared.auth import Caller, Role, authenticated, require
 from shared.contracts.catalogue import HandlingMode
 from shared.keys import KeySet
@@ -116,16 +124,21 @@ async def list_cases(
     status_: Annotated[str | None, Query(alias="status", max_length=32)] = None,
     overdue: bool | None = None,
     item: Annotated[str | None, Query(max_length=32)] = None,
-    cursor: Annotated[str | None, Query(max_length=200)] = None,
+    cursor: Annotated[str | None, Query(max_length=300)] = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
     applicant_id: Annotated[str | None, Query(min_length=18, max_length=18,
                                               description="Only this applicant's cases (matched by keyed hash "
                                                           "under every version of the key).")] = None,
+    updated_since: Annotated[datetime | None, Query(
+        description="Change feed: the cases changed at or after this time, in the order their changes "
+                    "committed; follow `next_cursor` (always given) to page and, later, to poll.")] = None,
 ) -> dict[str, Any]:
     digests = None if applicant_id is None else [
         applicant_digest(applicant_id, k.secret) for k in ctx.keys.keyset(APPLICANT_KEY).versions]
     if locality is not None and locality != caller.locality:
         raise Forbidden(f"a client of {caller.locality} sees only its own locality's cases")
+    if updated_since is not None or (cursor or "").startswith(_FEED_CURSOR_START):
+        return await _change_feed(uow, caller, updated_since, cursor, limit)
     try:
         after = decode_cursor(cursor) if cursor else None
     except ValueError as exc:
@@ -137,6 +150,41 @@ async def list_cases(
     more = len(rows) > limit
     rows = rows[:limit]
     return {"cases": [case_view(r) for r in rows], "next_cursor": encode_cursor(rows[-1]) if more else None}
+
+
+_FEED_CURSOR_START = "WyJmZWVkIi"
+"""How every change-feed cursor begins (base64 of ``["feed",``)."""
+
+
+def _invalid_cursor(message: str) -> Problem:
+    return Problem("cursor is not valid", status=422, slug="validation", title="Invalid request",
+                   errors=[{"field": "query.cursor", "message": message}])
+
+
+async def _change_feed(uow: UnitOfWork, caller: Caller, since: datetime | None, cursor: str | None,
+                       limit: int) -> dict[str, Any]:
+    """A page of the change feed: each case changed since a time once, in commit order."""
+    after: tuple[int, str] | None = None
+    if cursor:
+        try:
+            started, seq, case_id = decode_feed_cursor(cursor)
+        except ValueError as exc:
+            raise _invalid_cursor(str(exc)) from exc
+        if since is not None and since.astimezone(UTC) != started.astimezone(UTC):
+            raise _invalid_cursor("the cursor belongs to another updated_since")
+        since, after = started, (seq, case_id)
+    if since is None:
+        raise _invalid_cursor("updated_since is required")
+    if since.tzinfo is None:
+        raise Problem("updated_since needs a time zone (e.g. 2026-12-01T08:00:00+08:00)", status=422,
+                      slug="validation", title="Invalid request",
+                      errors=[{"field": "query.updated_since", "message": "no time zone"}])
+    async with uow:
+        rows = await CaseRepository(uow.session).changed_since(caller.locality, since, after, limit + 1)
+    more = len(rows) > limit
+    rows = rows[:limit]
+    next_cursor = encode_feed_cursor(since, rows[-1]) if rows else (cursor or encode_feed_cursor(since, None))
+    return {"cases": [case_view(r) for r in rows], "has_more": more, "next_cursor": next_cursor}
 
 
 @cases.get("/{case_id}", summary="One case with its timeline")

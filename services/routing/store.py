@@ -7,14 +7,32 @@ import json
 from datetime import UTC, date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, Date, DateTime, Float, Integer, MetaData, String, Text, and_, or_, select
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    Date,
+    DateTime,
+    Float,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    and_,
+    or_,
+    select,
+)
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
+from services.routing.changes import ChangeStamp, decode_feed_cursor, encode_feed_cursor, feed_horizon
 from services.routing.domain import ApplicantRef, Case, CaseStatus, Material, Pause, YearSchedule
 from services.routing.domain.calendar import ScheduleVersion, YearHistory
 from shared.bounded_json import loads_json
 from shared.outbox import inbox_table, outbox_table
+
+__all__ = ["decode_feed_cursor", "encode_feed_cursor"]
 
 
 class Base(DeclarativeBase):
@@ -70,6 +88,10 @@ class CaseRow(Base):
     finished_on: Mapped[date | None] = mapped_column(Date, nullable=True)
     submitted_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    change_seq: Mapped[int] = mapped_column(BigInteger, default=0)
+    """Where the case's last change stands in commit order (see ``services/routing/changes.py``)."""
+
+    __table_args__ = (Index("ix_cases_change_seq_id", "change_seq", "id"),)
 
 
 class CasePartyRow(Base):
@@ -210,7 +232,7 @@ class CaseRepository:
             applicant_masked=case.applicant.masked, applicant_key_id=case.applicant.key_id,
             status=case.status.value, reason="", sequence=case.sequence,
             waybill_numbers=[], committed_days=committed_days, pauses=[], notified=[], deadline_provisional=False,
-            submitted_at=now, updated_at=now,
+            submitted_at=now, updated_at=now, change_seq=ChangeStamp(),
         )
         self.session.add(row)
         for locality in case.involved:
@@ -226,6 +248,7 @@ class CaseRepository:
         row.waybill_numbers = list(case.waybill_numbers)
         row.reason = case.reason
         row.updated_at = datetime.now(UTC)
+        row.change_seq = ChangeStamp()  # type: ignore[assignment]  # evaluated by the database at flush
 
     def add_step(self, case: Case, action: str, from_status: str, by_locality: str, by_client: str,
                  detail: dict[str, Any]) -> None:
@@ -260,6 +283,29 @@ class CaseRepository:
         if after:
             at, case_id = after
             query = query.where(or_(CaseRow.submitted_at < at, and_(CaseRow.submitted_at == at, CaseRow.id < case_id)))
+        return list(await self.session.scalars(query))
+
+    async def changed_since(
+        self, locality: str, since: datetime, after: tuple[int, str] | None, limit: int,
+    ) -> list[CaseRow]:
+        """The locality's cases changed at or after ``since``, in commit order, after a feed cursor.
+
+        Only changes every reader can already see are returned (below the horizon), so a page never
+        passes over a change that commits later with a smaller stamp.
+        """
+        query = (
+            select(CaseRow)
+            .where(CaseRow.id.in_(select(CasePartyRow.case_id).where(CasePartyRow.locality == locality)))
+            .where(CaseRow.updated_at >= since)
+            .order_by(CaseRow.change_seq, CaseRow.id)
+            .limit(limit)
+        )
+        horizon = feed_horizon(self.session.get_bind().dialect.name)
+        if horizon is not None:
+            query = query.where(CaseRow.change_seq < horizon)
+        if after:
+            seq, case_id = after
+            query = query.where(or_(CaseRow.change_seq > seq, and_(CaseRow.change_seq == seq, CaseRow.id > case_id)))
         return list(await self.session.scalars(query))
 
     async def open_with_deadlines(self) -> list[CaseRow]:

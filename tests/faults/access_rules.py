@@ -81,8 +81,11 @@ def own(*roles: str, regional: tuple[str, ...] = (), **kwargs: Any) -> Access:
 PUBLIC = Access(scope="public")
 NONE = "YRD-ZZ-9999"
 """An item code no catalogue holds: writes aimed at it are refused after the role check."""
-PROBES = {(service, "GET", path): PUBLIC for service in ("catalogue", "routing", "authorization", "delivery")
+PROBES = {(service, "GET", path): PUBLIC
+          for service in ("catalogue", "routing", "authorization", "delivery", "webhooks")
           for path in ("/healthz", "/readyz")}
+REFUSED_URL = "https://10.0.0.1/hook"
+"""A private address: a subscription aimed at it is refused after the access checks (422)."""
 
 RULES: dict[tuple[str, str, str], Access] = {
     **PROBES,
@@ -187,10 +190,30 @@ RULES: dict[tuple[str, str, str], Access] = {
     ("authorization", "GET", "/v1/consents/check"): world(parties="owner", sees="consent_id", query={
         "subject_ref": "{subject_ref}", "item_code": ITEM_CODE, "data_kind": "social_security_records",
         "holder": "{acceptor}", "purpose": "inheritance"}),
+    # ---------------------------------------------------------------- webhooks: the acceptor's subscription
+    ("webhooks", "POST", "/v1/subscriptions"): shared(MAINTAINER, OPERATOR, body={
+        "url": REFUSED_URL, "event_types": ["*"]}),
+    ("webhooks", "GET", "/v1/subscriptions"): world(parties="acceptor", sees="subscription_id"),
+    ("webhooks", "GET", "/v1/subscriptions/{subscription_id}"): world(parties="acceptor", sees="subscription_id"),
+    ("webhooks", "PATCH", "/v1/subscriptions/{subscription_id}"): world(MAINTAINER, OPERATOR, parties="acceptor",
+                                                                        body={"url": REFUSED_URL}),
+    ("webhooks", "DELETE", "/v1/subscriptions/{subscription_id}"): world(MAINTAINER, OPERATOR, parties="acceptor",
+                                                                         mutates=True),
+    ("webhooks", "POST", "/v1/subscriptions/{subscription_id}/secret"): world(
+        MAINTAINER, OPERATOR, parties="acceptor", mutates=True),
+    ("webhooks", "POST", "/v1/subscriptions/{subscription_id}/resume"): world(  # not failing: 409
+        OPERATOR, parties="acceptor"),
+    ("webhooks", "GET", "/v1/subscriptions/{subscription_id}/deliveries"): world(parties="acceptor"),
+    ("webhooks", "POST", "/v1/subscriptions/{subscription_id}/deliveries/{delivery_id}/redeliver"): world(
+        MAINTAINER, OPERATOR, parties="acceptor", mutates=True),
+    ("webhooks", "POST", "/v1/subscriptions/{subscription_id}/replay"): world(  # nothing after 2999: queues 0
+        MAINTAINER, OPERATOR, parties="acceptor", body={"since": "2999-01-01T00:00:00+00:00"}),
+    ("webhooks", "GET", "/v1/events"): shared(),
+    ("webhooks", "GET", "/v1/webhook-health"): shared(),
 }
 
 DEFAULT_VALUES = {"code": ITEM_CODE, "year": "2026", "locality": Y, "mode": "fully_online",
                   "list_id": "yrd-none.v1", "other_id": "yrd-none.v2", "window_id": "W-310110-99",
-                  "key": "social_security"}
+                  "key": "social_security", "delivery_id": "dlv_none"}
 """Path values of shared operations that name none of their own. ``{period}`` is one per role, so that two
 callers of one locality do not write the same figures at the same moment (a race of its own, not access)."""

@@ -76,11 +76,16 @@ async def _world(system: System, http: httpx.AsyncClient, acceptor: str, owner: 
         "locality": acceptor, "name": f"matrix spare for {owner}", "roles": ["window_clerk"]})
     assert spare.status_code == 201, spare.text
     keys = (await http.get(auth + "/v1/keys", headers=headers)).json()
+    # A subscription of the acceptor whose filter matches no event: nothing is ever sent to its address.
+    subscription = await http.post(system.url("webhooks") + "/v1/subscriptions", headers=headers, json={
+        "url": "https://93.184.216.34/matrix", "event_types": ["cn.tongban.none.*"]})
+    assert subscription.status_code == 201, subscription.text
     return {"acceptor": acceptor, "owner": owner, "locality": acceptor, "case_id": case_id,
             "number": case["waybill_numbers"][0], "agreement_id": agreement["id"],
             "attestation_id": case["attestation_id"], "consent_id": consent.json()["id"],
             "client_id": spare.json()["client_id"], "subject_ref": subject_ref,
-            "kid": next(k["kid"] for k in keys if k["owner"] == acceptor and k["status"] == "active")}
+            "kid": next(k["kid"] for k in keys if k["owner"] == acceptor and k["status"] == "active"),
+            "subscription_id": subscription.json()["id"]}
 
 
 def _secrets(world: World, locality: str) -> set[str]:
@@ -89,7 +94,7 @@ def _secrets(world: World, locality: str) -> set[str]:
     if locality not in (world["acceptor"], world["owner"]):
         hidden |= {world[k] for k in ("case_id", "number", "agreement_id", "attestation_id", "consent_id")}
     if locality != world["acceptor"]:
-        hidden.add(world["client_id"])
+        hidden |= {world["client_id"], world["subscription_id"]}
     return hidden
 
 
@@ -203,6 +208,9 @@ async def _snapshot(system: System) -> dict[str, list[Any]]:
         "areas": ("catalogue", "SELECT key, name_en FROM areas ORDER BY key"),
         "windows": ("catalogue", "SELECT count(*) FROM windows"),
         "lists": ("catalogue", "SELECT count(*) FROM lists"),
+        "subscriptions": ("webhooks", "SELECT id, url, status, event_types::text, secrets::text FROM subscriptions "
+                                      "ORDER BY id"),
+        "deliveries": ("webhooks", "SELECT count(*) FROM deliveries"),
     }
     return {name: [tuple(r) for r in await query(urls[service], sql)] for name, (service, sql) in statements.items()}
 

@@ -46,7 +46,7 @@ from tests.support.keys import known_key
 from tongban.registry import definition
 
 PROBES = {"catalogue": "/v1/areas", "routing": f"/v1/cases/{uuid.uuid4()}", "authorization": "/v1/keys",
-          "delivery": "/v1/delivery-targets"}
+          "delivery": "/v1/delivery-targets", "webhooks": "/v1/subscriptions"}
 """A read of each service that needs a token (and no more)."""
 SEAL_KEYS = {"t1": known_key("authorization", "signing-key-seal")}
 

@@ -31,7 +31,7 @@ MAX_EXAMPLES = 25
 """Test cases per operation and phase."""
 SECONDS_PER_SERVICE = 45
 """Time budget of each service's run (the four run at once)."""
-TOKEN_OF = {"catalogue": Y, "routing": S, "authorization": T, "delivery": B}
+TOKEN_OF = {"catalogue": Y, "routing": S, "authorization": T, "delivery": B, "webhooks": S}
 """Whose token each run uses: one locality per service, so that no run revokes another's client."""
 SELF_REVOKING = "/v1/clients/{client_id}/revoke"
 

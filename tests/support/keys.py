@@ -17,6 +17,7 @@ KEY_NAMES: dict[str, tuple[str, ...]] = {
     "delivery": ("personal-data", *(f"carrier-hmac-{c}" for c in CARRIERS)),
     "catalogue": (),
     "dashboard": (),
+    "webhooks": ("secret-seal",),
 }
 """The keys each service needs; no service holds another's."""
 

@@ -6,3 +6,4 @@ CREATE DATABASE tongban_routing;
 CREATE DATABASE tongban_authorization;
 CREATE DATABASE tongban_delivery;
 CREATE DATABASE tongban_dashboard;
+CREATE DATABASE tongban_webhooks;

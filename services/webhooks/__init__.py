@@ -1,0 +1,1 @@
+"""Webhooks service: each locality's event feed and signed webhooks to its systems."""

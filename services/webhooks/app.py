@@ -1,0 +1,120 @@
+"""The webhooks service as an application.
+
+It reads every locality topic in its own consumer group (``tongban-webhooks``), keeps each
+locality's events as its feed, and dispatches the locality's webhook subscriptions. It never
+imports the other services.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from services.webhooks import api, events, store
+from services.webhooks.dispatcher import Dispatcher, resolve
+from services.webhooks.domain import AddressPolicy, RetryPolicy
+from services.webhooks.metrics import WebhookMetrics
+from services.webhooks.service import Rules
+from services.webhooks.store import SECRET_SEAL_KEY, FeedRepository, Sealer, SubscriptionRepository
+from services.webhooks.store_deliveries import DeliveryRepository
+from shared.service import ServiceContext, ServiceDefinition
+
+log = logging.getLogger("tongban.webhooks")
+
+PRUNE_SECONDS = 600.0
+GAUGE_SECONDS = 5.0
+
+
+def clock() -> datetime:
+    """The service's clock (UTC)."""
+    return datetime.now(UTC)
+
+
+def rules_of(ctx: ServiceContext) -> Rules:
+    """The rules the settings decide."""
+    s = ctx.settings
+    return Rules(
+        policy=AddressPolicy.from_text(s.webhook_allow_http_loopback, s.webhook_allowed_networks),
+        retry=RetryPolicy(first=timedelta(seconds=s.webhook_retry_first_seconds),
+                          longest=timedelta(seconds=s.webhook_retry_longest_seconds),
+                          horizon=timedelta(seconds=s.webhook_retry_horizon_seconds)),
+        overlap=timedelta(seconds=s.webhook_secret_overlap_seconds),
+        sealer=Sealer(ctx.keys.keyset(SECRET_SEAL_KEY)),
+        resolver=resolve,
+    )
+
+
+async def prune_once(ctx: ServiceContext) -> int:
+    """Drop feed events past their retention that no delivery waits for (and old finished deliveries)."""
+    keep = timedelta(hours=ctx.settings.webhook_feed_retention_hours)
+    async with ctx.sessionmaker() as session:
+        dropped = await FeedRepository(session).prune(ctx.state["clock"]() - keep)
+        await session.commit()
+    return dropped
+
+
+async def refresh_gauges(ctx: ServiceContext) -> None:
+    """Set the health gauges from the database."""
+    async with ctx.sessionmaker() as session:
+        counts = await SubscriptionRepository(session, ctx.state["rules"].sealer).counts()
+        waiting = await DeliveryRepository(session).oldest_waiting()
+    now = ctx.state["clock"]()
+    ctx.state["webhook_metrics"].refresh(ctx.localities.codes, counts,
+                                         [(c, store.utc(o) if o else None, n) for c, o, n in waiting], now)
+
+
+def _every(ctx: ServiceContext, seconds: float, work: Callable[[ServiceContext], Awaitable[object]],
+           what: str) -> asyncio.Task[None]:
+    async def loop() -> None:
+        while True:
+            try:
+                await work(ctx)
+            except Exception as exc:
+                log.warning(f"{what} failed", extra={"error": repr(exc)})
+            await asyncio.sleep(seconds)
+
+    return asyncio.create_task(loop(), name=f"webhooks-{what}")
+
+
+async def on_startup(ctx: ServiceContext) -> None:
+    """The rules, the metrics, the dispatcher, pruning and the health gauges."""
+    ctx.state["clock"] = clock
+    ctx.state["rules"] = rules_of(ctx)
+    ctx.state["webhook_metrics"] = WebhookMetrics(ctx.metrics.registry)
+    dispatcher = Dispatcher(ctx, ctx.state["rules"], clock)
+    ctx.state["dispatcher"] = dispatcher
+    dispatcher.start()
+    ctx.state["tasks"] = [_every(ctx, PRUNE_SECONDS, prune_once, "prune"),
+                          _every(ctx, GAUGE_SECONDS, refresh_gauges, "gauges")]
+
+
+async def on_shutdown(ctx: ServiceContext) -> None:
+    """Stop dispatching, pruning and refreshing."""
+    for task in ctx.state.get("tasks", []):
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+    if "dispatcher" in ctx.state:
+        await ctx.state["dispatcher"].stop()
+
+
+DEFINITION = ServiceDefinition(
+    name="webhooks",
+    title="Tongban webhooks and event feed",
+    description="Each locality's events as a REST feed, and signed webhooks (Standard Webhooks) to the "
+    "endpoints its systems subscribe, at least once and in order per case.",
+    metadata=store.Base.metadata,
+    outbox=store.outbox,
+    inbox=store.inbox,
+    migrations=Path(__file__).parent / "migrations",
+    routers=api.routers,
+    handlers=events.HANDLERS,
+    on_startup=on_startup,
+    on_shutdown=on_shutdown,
+    record_observers=[events.observe_record],
+    key_names=(SECRET_SEAL_KEY,),
+)
