@@ -108,6 +108,11 @@ class Settings(BaseSettings):
     audit_checkpoint_seconds: float = Field(
         3600, gt=0, description="How often each locality signs a checkpoint of the audit chain's head."
     )
+    crypto_suite: Literal["international", "national"] = Field(
+        "international",
+        description="What new keys, hashes and signatures use: international (Ed25519, SHA-256, AES-256-GCM) "
+        "or national (SM2 with SM3, SM3, SM4-GCM). Existing keys keep their algorithm; see docs/cryptography.md.",
+    )
     log_level: str = Field("INFO", description="Logging level.")
     log_json: bool = Field(True, description="Log as JSON lines.")
 

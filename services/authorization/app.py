@@ -24,7 +24,7 @@ async def on_startup(ctx: ServiceContext) -> None:
     async with ctx.uow() as uow:
         await keyring.ensure(uow.session, [ISSUER, *ctx.localities.codes])
         await uow.commit()
-    chainer = AuditChainer(ctx.engine)
+    chainer = AuditChainer(ctx.engine, hash_alg=keyring.suite.hash)
     ctx.state["chainer"] = chainer
     ctx.commit_listeners.append(chainer.notify)
     chainer.start()

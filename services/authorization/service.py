@@ -12,8 +12,6 @@ from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
-import jwt
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
@@ -37,6 +35,7 @@ from services.authorization.domain import (
 from services.authorization.store import AuditRepository, ClientRepository, KeyRepository
 from shared import clock
 from shared.contracts.authorization import ClientRegistered
+from shared.crypto import HashName, PrivateKey, load_private, public_jwk, suite
 from shared.db import is_postgres
 from shared.settings import AUDIENCES, Settings
 from shared.uow import UnitOfWork
@@ -68,6 +67,8 @@ class Keyring:
 
     def __init__(self, settings: Settings) -> None:
         self._seal_key = settings.derived_key("signing-keys")
+        self.suite = suite(settings.crypto_suite)
+        """New keys are of this suite's algorithm; existing keys keep theirs (rotation migrates)."""
 
     async def ensure(self, session: AsyncSession, owners: list[str]) -> None:
         """Give every owner an active key if it has none (one replica at a time on PostgreSQL)."""
@@ -79,9 +80,11 @@ class Keyring:
                 await self._create(keys, owner)
 
     async def _create(self, keys: KeyRepository, owner: str) -> SigningKey:
-        raw, x = crypto.new_keypair()
-        key = SigningKey(new_kid(owner), owner, x, KeyStatus.ACTIVE, int(time.time()))
-        await keys.add(key, crypto.seal(raw, self._seal_key, key.kid))
+        private = self.suite.new_signing_key()
+        members = private.public_key().jwk()
+        key = SigningKey(new_kid(owner), owner, members["x"], KeyStatus.ACTIVE, int(time.time()),
+                         algorithm=private.algorithm, y=members.get("y"))
+        await keys.add(key, crypto.seal(private.private_bytes(), self._seal_key, key.kid))
         return key
 
     async def rotate(self, session: AsyncSession, owner: str) -> tuple[SigningKey, SigningKey | None]:
@@ -94,13 +97,13 @@ class Keyring:
             await keys.save(retired)
         return await self._create(keys, owner), retired
 
-    async def signer(self, session: AsyncSession, owner: str) -> tuple[SigningKey, bytes]:
-        """The owner's active key and its private half."""
+    async def signer(self, session: AsyncSession, owner: str) -> tuple[SigningKey, PrivateKey]:
+        """The owner's active key and its private half (of the key's own algorithm)."""
         found = await KeyRepository(session).active(owner)
         if found is None:
             raise LookupError(f"{owner} has no active signing key")
         key, sealed = found
-        return key, crypto.unseal(sealed, self._seal_key, key.kid)
+        return key, load_private(key.algorithm, crypto.unseal(sealed, self._seal_key, key.kid))
 
     @staticmethod
     async def jwks(session: AsyncSession) -> dict[str, Any]:
@@ -109,8 +112,8 @@ class Keyring:
         revoked = [c.client_id for c in await ClientRepository(session).of_locality(None) if c.revoked]
         return {
             "keys": [
-                crypto.public_jwk(
-                    k.kid, k.x,
+                public_jwk(
+                    k.public_key(), k.kid,
                     tongban_owner=k.owner,
                     tongban_use="token" if k.owner == ISSUER else "locality",
                     tongban_status=k.status.value,
@@ -143,7 +146,7 @@ async def issue_token(
     scope: str | None,
     audience: str | None,
 ) -> dict[str, Any]:
-    """Client credentials grant (RFC 6749, section 4.4): an EdDSA-signed access token."""
+    """Client credentials grant (RFC 6749, section 4.4): an access token signed with the issuer's key."""
     clients = ClientRepository(session)
     client = await clients.get(client_id)
     stored = await clients.secret_hash(client_id)
@@ -159,7 +162,7 @@ async def issue_token(
     unknown = [a for a in services if a not in AUDIENCES.values()]
     if unknown:
         raise TokenRefused("invalid_target", f"unknown audience {' '.join(unknown)}")
-    key, raw = await keyring.signer(session, ISSUER)
+    key, private = await keyring.signer(session, ISSUER)
     now = int(clock.current().time())
     claims = {
         "iss": settings.auth_issuer,
@@ -172,8 +175,8 @@ async def issue_token(
         "locality": client.locality,
         "roles": roles,
     }
-    token = jwt.encode(claims, Ed25519PrivateKey.from_private_bytes(raw), algorithm="EdDSA",
-                       headers={"kid": key.kid, "typ": "at+jwt"})
+    token = crypto.sign_compact(private, {"typ": "at+jwt", "kid": key.kid},
+                                json.dumps(claims, separators=(",", ":")).encode("utf-8"))
     return {
         "access_token": token,
         "token_type": "Bearer",
@@ -191,8 +194,11 @@ _CHAIN_LOCK = 7_402_338_912
 class AuditChainer:
     """Links new audit entries into the hash chain, in the order they were written, in one place."""
 
-    def __init__(self, engine: AsyncEngine, poll_seconds: float = 1.0) -> None:
+    def __init__(self, engine: AsyncEngine, poll_seconds: float = 1.0,
+                 hash_alg: HashName = HashName.SHA256) -> None:
         self.engine = engine
+        self.hash_alg = hash_alg
+        """The hash new links use (the suite's); each entry records its own, so a switch keeps the chain."""
         self.sessionmaker = async_sessionmaker(engine, expire_on_commit=False)
         self.poll_seconds = poll_seconds
         self._wake = asyncio.Event()
@@ -238,9 +244,10 @@ class AuditChainer:
             for row in rows:
                 seq += 1
                 entry = AuditEntry(seq, row.at, row.locality, row.actor, row.action, row.subject, row.outcome,
-                                   dict(row.detail), prev)
+                                   dict(row.detail), prev, hash_alg=self.hash_alg)
                 entry = replace(entry, hash=audit_hash(entry))
                 row.seq, row.prev_hash, row.hash = entry.seq, entry.prev_hash, entry.hash
+                row.hash_alg = entry.hash_alg.value
                 prev = entry.hash
             return len(rows)
 
@@ -269,10 +276,10 @@ async def sign_checkpoint(session: AsyncSession, keyring: Keyring, locality: str
     audit = AuditRepository(session)
     head = await audit.head()
     seq, head_hash = (head.seq, head.hash) if head else (0, GENESIS)
-    key, raw = await keyring.signer(session, locality)
+    key, private = await keyring.signer(session, locality)
     payload = json.dumps({"locality": locality, "seq": seq, "head_hash": head_hash,
                           "at": datetime.now(UTC).isoformat()}, separators=(",", ":")).encode()
-    jws = crypto.sign_compact(raw, {"kid": key.kid, "typ": "tongban-audit-checkpoint"}, payload)
+    jws = crypto.sign_compact(private, {"kid": key.kid, "typ": "tongban-audit-checkpoint"}, payload)
     await audit.add_checkpoint(locality, seq, head_hash, jws)
     return {"locality": locality, "seq": seq, "head_hash": head_hash, "jws": jws}
 
