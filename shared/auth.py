@@ -26,7 +26,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from shared.clock import Clock
 from shared.clock import current as current_clock
-from shared.crypto import InvalidKey, JwsError, PublicKey, public_key_from_jwk, verify_compact
+from shared.crypto import BadSignature, InvalidKey, JwsError, PublicKey, public_key_from_jwk, verify_compact
 from shared.problems import Problem
 
 
@@ -225,11 +225,13 @@ class TokenVerifier:
             raise Unauthenticated("token signed by a key that does not sign tokens")
         public = self._public_key(jwk)
         if header.get("alg") != public.algorithm.jose:
-            raise Unauthenticated(f"tokens of key {jwk.get('kid')} must be signed with {public.algorithm.jose}")
+            raise Unauthenticated(f"tokens must be signed with {public.algorithm.jose}")  # the key's algorithm
         try:
             verify_compact(token, public)  # the key's algorithm, never the header's choice
-        except JwsError:
+        except BadSignature:
             raise Unauthenticated("token signature does not verify") from None
+        except JwsError as exc:
+            raise Unauthenticated(f"malformed token: {exc}") from None
         try:
             claims = jwt.decode(
                 token,

@@ -6,6 +6,7 @@ See docs/cryptography.md. Keys carry their algorithm; verifiers take it from the
 from shared.crypto.encoding import b64url, b64url_decode
 from shared.crypto.jws import (
     AlgorithmMismatch,
+    BadSignature,
     JwsError,
     payload_json,
     read_compact,
@@ -55,6 +56,7 @@ __all__ = [
     "AeadName",
     "Algorithm",
     "AlgorithmMismatch",
+    "BadSignature",
     "DecryptionError",
     "Ed25519Private",
     "Ed25519Public",

@@ -20,6 +20,10 @@ class JwsError(ValueError):
     """A JWS that is malformed, names the wrong algorithm, or whose signature does not verify."""
 
 
+class BadSignature(JwsError):
+    """A well-formed JWS whose signature does not verify under the key."""
+
+
 class AlgorithmMismatch(JwsError):
     """The header's ``alg`` is not the algorithm of the key that must verify it."""
 
@@ -64,7 +68,7 @@ def verify_compact(jws: str, key: PublicKey) -> tuple[dict[str, Any], bytes]:
     header, payload, signing_input, signature = read_compact(jws)
     check_algorithm(header, key)
     if not key.verify(signature, signing_input):
-        raise JwsError("the JWS signature does not verify")
+        raise BadSignature("the JWS signature does not verify")
     return header, payload
 
 
