@@ -25,6 +25,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from bench.signatures import w4_signatures
 from bench.system import (
     busy_processes,
     launch,
@@ -46,7 +47,6 @@ from bench.workloads import (
     w1_handoff,
     w2_acceptance,
     w3_catalogue,
-    w4_signatures,
     w5_webhook,
 )
 from shared.settings import SERVICE_NAMES
