@@ -25,6 +25,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from bench.signatures import w4_signatures
 from bench.system import (
     busy_processes,
     launch,
@@ -46,7 +47,6 @@ from bench.workloads import (
     w1_handoff,
     w2_acceptance,
     w3_catalogue,
-    w4_signatures,
     w5_webhook,
 )
 from shared.settings import SERVICE_NAMES
@@ -191,6 +191,18 @@ def figures(report: dict[str, Any]) -> list[dict[str, Any]]:
         rows.append(_row("W4 signatures", "attestations verified via API", w4["verified"]["per_second"], "/s",
                          w4["raw"]["verify_per_second"], "raw Ed25519 verify, 1 core", ">= 0.5x raw",
                          w4["verified"]["per_second"] >= 0.5 * w4["raw"]["verify_per_second"]))
+        if "sm2" in w4:
+            sm2 = w4["sm2"]
+            rows.append(_row("W4 signatures", "SM2 attestations issued via API", sm2["issued"]["per_second"], "/s",
+                             sm2["raw"]["sign_per_second"], "raw SM2 sign (OpenSSL binding), 1 core"))
+            rows.append(_row("W4 signatures", "SM2 attestations verified via API", sm2["verified"]["per_second"],
+                             "/s", sm2["raw"]["verify_per_second"], "raw SM2 verify (OpenSSL binding), 1 core"))
+            speeds = w4.get("openssl_speed") or {}
+            for name, label, raw in (("sm2", "SM2", sm2["raw"]), ("ed25519", "Ed25519", w4["raw"])):
+                for kind in ("sign", "verify"):
+                    if speeds.get(name):
+                        rows.append(_row("W4 signatures", f"raw {label} {kind} from Python", raw[f"{kind}_per_second"],
+                                         "/s", speeds[name][f"{kind}_per_second"], f"openssl speed {name}, C"))
     if "W5" in w:
         w5 = w["W5"]
         rows.append(_row("W5 webhook", f"carrier events ingested ({int(w5['duplicate_share'] * 100)}% repeated)",

@@ -484,59 +484,6 @@ async def _catalogue_over_http(bench: BenchSystem, params: Params) -> dict[str, 
     return out
 
 
-# --------------------------------------------------------------------------- W4 signatures
-
-
-def raw_ed25519(seconds: float, payload_size: int) -> dict[str, float]:
-    """Ed25519 signatures made and verified per second with ``cryptography``, in this process, one core."""
-    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-
-    key = Ed25519PrivateKey.generate()
-    public = key.public_key()
-    message = os.urandom(payload_size)
-    out: dict[str, float] = {}
-    for kind in ("sign", "verify"):
-        signature = key.sign(message)
-        count, started = 0, time.perf_counter()
-        while (elapsed := time.perf_counter() - started) < seconds / 2:
-            for _ in range(100):
-                if kind == "sign":
-                    key.sign(message)
-                else:
-                    public.verify(signature, message)
-            count += 100
-        out[f"{kind}_per_second"] = round(count / elapsed, 1)
-    return out
-
-
-async def w4_signatures(bench: BenchSystem, params: Params) -> dict[str, Any]:
-    """Attestations issued and verified per second through the authorization API; raw Ed25519 beside it."""
-    now = datetime.now(UTC).isoformat()
-    bodies = [json.dumps({
-        "case_id": f"bench-{n:06d}", "item_code": "YRD-SB-0002", "mode": "accepted_here_handled_there",
-        "owners": [OWNING], "clerk": "bench-clerk", "accepted_at": now,
-        "materials": [{"name": "居民身份证", "form": "electronic", "sha256": f"{n:064x}"},
-                      {"name": "申请表", "form": "paper"}]}) for n in range(500)]
-    headers = await bench.headers(ACCEPTING)
-    await settle(bench, params.settle_timeout)
-    issued = await in_child("bench.load:http_closed_loop", {
-        "base_url": bench.url("authorization"), "path": "/v1/attestations", "bodies": bodies, "headers": headers,
-        "concurrency": params.w4_concurrency, "duration": params.w4_seconds, "keep_bodies": 300})
-    jws = [json.loads(b)["jws"] for b in issued.pop("bodies")]
-    print(f"  W4 issued: {issued['per_second']}/s {issued['statuses']}", flush=True)
-    await settle(bench, params.settle_timeout)
-    verified = await in_child("bench.load:http_closed_loop", {
-        "base_url": bench.url("authorization"), "path": "/v1/attestations/verify",
-        "bodies": [json.dumps({"jws": j}) for j in jws], "headers": await bench.headers(OWNING),
-        "concurrency": params.w4_concurrency, "duration": params.w4_seconds})
-    print(f"  W4 verified: {verified['per_second']}/s {verified['statuses']}", flush=True)
-    raw = await asyncio.to_thread(raw_ed25519, max(2.0, params.w4_seconds / 2), len(jws[0]) * 3 // 4)
-    print(f"  W4 raw: {raw}", flush=True)
-    return {"issued": issued, "verified": verified, "raw": raw,
-            "issue_ratio": _ratio(issued["per_second"], raw["sign_per_second"]),
-            "verify_ratio": _ratio(verified["per_second"], raw["verify_per_second"])}
-
-
 # --------------------------------------------------------------------------- W5 carrier webhook
 
 JOURNEY = ["EMA", "EMB", "EMC", "EMJ", "EMK", "EMD", "EMF", "EDD", "EDE", "EMG", "EDG", "EMI"]

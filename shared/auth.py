@@ -1,6 +1,8 @@
 """Verification of access tokens, used by every service.
 
-Tokens are JWTs signed with EdDSA (Ed25519) by the authorization service. A service checks each one
+Tokens are JWTs signed by the authorization service with its issuer key: EdDSA (Ed25519) or, under
+the national suite, SM2SM3 (SM2 with SM3; docs/cryptography.md). The algorithm is the published
+key's (its JWK's ``kty``/``crv``); a token whose header names another is refused. A service checks each one
 against the published JWKS (cached; fetched again when a token names an unknown key id, and every
 30 seconds), its own audience, the issuer, ``exp``/``nbf`` with a small leeway, and the list of
 revoked clients; a route then names the roles it needs. Every endpoint requires a token except the
@@ -24,6 +26,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from shared.clock import Clock
 from shared.clock import current as current_clock
+from shared.crypto import BadSignature, InvalidKey, JwsError, PublicKey, public_key_from_jwk, verify_compact
 from shared.problems import Problem
 
 
@@ -163,7 +166,7 @@ class TokenVerifier:
         """Where "now" comes from for ``exp``, ``nbf`` and ``iat`` (injectable for tests)."""
         self._verified: dict[str, tuple[dict[str, Any], dict[str, Any]]] = {}
         """Token → (the JWK that verified it, its claims)."""
-        self._keys: dict[tuple[str, str], Any] = {}
+        self._keys: dict[tuple[str, str, str], PublicKey] = {}
 
     async def verify(self, token: str) -> Caller:
         """The caller of a valid token; :class:`Unauthenticated` with the reason otherwise."""
@@ -174,7 +177,7 @@ class TokenVerifier:
         jwk = await self.jwks.key(str(signer["kid"]))
         if jwk is None:
             raise Unauthenticated("token signed by an unknown key")
-        if jwk.get("x") != signer.get("x") or jwk.get("tongban_use") != "token":
+        if (jwk.get("x"), jwk.get("y")) != (signer.get("x"), signer.get("y")) or jwk.get("tongban_use") != "token":
             return self._caller(await self._verify_signature(token))  # not the key that verified it
         self._check_times(claims)
         self._check_current(jwk, claims)
@@ -211,11 +214,15 @@ class TokenVerifier:
             expires_at=datetime.fromtimestamp(claims["exp"], UTC),
         )
 
-    def _public_key(self, jwk: dict[str, Any]) -> Any:
-        cache_key = (str(jwk.get("kid", "")), str(jwk.get("x", "")))
+    def _public_key(self, jwk: dict[str, Any]) -> PublicKey:
+        """The JWK as a key of the algorithm its ``kty``/``crv`` name (cached)."""
+        cache_key = (str(jwk.get("kid", "")), str(jwk.get("x", "")), str(jwk.get("y", "")))
         key = self._keys.get(cache_key)
         if key is None:
-            key = self._keys[cache_key] = jwt.PyJWK(jwk, algorithm="EdDSA").key
+            try:
+                key = self._keys[cache_key] = public_key_from_jwk(jwk)
+            except InvalidKey as exc:
+                raise Unauthenticated(f"token signed by an unusable key: {exc}") from None
         return key
 
     async def _verify_signature(self, token: str) -> dict[str, Any]:
@@ -225,8 +232,6 @@ class TokenVerifier:
             header = jwt.get_unverified_header(token)
         except Exception:
             raise Unauthenticated("malformed token") from None
-        if header.get("alg") != "EdDSA":
-            raise Unauthenticated("tokens must be signed with EdDSA")
         kid = header.get("kid")
         if not isinstance(kid, str) or not kid:
             raise Unauthenticated("token names no key id")
@@ -235,15 +240,23 @@ class TokenVerifier:
             raise Unauthenticated("token signed by an unknown key")
         if jwk.get("tongban_use") != "token":
             raise Unauthenticated("token signed by a key that does not sign tokens")
+        public = self._public_key(jwk)
+        if header.get("alg") != public.algorithm.jose:
+            raise Unauthenticated(f"tokens must be signed with {public.algorithm.jose}")  # the key's algorithm
+        try:
+            verify_compact(token, public)  # the key's algorithm, never the header's choice
+        except BadSignature:
+            raise Unauthenticated("token signature does not verify") from None
+        except JwsError as exc:
+            raise Unauthenticated(f"malformed token: {exc}") from None
         try:
             claims = jwt.decode(
                 token,
-                self._public_key(jwk),
-                algorithms=["EdDSA"],
                 audience=self.audience,
                 issuer=self.issuer,
                 leeway=self.leeway,
-                options={"require": ["exp", "nbf", "iat", "jti", "aud", "iss", "sub"],
+                options={"verify_signature": False, "verify_aud": True, "verify_iss": True,
+                         "require": ["exp", "nbf", "iat", "jti", "aud", "iss", "sub"],
                          "verify_exp": False, "verify_nbf": False, "verify_iat": False},
             )
         except jwt.InvalidAudienceError:

@@ -179,6 +179,11 @@ class Settings(BaseSettings):
         1.0, gt=0, description="Longest sleep of the webhook dispatcher between looks for due deliveries."
     )
     webhook_concurrency: int = Field(16, ge=1, le=256, description="Webhook deliveries sent side by side.")
+    crypto_suite: Literal["international", "national"] = Field(
+        "international",
+        description="What new keys, hashes and signatures use: international (Ed25519, SHA-256, AES-256-GCM) "
+        "or national (SM2 with SM3, SM3, SM4-GCM). Existing keys keep their algorithm; see docs/cryptography.md.",
+    )
     log_level: str = Field("INFO", description="Logging level.")
     log_json: bool = Field(True, description="Log as JSON lines.")
 

@@ -58,6 +58,7 @@ from services.authorization.trust import (
 from shared import clock
 from shared.auth import REGIONAL_ROLES, Caller, authenticated, require
 from shared.contracts.authorization import ClientRevoked
+from shared.crypto import Algorithm
 from shared.problems import PROBLEM_BASE, PROBLEM_JSON, Conflict, Forbidden, NotFound, Problem
 from shared.service import ServiceContext, get_context, get_uow
 from shared.throttle import Throttle, TooManyAttempts
@@ -265,6 +266,8 @@ class KeyView(BaseModel):
     created_at: int
     retired_at: int | None
     revoked_at: int | None
+    algorithm: Algorithm = Algorithm.ED25519
+    y: str | None = Field(default=None, description="The second coordinate of an SM2 key (base64url).")
 
     @classmethod
     def of(cls, key: SigningKey) -> KeyView:

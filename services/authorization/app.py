@@ -19,7 +19,7 @@ log = logging.getLogger("tongban.authorization")
 
 async def on_startup(ctx: ServiceContext) -> None:
     """Give every locality and the token issuer a key; start chaining and checkpointing the audit log."""
-    keyring = Keyring(ctx.keys)
+    keyring = Keyring(ctx.keys, ctx.settings.crypto_suite)
     ctx.state["keyring"] = keyring
     async with ctx.uow() as uow:
         await keyring.ensure(uow.session, [ISSUER, *ctx.localities.codes])
@@ -27,7 +27,7 @@ async def on_startup(ctx: ServiceContext) -> None:
     ctx.state["throttle"] = throttling.token_throttle(ctx)
     verify_secret_or_dummy("", None)  # the dummy hash made now, not on the first unknown id
     ctx.state["failure_auditor"] = asyncio.create_task(throttling.audit_periodically(ctx))
-    chainer = AuditChainer(ctx.engine)
+    chainer = AuditChainer(ctx.engine, hash_alg=keyring.suite.hash)
     ctx.state["chainer"] = chainer
     ctx.commit_listeners.append(chainer.notify)
     chainer.start()

@@ -1,41 +1,36 @@
-"""Ed25519 keys, JWK and compact JWS for the authorization service. No I/O.
+"""Keys, JWK and compact JWS for the authorization service, in the deployment's suite. No I/O.
 
+The algorithms live in :mod:`shared.crypto` (Ed25519, or SM2 with SM3); this module keeps the
+service's sealing of private keys at rest and the Ed25519 helpers older callers and tests use.
 Private keys are kept encrypted (AES-256-GCM, key from configuration) and never leave the service.
 """
 
 from __future__ import annotations
 
-import base64
-import json
 import os
 from typing import Any
 
-from cryptography.exceptions import InvalidSignature, InvalidTag
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
-from cryptography.hazmat.primitives.serialization import Encoding, NoEncryption, PrivateFormat, PublicFormat
 
-from shared.bounded_json import loads_json
+from shared.crypto import (
+    Ed25519Private,
+    Ed25519Public,
+    PrivateKey,
+    b64url,
+    b64url_decode,
+    read_compact,
+    sign_compact,
+)
 
-
-def b64url(data: bytes) -> str:
-    """Base64url without padding."""
-    return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
-
-
-def b64url_decode(text: str) -> bytes:
-    """Decode base64url with or without padding; ValueError when it is not."""
-    try:
-        return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
-    except (ValueError, TypeError) as exc:
-        raise ValueError("not base64url") from exc
+__all__ = ["PrivateKey", "b64url", "b64url_decode", "new_keypair", "public_jwk", "read_compact", "seal",
+           "sign_compact", "unseal", "verify_signature"]
 
 
 def new_keypair() -> tuple[bytes, str]:
     """A new Ed25519 key: its 32 raw private bytes and its public ``x`` (base64url)."""
-    private = Ed25519PrivateKey.generate()
-    raw = private.private_bytes(Encoding.Raw, PrivateFormat.Raw, NoEncryption())
-    return raw, b64url(private.public_key().public_bytes(Encoding.Raw, PublicFormat.Raw))
+    private = Ed25519Private()
+    return private.private_bytes(), b64url(private.public_key().raw)
 
 
 def seal(raw_private: bytes, key: bytes, kid: str) -> bytes:
@@ -92,32 +87,9 @@ def public_jwk(kid: str, x: str, **members: Any) -> dict[str, Any]:
     return {"kty": "OKP", "crv": "Ed25519", "x": x, "kid": kid, "alg": "EdDSA", "use": "sig", **members}
 
 
-def sign_compact(raw_private: bytes, header: dict[str, Any], payload: bytes) -> str:
-    """A compact JWS (RFC 7515) with EdDSA over ``payload``."""
-    protected = b64url(json.dumps({**header, "alg": "EdDSA"}, separators=(",", ":")).encode("utf-8"))
-    body = b64url(payload)
-    signature = Ed25519PrivateKey.from_private_bytes(raw_private).sign(f"{protected}.{body}".encode("ascii"))
-    return f"{protected}.{body}.{b64url(signature)}"
-
-
-def read_compact(jws: str) -> tuple[dict[str, Any], bytes, bytes, bytes]:
-    """Split a compact JWS: header, payload, signing input, signature; ValueError when malformed."""
-    parts = jws.split(".")
-    if len(parts) != 3:
-        raise ValueError("a compact JWS has three parts")
-    try:
-        header = loads_json(b64url_decode(parts[0]))
-    except (ValueError, json.JSONDecodeError) as exc:
-        raise ValueError("the JWS header is not JSON") from exc
-    if not isinstance(header, dict):
-        raise ValueError("the JWS header is not a JSON object")
-    return header, b64url_decode(parts[1]), f"{parts[0]}.{parts[1]}".encode("ascii"), b64url_decode(parts[2])
-
-
 def verify_signature(x: str, signing_input: bytes, signature: bytes) -> bool:
     """Whether ``signature`` is the Ed25519 signature of ``signing_input`` by the key ``x``."""
     try:
-        Ed25519PublicKey.from_public_bytes(b64url_decode(x)).verify(signature, signing_input)
-        return True
-    except (InvalidSignature, ValueError):
+        return Ed25519Public(b64url_decode(x)).verify(signature, signing_input)
+    except ValueError:
         return False

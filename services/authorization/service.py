@@ -12,8 +12,6 @@ from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
-import jwt
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
@@ -37,6 +35,7 @@ from services.authorization.domain import (
 from services.authorization.store import AuditRepository, ClientRepository, KeyRepository
 from shared import clock
 from shared.contracts.authorization import ClientRegistered
+from shared.crypto import HashName, PrivateKey, load_private, public_jwk, suite
 from shared.db import is_postgres
 from shared.keys import ServiceKeys
 from shared.settings import AUDIENCES, Settings
@@ -70,8 +69,10 @@ class Keyring:
     SEAL_KEY = "signing-key-seal"
     """The authorization service's own key that seals private signing keys (rotatable alone)."""
 
-    def __init__(self, keys: ServiceKeys) -> None:
+    def __init__(self, keys: ServiceKeys, suite_name: str = "international") -> None:
         self._seal = keys.keyset(self.SEAL_KEY)
+        self.suite = suite(suite_name)
+        """New keys are of this suite's algorithm; existing keys keep theirs (rotation migrates)."""
 
     async def ensure(self, session: AsyncSession, owners: list[str]) -> None:
         """Give every owner an active key if it has none, and seal every private key under the current seal
@@ -96,10 +97,12 @@ class Keyring:
         return crypto.seal_versioned(raw, current.id, current.secret, kid)
 
     async def _create(self, keys: KeyRepository, owner: str) -> SigningKey:
-        raw, x = crypto.new_keypair()
-        key = SigningKey(new_kid(owner), owner, x, KeyStatus.ACTIVE, int(time.time()))
+        private = self.suite.new_signing_key()
+        members = private.public_key().jwk()
+        key = SigningKey(new_kid(owner), owner, members["x"], KeyStatus.ACTIVE, int(time.time()),
+                         algorithm=private.algorithm, y=members.get("y"))
         seal = self._seal.current
-        await keys.add(key, crypto.seal_versioned(raw, seal.id, seal.secret, key.kid))
+        await keys.add(key, crypto.seal_versioned(private.private_bytes(), seal.id, seal.secret, key.kid))
         return key
 
     async def rotate(self, session: AsyncSession, owner: str) -> tuple[SigningKey, SigningKey | None]:
@@ -112,13 +115,14 @@ class Keyring:
             await keys.save(retired)
         return await self._create(keys, owner), retired
 
-    async def signer(self, session: AsyncSession, owner: str) -> tuple[SigningKey, bytes]:
-        """The owner's active key and its private half."""
+    async def signer(self, session: AsyncSession, owner: str) -> tuple[SigningKey, PrivateKey]:
+        """The owner's active key and its private half (of the key's own algorithm)."""
         found = await KeyRepository(session).active(owner)
         if found is None:
             raise LookupError(f"{owner} has no active signing key")
         key, sealed = found
-        return key, crypto.unseal_versioned(sealed, {k.id: k.secret for k in self._seal.versions}, key.kid)
+        raw = crypto.unseal_versioned(sealed, {k.id: k.secret for k in self._seal.versions}, key.kid)
+        return key, load_private(key.algorithm, raw)
 
     @staticmethod
     async def jwks(session: AsyncSession) -> dict[str, Any]:
@@ -127,8 +131,8 @@ class Keyring:
         revoked = [c.client_id for c in await ClientRepository(session).of_locality(None) if c.revoked]
         return {
             "keys": [
-                crypto.public_jwk(
-                    k.kid, k.x,
+                public_jwk(
+                    k.public_key(), k.kid,
                     tongban_owner=k.owner,
                     tongban_use="token" if k.owner == ISSUER else "locality",
                     tongban_status=k.status.value,
@@ -166,7 +170,7 @@ async def issue_token(
     scope: str | None,
     audience: str | None,
 ) -> dict[str, Any]:
-    """Client credentials grant (RFC 6749, section 4.4): an EdDSA-signed access token."""
+    """Client credentials grant (RFC 6749, section 4.4): an access token signed with the issuer's key."""
     clients = ClientRepository(session)
     stored = await clients.secret_hash(client_id)  # one query whether the client exists or not
     client = await clients.get(client_id) if stored is not None else None
@@ -186,7 +190,7 @@ async def issue_token(
     if unknown:
         raise TokenRefused("invalid_target", f"unknown audience {' '.join(unknown)}", locality=client.locality,
                            authenticated=True)
-    key, raw = await keyring.signer(session, ISSUER)
+    key, private = await keyring.signer(session, ISSUER)
     now = int(clock.current().time())
     claims = {
         "iss": settings.auth_issuer,
@@ -199,8 +203,8 @@ async def issue_token(
         "locality": client.locality,
         "roles": roles,
     }
-    token = jwt.encode(claims, Ed25519PrivateKey.from_private_bytes(raw), algorithm="EdDSA",
-                       headers={"kid": key.kid, "typ": "at+jwt"})
+    token = crypto.sign_compact(private, {"typ": "at+jwt", "kid": key.kid},
+                                json.dumps(claims, separators=(",", ":")).encode("utf-8"))
     return {
         "access_token": token,
         "token_type": "Bearer",
@@ -218,8 +222,11 @@ _CHAIN_LOCK = 7_402_338_912
 class AuditChainer:
     """Links new audit entries into the hash chain, in the order they were written, in one place."""
 
-    def __init__(self, engine: AsyncEngine, poll_seconds: float = 1.0) -> None:
+    def __init__(self, engine: AsyncEngine, poll_seconds: float = 1.0,
+                 hash_alg: HashName = HashName.SHA256) -> None:
         self.engine = engine
+        self.hash_alg = hash_alg
+        """The hash new links use (the suite's); each entry records its own, so a switch keeps the chain."""
         self.sessionmaker = async_sessionmaker(engine, expire_on_commit=False)
         self.poll_seconds = poll_seconds
         self._wake = asyncio.Event()
@@ -265,9 +272,10 @@ class AuditChainer:
             for row in rows:
                 seq += 1
                 entry = AuditEntry(seq, row.at, row.locality, row.actor, row.action, row.subject, row.outcome,
-                                   dict(row.detail), prev)
+                                   dict(row.detail), prev, hash_alg=self.hash_alg)
                 entry = replace(entry, hash=audit_hash(entry))
                 row.seq, row.prev_hash, row.hash = entry.seq, entry.prev_hash, entry.hash
+                row.hash_alg = entry.hash_alg.value
                 prev = entry.hash
             return len(rows)
 
@@ -296,10 +304,10 @@ async def sign_checkpoint(session: AsyncSession, keyring: Keyring, locality: str
     audit = AuditRepository(session)
     head = await audit.head()
     seq, head_hash = (head.seq, head.hash) if head else (0, GENESIS)
-    key, raw = await keyring.signer(session, locality)
+    key, private = await keyring.signer(session, locality)
     payload = json.dumps({"locality": locality, "seq": seq, "head_hash": head_hash,
                           "at": datetime.now(UTC).isoformat()}, separators=(",", ":")).encode()
-    jws = crypto.sign_compact(raw, {"kid": key.kid, "typ": "tongban-audit-checkpoint"}, payload)
+    jws = crypto.sign_compact(private, {"kid": key.kid, "typ": "tongban-audit-checkpoint"}, payload)
     await audit.add_checkpoint(locality, seq, head_hash, jws)
     return {"locality": locality, "seq": seq, "head_hash": head_hash, "jws": jws}
 

@@ -23,6 +23,7 @@ from services.authorization.domain import (
     Signature,
     SigningKey,
 )
+from shared.crypto import Algorithm, HashName
 from shared.outbox import inbox_table, outbox_table
 from shared.throttle import throttle_table
 
@@ -113,6 +114,8 @@ class SigningKeyRow(Base):
     created_at: Mapped[int] = mapped_column(BigInteger)
     retired_at: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
     revoked_at: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    algorithm: Mapped[str] = mapped_column(String(16), default="Ed25519", server_default="Ed25519")
+    y: Mapped[str | None] = mapped_column(String(64), nullable=True)
 
 
 class AuditRow(Base):
@@ -132,6 +135,7 @@ class AuditRow(Base):
     detail: Mapped[dict[str, object]] = mapped_column(JSON)
     prev_hash: Mapped[str | None] = mapped_column(String(64), nullable=True)
     hash: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    hash_alg: Mapped[str] = mapped_column(String(8), default="sha256", server_default="sha256")
 
 
 class CheckpointRow(Base):
@@ -151,13 +155,13 @@ class CheckpointRow(Base):
 def to_key(row: SigningKeyRow) -> SigningKey:
     """The domain key of a row."""
     return SigningKey(row.kid, row.owner, row.x, KeyStatus(row.status), row.created_at, row.retired_at,
-                      row.revoked_at)
+                      row.revoked_at, Algorithm(row.algorithm or "Ed25519"), row.y)
 
 
 def to_entry(row: AuditRow) -> AuditEntry:
     """The domain audit entry of a chained row."""
     return AuditEntry(row.seq or 0, row.at, row.locality, row.actor, row.action, row.subject, row.outcome,
-                      dict(row.detail), row.prev_hash or "", row.hash or "")
+                      dict(row.detail), row.prev_hash or "", row.hash or "", HashName(row.hash_alg or "sha256"))
 
 
 class KeyRepository:
@@ -186,7 +190,8 @@ class KeyRepository:
     async def add(self, key: SigningKey, sealed_private: bytes) -> None:
         """Store a new key."""
         self.session.add(SigningKeyRow(kid=key.kid, owner=key.owner, x=key.x, sealed_private=sealed_private,
-                                       status=key.status.value, created_at=key.created_at))
+                                       status=key.status.value, created_at=key.created_at,
+                                       algorithm=key.algorithm.value, y=key.y))
 
     async def reseal(self, reseal: Callable[[str, bytes], bytes | None]) -> int:
         """Seal every private half again where ``reseal(kid, sealed)`` gives a new seal; how many changed."""

@@ -42,6 +42,8 @@ from services.authorization.store import (
 from shared import clock
 from shared.bounded_json import loads_json
 from shared.contracts.authorization import AgreementChanged, AttestationIssued, ConsentGranted, ConsentRevoked
+from shared.crypto import PublicKey
+from shared.crypto.jws import check_algorithm
 from shared.uow import UnitOfWork
 
 
@@ -54,11 +56,15 @@ def _signed_payload(jws: str) -> dict[str, Any]:
 
 
 @functools.lru_cache(maxsize=4096)
-def _verified_once(x: str, signing_input: bytes, signature: bytes) -> bool:
-    # Ed25519 verification is a pure function of the public key, the message and the signature.
+def _verified_once(public: PublicKey, signing_input: bytes, signature: bytes) -> bool:
+    # Verification is a pure function of the public key, the message and the signature.
     # An agreement's signatures are checked again on every delegation check (routing asks before
     # each case), so their outcome is remembered; whether the key still counts is not (see check_jws).
-    return crypto.verify_signature(x, signing_input, signature)
+    return public.verify(signature, signing_input)
+
+
+def _verify(public: PublicKey, signing_input: bytes, signature: bytes) -> bool:
+    return public.verify(signature, signing_input)
 
 
 async def check_jws(session: AsyncSession, jws: str, signer: str | None = None,
@@ -66,15 +72,16 @@ async def check_jws(session: AsyncSession, jws: str, signer: str | None = None,
     """Verify a compact JWS made by a locality key; its payload and kid. ValueError says why not.
 
     ``keys`` are the keys as read in this transaction (else the key is read); with ``remember`` the
-    outcome of the Ed25519 verification itself is cached (for agreement signatures, checked often).
+    outcome of the verification itself is cached (for agreement signatures, checked often). The
+    algorithm is the stored key's: a header naming another (``none``, or EdDSA over an SM2 key) is refused.
     """
     header, payload_bytes, signing_input, signature = crypto.read_compact(jws)
-    if header.get("alg") != "EdDSA":
-        raise ValueError("not signed with EdDSA")
     kid = str(header.get("kid", ""))
     key = keys.get(kid) if keys is not None else await KeyRepository(session).get(kid)
     if key is None:
         raise ValueError(f"signed with an unknown key {kid!r}")
+    public = key.public_key()
+    check_algorithm(header, public)
     try:
         payload = loads_json(payload_bytes)
     except ValueError as exc:  # not JSON, or nested too deep
@@ -85,8 +92,8 @@ async def check_jws(session: AsyncSession, jws: str, signer: str | None = None,
     if not key.verifies_signature_made_at(signed_at):
         state = "revoked" if key.revoked_at else "retired before it signed"
         raise ValueError(f"signed with key {kid}, which is {state}")
-    verify = _verified_once if remember else crypto.verify_signature
-    if not verify(key.x, signing_input, signature):
+    verify = _verified_once if remember else _verify
+    if not verify(public, signing_input, signature):
         raise ValueError("the signature does not verify")
     if not isinstance(payload, dict):
         raise ValueError("the payload is not a JSON object")
@@ -133,10 +140,10 @@ async def draft_agreement(uow: UnitOfWork, agreement: Agreement, actor: str) -> 
 
 async def _sign(session: AsyncSession, keyring: Keyring, party: str, claims: dict[str, Any], typ: str
                 ) -> tuple[str, str, int]:
-    key, raw = await keyring.signer(session, party)
+    key, private = await keyring.signer(session, party)
     now = int(clock.current().time())
     payload = {**claims, "party": party, "iat": now, "jti": str(uuid.uuid4())}
-    jws = crypto.sign_compact(raw, {"kid": key.kid, "typ": typ},
+    jws = crypto.sign_compact(private, {"kid": key.kid, "typ": typ},
                               json.dumps(payload, separators=(",", ":"), sort_keys=True).encode("utf-8"))
     return jws, key.kid, now
 

@@ -54,6 +54,10 @@ async def test_the_harness_runs_and_produces_every_figure(
     w4 = report["workloads"]["W4"]
     assert all(_positive(v) for v in (w4["issued"]["per_second"], w4["verified"]["per_second"],
                                       w4["raw"]["sign_per_second"], w4["raw"]["verify_per_second"]))
+    sm2 = w4["sm2"]  # the same through the API after the accepting locality's key moved to SM2
+    assert sm2["alg"] == "SM2SM3"
+    assert all(_positive(v) for v in (sm2["issued"]["per_second"], sm2["verified"]["per_second"],
+                                      sm2["raw"]["sign_per_second"], sm2["raw"]["verify_per_second"]))
 
     w5 = report["workloads"]["W5"]
     assert _positive(w5["system"]["events_per_second"]) and _positive(w5["raw"]["events_per_second"])

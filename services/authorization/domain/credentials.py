@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import hmac
 import secrets
@@ -13,6 +14,7 @@ from typing import Any, cast
 import rfc8785
 
 from shared.auth import Role as Role
+from shared.crypto import Algorithm, HashName, PublicKey, hexdigest, public_key_from_jwk
 
 _SCRYPT = {"n": 2**14, "r": 8, "p": 1, "dklen": 32}
 
@@ -96,6 +98,20 @@ class SigningKey:
     created_at: int
     retired_at: int | None = None
     revoked_at: int | None = None
+    algorithm: Algorithm = Algorithm.ED25519
+    """What the key signs with; verification always uses this, never a message's header."""
+    y: str | None = None
+    """The second coordinate (base64url) of an SM2 key; ``x`` is the first (or Ed25519's key)."""
+
+    def public_key(self) -> PublicKey:
+        """The key as a verifier of its own algorithm."""
+        return _public_key(self.algorithm, self.x, self.y)
+
+    def jwk_members(self) -> dict[str, Any]:
+        """``kty``, ``crv``, coordinates and ``alg`` of the key's JWK."""
+        if self.algorithm is Algorithm.SM2:
+            return {"kty": "EC", "crv": "SM2", "x": self.x, "y": self.y, "alg": self.algorithm.jose}
+        return {"kty": "OKP", "crv": "Ed25519", "x": self.x, "alg": self.algorithm.jose}
 
     def verifies_signature_made_at(self, signed_at: int) -> bool:
         """Whether a signature this key made at ``signed_at`` (Unix time) still counts."""
@@ -114,6 +130,14 @@ class SigningKey:
         if self.status is KeyStatus.REVOKED:
             raise ValueError(f"key {self.kid} is revoked already")
         return replace(self, status=KeyStatus.REVOKED, revoked_at=now)
+
+
+@functools.lru_cache(maxsize=1024)
+def _public_key(algorithm: Algorithm, x: str, y: str | None) -> PublicKey:
+    # Parsing (and, for SM2, OpenSSL's on-curve check) once per key, not once per signature.
+    members = {"kty": "EC", "crv": "SM2", "x": x, "y": y} if algorithm is Algorithm.SM2 else {
+        "kty": "OKP", "crv": "Ed25519", "x": x}
+    return public_key_from_jwk(members)
 
 
 def new_kid(owner: str) -> str:
@@ -140,16 +164,23 @@ class AuditEntry:
     detail: dict[str, object]
     prev_hash: str
     hash: str = ""
+    hash_alg: HashName = HashName.SHA256
+    """SHA-256, or SM3 for entries chained under the national suite (recorded per entry)."""
 
 
 def audit_hash(entry: AuditEntry) -> str:
-    """The hash of an entry: SHA-256 over its canonical JSON (RFC 8785), which includes the previous hash."""
-    body = {
+    """The hash of an entry: its hash over its canonical JSON (RFC 8785), which includes the previous hash.
+
+    An SM3 entry's body also names its hash, so that a row cannot be passed off as the other kind.
+    """
+    body: dict[str, object] = {
         "seq": entry.seq, "at": entry.at, "locality": entry.locality, "actor": entry.actor,
         "action": entry.action, "subject": entry.subject, "outcome": entry.outcome,
         "detail": entry.detail, "prev_hash": entry.prev_hash,
     }
-    return hashlib.sha256(rfc8785.dumps(cast(Any, body))).hexdigest()
+    if entry.hash_alg is not HashName.SHA256:
+        body["hash_alg"] = entry.hash_alg.value
+    return hexdigest(entry.hash_alg, rfc8785.dumps(cast(Any, body)))
 
 
 def first_broken_link(entries: list[AuditEntry], start_hash: str = GENESIS) -> tuple[int, str] | None:
