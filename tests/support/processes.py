@@ -30,7 +30,7 @@ class ServiceProcess:
         """Base URL of the service."""
         return f"http://127.0.0.1:{self.port}"
 
-    def start(self, wait_ready: bool = True, timeout: float = 60) -> None:
+    def start(self, wait_ready: bool = True, timeout: float = 180) -> None:
         """Start the process and wait until ``/readyz`` says ready."""
         log = self.log_path.open("ab")
         self.process = subprocess.Popen(

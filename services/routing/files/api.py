@@ -12,7 +12,7 @@ from fastapi.responses import JSONResponse, StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field
 
 from services.routing.files.domain import FileKind
-from services.routing.files.service import CaseFiles, Upload
+from services.routing.files.service import CaseFiles, Upload, aware
 from shared.auth import Caller, Role, authenticated, require
 from shared.problems import Problem
 from shared.service import ServiceContext, get_context
@@ -200,7 +200,7 @@ async def download(case_id: CaseId, sha256: Sha256, ctx: Ctx, caller: Reader,
     disposition = f"attachment; filename=\"{_ascii(row.name)}\"; filename*=UTF-8''{quote(row.name)}"
     headers = {"ETag": etag, "Accept-Ranges": "bytes", "Content-Disposition": disposition,
                "Content-Length": str(end - start + 1), "X-Content-Type-Options": "nosniff",
-               "Last-Modified": row.uploaded_at.astimezone(UTC).strftime("%a, %d %b %Y %H:%M:%S GMT")}
+               "Last-Modified": aware(row.uploaded_at).strftime("%a, %d %b %Y %H:%M:%S GMT")}
     code = 200
     if wanted is not None:
         code = 206

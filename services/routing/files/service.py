@@ -126,6 +126,15 @@ class Upload:
     body: AsyncIterator[bytes]
 
 
+async def _drain(body: AsyncIterator[bytes], limit: int) -> None:
+    """Read what the client still sends (up to the cap) so that it reads the answer, not a reset connection."""
+    with contextlib.suppress(Exception):
+        async for chunk in body:
+            limit -= len(chunk)
+            if limit < 0:
+                return
+
+
 class CaseFiles:
     """The case files of routing: the object store and the keys that seal files."""
 
@@ -198,9 +207,11 @@ class CaseFiles:
             await writer.commit()
         except RefusedContent as exc:
             await writer.abort()
+            await _drain(upload.body, limit - size)
             raise _refuse(exc) from exc
         except StoreUnavailable as exc:
             await writer.abort()
+            await _drain(upload.body, limit - size)
             raise StoreDown(f"the object store went away during the upload; nothing was registered: {exc}") from exc
         except BaseException:
             await writer.abort()
