@@ -241,5 +241,6 @@ async def test_orphans_are_swept_and_retention_purges_unless_held(start_system: 
                    for r in records)
 
     records = await read_topic(system.kafka.bootstrap, system.topic(B), until=purge_told)
-    event = next(json.loads(r.value) for r in records if r.header("ce_type") == "cn.tongban.routing.case.files_purged.v1")
+    event = next(json.loads(r.value) for r in records
+                 if r.header("ce_type") == "cn.tongban.routing.case.files_purged.v1")
     assert event["sha256s"] == [sha(scan)] and event["bytes"] == len(scan)
