@@ -194,3 +194,21 @@ async def test_folder_store_shows_an_object_only_once_committed(tmp_path: Path) 
     assert [o async for o in store.list("cases/")] == []
     with pytest.raises(ValueError):
         await store.writer("../escape")
+
+
+def test_the_dashboard_counts_a_case_s_files_from_routing_s_events() -> None:
+    from services.dashboard.domain import apply_case_event
+
+    at = datetime(2026, 12, 2, 9, tzinfo=UTC)
+    case = apply_case_event(None, "cn.tongban.routing.case.submitted.v1",
+                            {"case_id": "c-1", "accepting_locality": Y, "owning_localities": [B]}, at)
+    added = apply_case_event(case, "cn.tongban.routing.case.material_added.v1",
+                             {"case_id": "c-1", "files_in": 1, "complete": False, "sha256": H1, "size": 10}, at)
+    assert added is not None and (added.files_in, added.files_complete) == (1, False)
+    full = apply_case_event(added, "cn.tongban.routing.case.material_added.v1",
+                            {"case_id": "c-1", "files_in": 2, "complete": True}, at)
+    result = apply_case_event(full, "cn.tongban.routing.case.result_document_issued.v1",
+                              {"case_id": "c-1", "files_in": 3}, at)
+    assert result is not None and (result.files_in, result.files_complete) == (3, True)
+    purged = apply_case_event(result, "cn.tongban.routing.case.files_purged.v1", {"case_id": "c-1"}, at)
+    assert purged is not None and purged.files_in == 0

@@ -338,7 +338,7 @@
 
   async function refreshPanels() {
     if (!state.session) return;
-    const names = ["rates", "funnel", "deadlines", "deliveries", "agreements", "dead-letters", "lag"];
+    const names = ["rates", "funnel", "deadlines", "files", "deliveries", "agreements", "dead-letters", "lag"];
     const answers = await Promise.allSettled(names.map((n) => api("/api/panels/" + n)));
     answers.forEach((a, i) => { if (a.status === "fulfilled") state.panels[names[i]] = a.value; });
     renderPanels();
@@ -359,6 +359,7 @@
     if (p.rates) renderRates(p.rates);
     if (p.funnel) renderFunnel(p.funnel);
     if (p.deadlines) renderDeadlines(p.deadlines);
+    if (p.files) renderFiles(p.files);
     if (p.deliveries) renderDeliveries(p.deliveries);
     if (p.agreements) renderAgreements(p.agreements);
     if (p["dead-letters"]) renderDeadLetters(p["dead-letters"]);
@@ -411,6 +412,21 @@
       tr.append(make("td", { class: "mono" }, String(c.case_id).slice(0, 13)), where,
         make("td", {}, c.state === "overdue" ? t("panel.deadlines.overdue") : t("panel.deadlines.due_soon")),
         make("td", { class: "mono" }, c.due_on || ""));
+      return tr;
+    }));
+  }
+
+  function renderFiles(data) {
+    $("files-none").hidden = data.cases.length > 0;
+    $("files-body").replaceChildren(...data.cases.slice(0, 8).map((c) => {
+      const tr = make("tr");
+      const route = make("td");
+      if (c.accepting_locality) route.appendChild(badge(c.accepting_locality));
+      route.appendChild(document.createTextNode("→ "));
+      for (const owner of c.owning_localities) route.appendChild(badge(owner));
+      const done = c.complete === null ? "" : (c.complete ? t("panel.files.complete") : t("panel.files.incomplete"));
+      tr.append(make("td", { class: "mono", title: c.case_id }, String(c.case_id).slice(0, 13)), route,
+        make("td", { class: "mono" }, String(c.files_in)), make("td", { class: c.complete === false ? "bad" : "" }, done));
       return tr;
     }));
   }
