@@ -27,6 +27,10 @@ class StoreUnavailable(Exception):
     """The object store cannot be reached (or refused for a transient reason): retry later."""
 
 
+class ObjectMissing(LookupError):
+    """No object under the key (removed behind the service's back, or never committed)."""
+
+
 @dataclass(frozen=True)
 class StoredObject:
     """An object as a listing shows it."""
@@ -108,8 +112,8 @@ class FolderStore:
         path = self._path(key)
         try:
             handle = await asyncio.to_thread(path.open, "rb")
-        except FileNotFoundError:
-            raise
+        except FileNotFoundError as exc:
+            raise ObjectMissing(key) from exc
         except OSError as exc:
             raise StoreUnavailable(str(exc)) from exc
         try:
@@ -188,6 +192,12 @@ def _transient(exc: BaseException) -> bool:
     return True
 
 
+def _missing(exc: BaseException) -> bool:
+    from botocore.exceptions import ClientError
+
+    return isinstance(exc, ClientError) and exc.response.get("Error", {}).get("Code") in ("NoSuchKey", "404")
+
+
 class S3Store:
     """Objects in one bucket of an S3-compatible server (SeaweedFS, a government cloud's OSS)."""
 
@@ -198,6 +208,7 @@ class S3Store:
         self.part_size = part_size
         self._stack = contextlib.AsyncExitStack()
         self.client: Any = None
+        self._bucket_ready = False
 
     async def start(self) -> None:
         from aiobotocore.session import get_session
@@ -211,7 +222,7 @@ class S3Store:
         try:
             await self.ensure_bucket()
         except StoreUnavailable:
-            pass  # the store may come later: every request checks again
+            pass  # the store may come later: the first write makes the bucket then
 
     async def ensure_bucket(self) -> None:
         """Create the bucket when missing."""
@@ -230,6 +241,7 @@ class S3Store:
                     raise StoreUnavailable(str(again)) from again
         except Exception as exc:
             raise StoreUnavailable(f"S3 store at {self.endpoint_url} unreachable: {exc!r}") from exc
+        self._bucket_ready = True
 
     async def close(self) -> None:
         await self._stack.aclose()
@@ -239,11 +251,15 @@ class S3Store:
         try:
             return await getattr(self.client, operation)(Bucket=self.bucket, **params)
         except Exception as exc:
+            if _missing(exc):
+                raise ObjectMissing(str(params.get("Key", ""))) from exc
             if _transient(exc):
                 raise StoreUnavailable(f"S3 {operation} failed: {exc!r}") from exc
             raise
 
     async def writer(self, key: str) -> ObjectWriter:
+        if not self._bucket_ready:
+            await self.ensure_bucket()
         return _S3Writer(self, key)
 
     async def read(self, key: str, start: int = 0, end: int | None = None) -> AsyncIterator[bytes]:

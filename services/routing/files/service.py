@@ -42,7 +42,7 @@ from shared.auth import Caller
 from shared.contracts.files import CaseFilesPurged, CaseMaterialAdded, ResultDocumentIssued
 from shared.problems import Conflict, NotFound, Problem
 from shared.settings import Settings
-from shared.storage import ObjectStore, StoreUnavailable
+from shared.storage import ObjectMissing, ObjectStore, StoreUnavailable
 from shared.uow import UnitOfWork
 
 log = logging.getLogger("tongban.routing.files")
@@ -293,6 +293,9 @@ class CaseFiles:
             first = await anext(stream, b"")
         except StoreUnavailable as exc:
             raise StoreDown(f"the object store is not reachable: {exc}") from exc
+        except ObjectMissing as exc:
+            log.error("a case file's object is missing", extra={"case_id": case_id, "object_key": row.object_key})
+            raise NotFound(f"the stored object of file {sha256} is missing") from exc
         async with self.uow() as uow:
             FileRepository(uow.session).add_download(
                 case_id=case_id, file_id=row.id, sha256=sha256, locality=caller.locality, client_id=caller.client_id,
