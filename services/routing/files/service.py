@@ -19,6 +19,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy.exc import IntegrityError
+from starlette.requests import ClientDisconnect
 
 from services.routing.domain import Case
 from services.routing.files.crypto import Sealer, cipher_range, open_range
@@ -213,6 +214,10 @@ class CaseFiles:
             await writer.abort()
             await _drain(upload.body, limit - size)
             raise StoreDown(f"the object store went away during the upload; nothing was registered: {exc}") from exc
+        except ClientDisconnect as exc:
+            await writer.abort()
+            raise Problem("the client went away before the whole file came; nothing was kept", status=400,
+                          slug="upload-interrupted", title="Upload interrupted") from exc
         except BaseException:
             await writer.abort()
             raise
