@@ -108,10 +108,9 @@ RULES: dict[tuple[str, str, str], Access] = {
     # ---------------------------------------------------------------- routing: case files (docs/case-files.md)
     ("routing", "GET", "/v1/cases/{case_id}/files"): world(sees="case_id"),
     ("routing", "GET", "/v1/cases/{case_id}/files/downloads"): world(sees="case_id"),
-    # an empty body is no PDF/JPEG/PNG/OFD: 415 for the acceptor's window, 409 for the owner (not its to add)
-    ("routing", "PUT", "/v1/cases/{case_id}/files/{sha256}"): world(CLERK, OFFICER, values={"sha256": "ab" * 32}),
-    # the world's case has no file yet: its parties get 404 too (the matrix still checks roles and strangers)
-    ("routing", "GET", "/v1/cases/{case_id}/files/{sha256}"): world(values={"sha256": "ab" * 32}, authorized=(404,)),
+    # the world's scan is in already: 200 (nothing changes) for the acceptor, 409 for the owner (not its to add)
+    ("routing", "PUT", "/v1/cases/{case_id}/files/{sha256}"): world(CLERK, OFFICER),
+    ("routing", "GET", "/v1/cases/{case_id}/files/{sha256}"): world(),  # the scan's bytes
     ("routing", "PUT", "/v1/cases/{case_id}/files/hold"): world(SUPERVISOR, OPERATOR, mutates=True,
                                                                body={"reason": "access matrix"}),
     ("routing", "DELETE", "/v1/cases/{case_id}/files/hold"): world(SUPERVISOR, OPERATOR),  # none stands: no change
