@@ -97,4 +97,4 @@ async def w6_files(bench: BenchSystem, seaweedfs: SeaweedFS, bucket: str, small:
     for label, size, count in (("1MB", MB, small), ("20MB", 20 * MB, large)):
         scans = [_scan(size) for _ in range(count)]
         result[label] = {"system": await _through_routing(bench, scans), "raw": await _raw(seaweedfs, bucket, scans)}
-    return result
+    return {"sizes": result}

@@ -216,7 +216,7 @@ def figures(report: dict[str, Any]) -> list[dict[str, Any]]:
         rows.append(_row("W5 webhook", f"carrier events ingested ({int(w5['duplicate_share'] * 100)}% repeated)",
                          w5["system"]["events_per_second"], "events/s", w5["raw"]["events_per_second"],
                          "bare HMAC check + idempotent insert"))
-    for size, entry in w.get("W6", {}).items():
+    for size, entry in w.get("W6", {}).get("sizes", {}).items():
         system, raw = entry["system"], entry["raw"]
         for way, base in (("upload", "put"), ("download", "get")):
             label = f"raw S3 {base.upper()} on the same SeaweedFS"

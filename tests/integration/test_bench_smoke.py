@@ -72,7 +72,7 @@ async def test_the_harness_runs_and_produces_every_figure(
             assert _positive(row["ratio"]), row
     assert "| W1 handoff |" in render(report)
 
-    w6 = report["workloads"]["W6"]
+    w6 = report["workloads"]["W6"]["sizes"]
     for size in ("1MB", "20MB"):
         for side, way in (("system", "upload"), ("system", "download"), ("raw", "put"), ("raw", "get")):
             assert _positive(w6[size][side][way]["mb_per_second"]) and _positive(w6[size][side][way]["p50_ms"])
