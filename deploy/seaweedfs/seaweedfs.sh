@@ -121,7 +121,7 @@ cmd_start() {
     setsid "$WEED" server -dir="$SEAWEEDFS_DIR/data" -ip=127.0.0.1 -ip.bind=127.0.0.1 \
         -master.port=$((b + 1)) -master.port.grpc=$((b + 5)) -volume.port=$((b + 2)) -volume.port.grpc=$((b + 6)) \
         -filer.port=$((b + 3)) -filer.port.grpc=$((b + 7)) -s3 -s3.port="$b" -s3.port.grpc=$((b + 8)) \
-        -s3.port.iceberg=0 -s3.config="$SEAWEEDFS_DIR/s3.json" -master.volumeSizeLimitMB=256 -volume.max=0 \
+        -s3.port.iceberg=0 -s3.port.lance=0 -s3.config="$SEAWEEDFS_DIR/s3.json" -master.volumeSizeLimitMB=256 -volume.max=0 \
         >>"$LOG_FILE" 2>&1 </dev/null &
     echo $! >"$PID_FILE"
     local deadline=$((SECONDS + SEAWEEDFS_START_TIMEOUT))
