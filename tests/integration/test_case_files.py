@@ -181,8 +181,11 @@ async def test_scans_and_result_travel_between_localities(start_system: SystemFa
 
     # Yangpu's topic carries the files' events (hashes and sizes, never content) and the result's hash.
     def arrived(records: list[Record]) -> bool:
-        types = [r.header("ce_type") for r in records if r.key == case_id.encode()]
-        return types.count("cn.tongban.routing.case.material_added.v1") == 3 and \
+        mine = [r for r in records if r.key == case_id.encode()]
+        types = [r.header("ce_type") for r in mine]
+        issued = any(r.header("ce_type") == "cn.tongban.routing.case.status_changed.v1"
+                     and json.loads(r.value)["to_status"] == "result_issued" for r in mine)
+        return types.count("cn.tongban.routing.case.material_added.v1") == 3 and issued and \
             "cn.tongban.routing.case.result_document_issued.v1" in types
 
     records = await read_topic(system.kafka.bootstrap, system.topic(Y), until=arrived, timeout=60)
