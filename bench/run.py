@@ -6,7 +6,8 @@
 
 It starts its own Kafka broker and PostgreSQL cluster (``tests/support/infra.py``), every service
 as its own process (``tongban serve``), bootstraps credentials, activates a four-party agreement
-and publishes the first list, then measures W1 to W5 and the resident memory of each service.
+and publishes the first list, then measures W1 to W5, case files through routing beside raw S3 on the same
+SeaweedFS (W6, which the harness starts too), and the resident memory of each service.
 """
 
 from __future__ import annotations
@@ -20,11 +21,13 @@ import shutil
 import sys
 import time
 import traceback
+import uuid
 from dataclasses import asdict, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from bench.files import w6_files
 from bench.signatures import w4_signatures
 from bench.system import (
     busy_processes,
@@ -50,18 +53,19 @@ from bench.workloads import (
     w5_webhook,
 )
 from shared.settings import SERVICE_NAMES
-from tests.support.infra import KafkaBroker, PostgresServer
+from tests.support.infra import KafkaBroker, PostgresServer, SeaweedFS
+from tests.support.processes import free_port
 
 RESULTS = Path(__file__).resolve().parent / "results"
 MEMORY_TARGET_MB = 400.0
 
 
-ALL = ("W1", "W2", "W3", "W4", "W5")
+ALL = ("W1", "W2", "W3", "W4", "W5", "W6")
 
 
 async def run_bench(params: Params, *, work_dir: Path | None = None, broker: KafkaBroker | None = None,
                     postgres: PostgresServer | None = None, out: Path | None = None,
-                    only: tuple[str, ...] = ALL) -> dict[str, Any]:
+                    only: tuple[str, ...] = ALL, seaweedfs: SeaweedFS | None = None) -> dict[str, Any]:
     """The whole run (or the workloads ``only`` names); the report (also written as JSON to ``out``)."""
     started = time.monotonic()
     work = work_dir or scratch_dir()
@@ -72,8 +76,19 @@ async def run_bench(params: Params, *, work_dir: Path | None = None, broker: Kaf
         print(f"starting Kafka and PostgreSQL under {work}", flush=True)
         broker, postgres = await asyncio.to_thread(start_infrastructure, work)
     assert broker is not None and postgres is not None
+    owns_store = seaweedfs is None and "W6" in only
+    if owns_store:
+        print("starting SeaweedFS", flush=True)
+        seaweedfs = SeaweedFS(port=free_port(span=9), state_dir=work / "seaweedfs")
+        await asyncio.to_thread(seaweedfs.start)
+    bucket = f"bench-{uuid.uuid4().hex[:8]}"
     print("starting the services", flush=True)
-    bench = await launch(work, broker, postgres, owns)
+    try:
+        bench = await launch(work, broker, postgres, owns, env=seaweedfs.service_env(bucket) if seaweedfs else None)
+    except BaseException:
+        if owns_store and seaweedfs is not None:
+            seaweedfs.stop()
+        raise
     report: dict[str, Any] = {"started_at": datetime.now(UTC).isoformat(timespec="seconds"),
                               "params": asdict(params), "workloads": {}, "errors": {}}
     baseline = Baseline(bench, carrier_secret())
@@ -101,10 +116,15 @@ async def run_bench(params: Params, *, work_dir: Path | None = None, broker: Kaf
             await _workload(report, "W4", lambda: w4_signatures(bench, params))
         if "W5" in only:
             await _workload(report, "W5", lambda: w5_webhook(bench, params, baseline, carrier_secret()))
+        if "W6" in only and seaweedfs is not None:
+            store = seaweedfs
+            await _workload(report, "W6", lambda: w6_files(bench, store, bucket, params.w6_small, params.w6_large))
         report["memory"]["after_all"] = {name: rss_mb(pid) for name, pid in pids.items()}
     finally:
         baseline.stop()
         bench.stop()
+        if owns_store and seaweedfs is not None:
+            seaweedfs.stop()
         if owns and not os.environ.get("BENCH_KEEP"):
             shutil.rmtree(work, ignore_errors=True)
     report["load"] = {"loadavg_at_start": load_at_start, "loadavg_at_end": load_average(),
@@ -208,6 +228,14 @@ def figures(report: dict[str, Any]) -> list[dict[str, Any]]:
         rows.append(_row("W5 webhook", f"carrier events ingested ({int(w5['duplicate_share'] * 100)}% repeated)",
                          w5["system"]["events_per_second"], "events/s", w5["raw"]["events_per_second"],
                          "bare HMAC check + idempotent insert"))
+    for size, entry in w.get("W6", {}).get("sizes", {}).items():
+        system, raw = entry["system"], entry["raw"]
+        for way, base in (("upload", "put"), ("download", "get")):
+            label = f"raw S3 {base.upper()} on the same SeaweedFS"
+            rows.append(_row("W6 case files", f"{size} {way} throughput", system[way]["mb_per_second"], "MB/s",
+                             raw[base]["mb_per_second"], label))
+            rows.append(_row("W6 case files", f"{size} {way} p50", system[way]["p50_ms"], "ms", raw[base]["p50_ms"],
+                             label))
     memory = report.get("memory", {})
     bare = memory.get("baseline_process_at_rest")
     for phase in ("at_rest", "under_w1"):

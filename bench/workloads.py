@@ -60,6 +60,10 @@ class Params:
     w5_batch: int = 50
     w5_duplicates: float = 0.2
     w5_workers: int = 4
+    w6_small: int = 20
+    """1 MB files W6 uploads and downloads (through routing, then raw)."""
+    w6_large: int = 5
+    """20 MB files W6 uploads and downloads."""
     settle_timeout: float = 60.0
     profile: bool = False
     profile_seconds: float = 15.0
@@ -67,7 +71,8 @@ class Params:
 
 SMOKE = Params(w1_rates=(50, 200, 500), w1_seconds=2, search_seconds=2, search_steps=1, w2_seconds=2,
                w2_concurrency=8, w3_items=200, w3_localities=4, w3_small_items=72, w3_requests=20, w4_seconds=2,
-               w4_concurrency=4, w5_waybills=12, w5_batch=20, w5_workers=2, settle_timeout=20)
+               w4_concurrency=4, w5_waybills=12, w5_batch=20, w5_workers=2, w6_small=2, w6_large=1,
+               settle_timeout=20)
 
 
 # --------------------------------------------------------------------------- helpers

@@ -184,6 +184,25 @@ class Settings(BaseSettings):
         description="What new keys, hashes and signatures use: international (Ed25519, SHA-256, AES-256-GCM) "
         "or national (SM2 with SM3, SM3, SM4-GCM). Existing keys keep their algorithm; see docs/cryptography.md.",
     )
+    object_store: Literal["folder", "s3"] = Field(
+        "folder", description="Where case files live: a folder under data_dir (embedded) or an S3 server."
+    )
+    s3_endpoint_url: str | None = Field(None, description="S3 API of the object store (e.g. SeaweedFS).")
+    s3_bucket: str = Field("tongban-case-files", description="Bucket of the case files.")
+    s3_access_key: str = Field("tongban", description="S3 access key id.")
+    s3_secret_key: str | None = Field(None, description="S3 secret key (keep it in a secret store).")
+    s3_region: str = Field("us-east-1", description="S3 region name used in request signatures.")
+    file_max_bytes: int = Field(50 * 1024 * 1024, ge=1, description="Largest case file accepted.")
+    case_files_max_bytes: int = Field(500 * 1024 * 1024, ge=1, description="Largest total of one case's files.")
+    file_retention_days: int = Field(
+        1095, ge=0, description="Days a closed or withdrawn case's files are kept before the purge job."
+    )
+    file_maintenance_seconds: float = Field(
+        3600, gt=0, description="How often routing runs the retention purge and the orphan sweeper."
+    )
+    file_sweep_grace_seconds: float = Field(
+        3600, ge=0, description="Age an object without a row must reach before the sweeper removes it."
+    )
     log_level: str = Field("INFO", description="Logging level.")
     log_json: bool = Field(True, description="Log as JSON lines.")
 

@@ -1,6 +1,6 @@
-"""Session-wide real infrastructure: a Kafka broker and a PostgreSQL server, started by the suite.
+"""Session-wide real infrastructure: a Kafka broker, a PostgreSQL server and a SeaweedFS object store.
 
-Neither is ever skipped: if one cannot start, every test that needs it fails with the reason.
+None is ever skipped: if one cannot start, every test that needs it fails with the reason.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from typing import TypeVar
 import pytest
 
 from shared.clock import FrozenClock
-from tests.support.infra import KafkaBroker, PostgresServer, SecuredKafkaBroker
+from tests.support.infra import KafkaBroker, PostgresServer, SeaweedFS, SecuredKafkaBroker
 from tests.support.processes import free_port
 
 B = TypeVar("B", bound=KafkaBroker)
@@ -89,6 +89,15 @@ def _running(broker: B) -> Iterator[B]:
 def postgres(work_dir: Path) -> Iterator[PostgresServer]:
     """The session's PostgreSQL server."""
     server = PostgresServer(port=free_port(), state_dir=work_dir / "postgres")
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def seaweedfs(work_dir: Path) -> Iterator[SeaweedFS]:
+    """The session's SeaweedFS (S3 API on loopback); a test may stop and start it (its data is kept)."""
+    server = SeaweedFS(port=free_port(span=9), state_dir=work_dir / "seaweedfs")
     server.start()
     yield server
     server.stop()

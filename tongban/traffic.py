@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import hashlib
 import ipaddress
 import json
 import random
@@ -269,6 +270,8 @@ async def submission_shape(client: Client, locality: str) -> set[str]:
     fields = set(schemas.get("CaseSubmission", {}).get("properties", {}))
     if "reason" in schemas.get("Transition", {}).get("properties", {}):
         fields.add("transition.reason")
+    if "/v1/cases/{case_id}/files/{sha256}" in (answer.json().get("paths", {}) if answer.status_code == 200 else {}):
+        fields.add("files")  # the window uploads its scans (docs/case-files.md)
     return fields or {"item_code", "mode", "owning_locality", "applicant_id"}
 
 
@@ -285,6 +288,8 @@ class Player:
         self.rng = random.Random(plan.seed)
         self.localities = sorted(client.credentials)
         self.simulate = True
+        self.scans: dict[str, bytes] = {}
+        """Scans of the electronic materials not uploaded yet, by SHA-256."""
 
     def submission(self, item: dict[str, Any], accepting: str, owner: str) -> dict[str, Any]:
         """A realistic case of ``item``, accepted at ``accepting`` for ``owner``."""
@@ -301,11 +306,28 @@ class Player:
             body["owning_locality"] = owner
         if "materials" in self.shape:
             body["materials"] = [
-                {"name": name, "form": form,
-                 **({"sha256": f"{self.rng.getrandbits(256):064x}"} if form == "electronic" else {})}
+                {"name": name, "form": form, **({"sha256": self.scan()} if form == "electronic" else {})}
                 for name, form in MATERIALS
             ]
         return body
+
+    def scan(self) -> str:
+        """A small PDF, as the window's document camera would make; its SHA-256."""
+        data = b"%PDF-1.4\n%" + self.rng.randbytes(2048) + b"\n%%EOF\n"
+        digest = hashlib.sha256(data).hexdigest()
+        self.scans[digest] = data
+        return digest
+
+    async def upload_scans(self, case_id: str, accepting: str, hashes: list[str]) -> None:
+        """Hand the case's scans in (the owner reviews a fully-online case only once they are in)."""
+        for digest in hashes:
+            data = self.scans.pop(digest, None)
+            if data is None or "files" not in self.shape:
+                continue
+            answer = await self.client.call("PUT", "routing", f"/v1/cases/{case_id}/files/{digest}", accepting,
+                                            content=data, params={"name": "scan.pdf"})
+            if answer.status_code not in (200, 201):
+                self.summary.problems[str(_problem(answer).get("type", answer.status_code)).rsplit("/", 1)[-1]] += 1
 
     async def pause(self) -> bool:
         """Wait between two steps; False when the run's time is up."""
@@ -339,6 +361,7 @@ class Player:
         case = answer.json()
         case_id, status = case["id"], case.get("status", "submitted")
         hashes = sorted(m["sha256"] for m in body.get("materials", ()) if m.get("sha256"))
+        await self.upload_scans(case_id, accepting, hashes)
         self.summary.statuses[status] += 1
         steps = list(steps) if steps is not None else life_cycle(self.rng)
         while steps:

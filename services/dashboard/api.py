@@ -332,6 +332,15 @@ async def deadlines(viewer: Operator, ctx: Ctx) -> dict[str, Any]:
     }
 
 
+@api.get("/panels/files", summary="Per case: how many files are in and whether they are complete (never content)")
+async def case_files(viewer: Operator, ctx: Ctx) -> dict[str, Any]:
+    async with ctx.sessionmaker() as session:
+        rows = await ReadModel(session).file_counts(viewer)
+    return {"cases": [{"case_id": r.case_id, "status": r.status, "accepting_locality": r.accepting_locality,
+                       "owning_localities": list(r.owning_localities or ()), "files_in": r.files_in or 0,
+                       "complete": r.files_complete} for r in rows]}
+
+
 @api.get("/panels/deliveries", summary="Waybills in exception or late")
 async def deliveries(viewer: Operator, ctx: Ctx) -> dict[str, Any]:
     async with ctx.sessionmaker() as session:

@@ -293,6 +293,10 @@ class CaseState:
     handled_at: datetime | None = None
     handled_status: str | None = None
     """When the case was accepted and decided (``result_issued`` or ``rejected``): its handling time."""
+    files_in: int = 0
+    """How many files the case's file holds (routing's material and result events say)."""
+    files_complete: bool | None = None
+    """Whether every declared electronic material is in (None until a file event came)."""
 
     @property
     def localities(self) -> set[str]:
@@ -329,6 +333,12 @@ def apply_case_event(state: CaseState | None, ce_type: str, data: Mapping[str, A
         status = case.status if case.sequence > 1 else "submitted"
         return replace(case, status=status, item_code=data.get("item_code") or case.item_code,
                        mode=data.get("mode") or case.mode, sequence=max(case.sequence, 1))
+    if kind in ("material_added", "result_document_issued", "files_purged"):
+        count = data.get("files_in")
+        files_in = 0 if kind == "files_purged" else count if isinstance(count, int) else case.files_in
+        complete = data.get("complete")
+        return replace(case, files_in=max(files_in, 0),
+                       files_complete=complete if isinstance(complete, bool) else case.files_complete)
     if kind == "status_changed":
         to_status = data.get("to_status")
         accepted_at, handled_at, handled_status = handling_marks(

@@ -96,6 +96,8 @@ class CaseRow(Base):
     accepted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     handled_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), index=True)
     handled_status: Mapped[str | None] = mapped_column(String(64))
+    files_in: Mapped[int] = mapped_column(Integer, default=0)
+    files_complete: Mapped[bool | None] = mapped_column(Boolean, nullable=True)
 
 
 class CasePartyRow(Base):
@@ -281,7 +283,8 @@ class ReadModel:
                          tuple(row.owning_localities or ()), row.sequence,
                          utc(row.updated_at) if row.updated_at else None,
                          utc(row.accepted_at) if row.accepted_at else None,
-                         utc(row.handled_at) if row.handled_at else None, row.handled_status)
+                         utc(row.handled_at) if row.handled_at else None, row.handled_status,
+                         row.files_in or 0, row.files_complete)
 
     async def save_case(self, case: CaseState, known_parties: set[str] | frozenset[str] = frozenset()) -> None:
         """Store a case and its parties (those not in ``known_parties`` are added)."""
@@ -293,9 +296,18 @@ class ReadModel:
         row.accepting_locality, row.owning_localities = case.accepting_locality, list(case.owning_localities)
         row.sequence, row.updated_at = case.sequence, case.updated_at
         row.accepted_at, row.handled_at, row.handled_status = case.accepted_at, case.handled_at, case.handled_status
+        row.files_in, row.files_complete = case.files_in, case.files_complete
         for locality in case.localities - set(known_parties):
             await insert_ignore(self.session, CasePartyRow, {"case_id": case.case_id, "locality": locality},
                                 ["case_id", "locality"])
+
+    async def file_counts(self, viewer: Viewer, limit: int = 50) -> list[CaseRow]:
+        """The viewer's cases that have files (or wait for them), most recently changed first."""
+        query = select(CaseRow).where(or_(CaseRow.files_in > 0, CaseRow.files_complete.is_not(None)))
+        if not viewer.regional:
+            parties = select(CasePartyRow.case_id).where(CasePartyRow.locality == viewer.locality)
+            query = query.where(CaseRow.case_id.in_(parties))
+        return list(await self.session.scalars(query.order_by(CaseRow.updated_at.desc()).limit(limit)))
 
     async def status_counts(self, viewer: Viewer) -> dict[str, int]:
         """How many cases the viewer may see are in each status."""

@@ -9,6 +9,9 @@ from pathlib import Path
 
 from services.routing import api, events, store
 from services.routing.clients import AuthorizationClient, CatalogueClient
+from services.routing.files import api as files_api
+from services.routing.files.maintenance import start_files, stop_files
+from services.routing.files.service import FILE_KEY
 from services.routing.service import APPLICANT_KEY, REASON_KEY, CalendarKeeper, scan_deadlines, today
 from shared.service import ServiceContext, ServiceDefinition
 
@@ -33,6 +36,7 @@ async def on_startup(ctx: ServiceContext) -> None:
         await keeper.reload(uow)
     ctx.state["calendar"] = keeper
     ctx.state["scanner"] = asyncio.create_task(_scan_periodically(ctx, keeper))
+    await start_files(ctx)
 
 
 async def _scan_periodically(ctx: ServiceContext, keeper: CalendarKeeper) -> None:
@@ -56,20 +60,21 @@ async def on_shutdown(ctx: ServiceContext) -> None:
         task.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await task
+    await stop_files(ctx)
     await ctx.state["authorization"].close()
     await ctx.state["catalogue"].close()
 
 
 DEFINITION = ServiceDefinition(
     name="routing",
-    key_names=(APPLICANT_KEY, REASON_KEY),
+    key_names=(APPLICANT_KEY, REASON_KEY, FILE_KEY),
     title="Tongban routing",
     description="Cross-locality cases: accept here, handle there; life cycle and deadlines in working days.",
     metadata=store.Base.metadata,
     outbox=store.outbox,
     inbox=store.inbox,
     migrations=Path(__file__).parent / "migrations",
-    routers=api.routers,
+    routers=[*api.routers, *files_api.routers],
     handlers=events.HANDLERS,
     on_startup=on_startup,
     on_shutdown=on_shutdown,

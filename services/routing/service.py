@@ -29,6 +29,7 @@ from services.routing.domain import (
     notice,
     owners_for,
 )
+from services.routing.files.service import transition_gate
 from services.routing.store import (
     CalendarRepository,
     CaseRepository,
@@ -282,6 +283,7 @@ async def transition(
             raise Conflict("the materials received do not match those attested at acceptance",
                            slug="materials-mismatch", title="Materials mismatch",
                            expected=case.material_hashes, received=received)
+    result_documents = await transition_gate(uow, case, action, by_locality, detail)  # files the step waits for
     original = str(detail.get("reason", ""))
     masked = mask_text(original)
     step_detail = {k: v for k, v in detail.items() if k in ("material_hashes", "waybill_number")}
@@ -323,6 +325,7 @@ async def transition(
             sequence=moved.sequence, action=action, mode=case.mode,  # type: ignore[arg-type]
             accepting_locality=case.accepting_locality, owners=list(case.owners), reason=moved.reason,
             attestation_id=row.attestation_id, result_by_post=result_by_post,
+            result_documents=result_documents if action == "issue_result" else [],
         ),
         case.involved,
     )

@@ -67,6 +67,8 @@ class CaseStatusChanged(Event):
     attestation_id: str | None = None
     result_by_post: bool | None = None
     """On result_issued: whether the paper result goes by post (delivery makes a waybill)."""
+    result_documents: list[str] = Field(default_factory=list)
+    """On result_issued: SHA-256 of the result documents in the case's file (fetched from routing)."""
 
     def subject(self) -> str:
         return self.case_id

@@ -128,6 +128,17 @@ RULES: dict[tuple[str, str, str], Access] = {
     ("routing", "GET", "/v1/cases/{case_id}"): world(sees="case_id"),
     # withdraw without a reason: the accepting window 422, the owner 409; the case stays forwarded
     ("routing", "POST", "/v1/cases/{case_id}/transitions"): world(CLERK, body={"action": "withdraw"}),
+    # ---------------------------------------------------------------- routing: case files (docs/case-files.md)
+    ("routing", "GET", "/v1/cases/{case_id}/files"): world(sees="case_id"),
+    ("routing", "GET", "/v1/cases/{case_id}/files/downloads"): world(sees="case_id"),
+    # the world's scan is in already: 200 (nothing changes) for the acceptor, 409 for the owner (not its to add)
+    ("routing", "PUT", "/v1/cases/{case_id}/files/{sha256}"): world(CLERK, OFFICER),
+    ("routing", "GET", "/v1/cases/{case_id}/files/{sha256}"): world(),  # the scan's bytes
+    ("routing", "PUT", "/v1/cases/{case_id}/files/hold"): world(SUPERVISOR, OPERATOR, mutates=True,
+                                                               body={"reason": "access matrix"}),
+    ("routing", "DELETE", "/v1/cases/{case_id}/files/hold"): world(SUPERVISOR, OPERATOR),  # none stands: no change
+    ("routing", "POST", "/v1/files/purge"): shared(MAINTAINER, OPERATOR),  # nothing is past its retention time
+    ("routing", "POST", "/v1/files/sweep"): shared(MAINTAINER, OPERATOR),  # no orphan older than the grace time
     ("routing", "GET", "/v1/calendar/{year}"): shared(),
     ("routing", "GET", "/v1/calendar/{year}/versions"): shared(),
     ("routing", "PUT", "/v1/calendar/{year}"): shared(CALENDAR, values={"year": "2027"}, body={

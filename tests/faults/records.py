@@ -6,9 +6,10 @@ import uuid
 
 from shared.contracts.catalogue import ItemPublished
 from shared.envelope import Envelope, Record
+from shared.settings import SERVICE_NAMES
 
-GROUPS = ("tongban-catalogue", "tongban-routing", "tongban-authorization", "tongban-delivery")
-"""The consumer groups of the four services: each reads every locality topic."""
+GROUPS = tuple(f"tongban-{name}" for name in SERVICE_NAMES)
+"""The consumer groups of the services: each reads every locality topic."""
 _BASE = Envelope.wrap(ItemPublished(code="YRD-ZZ-0001", name_zh="假", name_en="fake", area="social_security",
                                     modes=["fully_online"], ownership_rule="insured_place", committed_days=1,
                                     revision=99), "/tongban/intruder")

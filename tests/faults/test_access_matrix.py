@@ -35,7 +35,20 @@ import httpx
 
 from shared.settings import SERVICE_NAMES
 from tests.faults.access_rules import DEFAULT_VALUES, REGIONAL_ROLES, ROLES, RULES, Access
-from tests.faults.world import ITEM_CODE, LOCALITIES, B, S, T, Y, figures_line, prepare, query, submission
+from tests.faults.world import (
+    ITEM_CODE,
+    LOCALITIES,
+    SCAN,
+    SCAN_SHA256,
+    B,
+    S,
+    T,
+    Y,
+    figures_line,
+    prepare,
+    query,
+    submission,
+)
 from tests.integration.conftest import REGIONAL, System, SystemFactory
 from tests.support.agreements import activate
 from tests.support.kafka_io import wait_for
@@ -58,6 +71,8 @@ async def _world(system: System, http: httpx.AsyncClient, acceptor: str, owner: 
         moved = await http.post(routing + f"/v1/cases/{case_id}/transitions", json={"action": action},
                                 headers=headers)
         assert moved.status_code == 200, moved.text
+    scan = await http.put(routing + f"/v1/cases/{case_id}/files/{SCAN_SHA256}", content=SCAN, headers=headers)
+    assert scan.status_code == 201, scan.text
     case: dict[str, Any] = {}
 
     async def waybill_attached() -> bool:
@@ -83,7 +98,7 @@ async def _world(system: System, http: httpx.AsyncClient, acceptor: str, owner: 
     return {"acceptor": acceptor, "owner": owner, "locality": acceptor, "case_id": case_id,
             "number": case["waybill_numbers"][0], "agreement_id": agreement["id"],
             "attestation_id": case["attestation_id"], "consent_id": consent.json()["id"],
-            "client_id": spare.json()["client_id"], "subject_ref": subject_ref,
+            "client_id": spare.json()["client_id"], "subject_ref": subject_ref, "sha256": SCAN_SHA256,
             "kid": next(k["kid"] for k in keys if k["owner"] == acceptor and k["status"] == "active"),
             "subscription_id": subscription.json()["id"]}
 

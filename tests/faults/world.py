@@ -6,6 +6,7 @@ the locality topics from their beginning with a consumer group of its own.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 import time
@@ -49,9 +50,14 @@ async def prepare(system: System) -> None:
         assert published.status_code == 200, published.text
 
 
+SCAN = b"%PDF-1.4\n% the applicant's identity card, scanned at the window (fault suite)\n%%EOF\n"
+"""The electronic material's file (docs/case-files.md); its SHA-256 is the one declared."""
+SCAN_SHA256 = hashlib.sha256(SCAN).hexdigest()
+
+
 def submission(owner: str, mode: str = "fully_online") -> dict[str, Any]:
     """A case of the item owned by ``owner`` (the applicant is insured there)."""
-    materials = [{"name": "身份证", "form": "electronic", "sha256": "ab" * 32}, {"name": "申请表", "form": "paper"}]
+    materials = [{"name": "身份证", "form": "electronic", "sha256": SCAN_SHA256}, {"name": "申请表", "form": "paper"}]
     return {"item_code": ITEM_CODE, "mode": mode, "applicant_id": APPLICANT,
             "ownership": {"insured_place": [owner]}, "materials": materials}
 

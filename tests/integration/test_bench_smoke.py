@@ -15,7 +15,7 @@ import pytest
 
 from bench.run import ALL, render, run_bench
 from bench.workloads import SMOKE
-from tests.support.infra import KafkaBroker, PostgresServer
+from tests.support.infra import KafkaBroker, PostgresServer, SeaweedFS
 
 
 def _positive(value: object) -> bool:
@@ -24,12 +24,12 @@ def _positive(value: object) -> bool:
 
 @pytest.mark.timeout(900)
 async def test_the_harness_runs_and_produces_every_figure(
-    kafka: KafkaBroker, postgres: PostgresServer, work_dir: Path, tmp_path: Path
+    kafka: KafkaBroker, postgres: PostgresServer, seaweedfs: SeaweedFS, work_dir: Path, tmp_path: Path
 ) -> None:
     scratch = work_dir / f"bench-{tmp_path.name}"
     scratch.mkdir(mode=0o755)
     out = tmp_path / "bench.json"
-    report = await run_bench(SMOKE, work_dir=scratch, broker=kafka, postgres=postgres, out=out)
+    report = await run_bench(SMOKE, work_dir=scratch, broker=kafka, postgres=postgres, out=out, seaweedfs=seaweedfs)
     assert json.loads(out.read_text(encoding="utf-8"))["figures"] == report["figures"]
     assert report["errors"] == {}, report["errors"]
     assert set(report["workloads"]) == set(ALL)
@@ -75,3 +75,8 @@ async def test_the_harness_runs_and_produces_every_figure(
         if row["baseline"] is not None:
             assert _positive(row["ratio"]), row
     assert "| W1 handoff |" in render(report)
+
+    w6 = report["workloads"]["W6"]["sizes"]
+    for size in ("1MB", "20MB"):
+        for side, way in (("system", "upload"), ("system", "download"), ("raw", "put"), ("raw", "get")):
+            assert _positive(w6[size][side][way]["mb_per_second"]) and _positive(w6[size][side][way]["p50_ms"])

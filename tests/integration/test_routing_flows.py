@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import time
 from datetime import datetime
@@ -16,6 +17,7 @@ from tests.support.agreements import activate
 from tests.support.kafka_io import read_topic
 
 Y, S, T, B = "310110", "320505", "331000", "341600"
+SCAN = b"%PDF-1.4\n% the applicant's identity card, scanned at the window\n%%EOF\n"
 ITEM = {"code": "YRD-SB-0002", "name_zh": "企业职工基本养老保险关系转移接续",
         "name_en": "Transfer of employee basic pension insurance", "area": "social_security",
         "modes": ["fully_online", "joint_handling", "accepted_here_handled_there"],
@@ -46,7 +48,7 @@ async def test_fully_online_case_idempotency_and_queries(start_system: SystemFac
         await _ready_item(system, http)
         body = {"item_code": ITEM["code"], "mode": "fully_online", "applicant_id": "11010519491231002X",
                 "ownership": {"insured_place": ["341602"]},
-                "materials": [{"name": "身份证", "form": "electronic", "sha256": "ab" * 32}]}
+                "materials": [{"name": "身份证", "form": "electronic", "sha256": hashlib.sha256(SCAN).hexdigest()}]}
         suzhou = {**await system.headers(S), "Idempotency-Key": "window-7-0001"}
         first = await http.post(routing + "/v1/cases", json=body, headers=suzhou)
         assert first.status_code == 201, first.text
@@ -71,6 +73,10 @@ async def test_fully_online_case_idempotency_and_queries(start_system: SystemFac
         clerk_only = await http.post(routing + f"/v1/cases/{case_id}/transitions", json={"action": "receive"},
                                      headers=await system.headers(B, scope="window_clerk"))
         assert clerk_only.status_code == 403
+        # The owner reviews a fully-online case once its scan is in the case file (docs/case-files.md).
+        scan = await http.put(routing + f"/v1/cases/{case_id}/files/{hashlib.sha256(SCAN).hexdigest()}",
+                              content=SCAN, headers=await system.headers(S))
+        assert scan.status_code == 201, scan.text
         for action in ("receive", "start_review", "approve", "issue_result", "deliver_result"):
             await _move(system, http, case_id, B, action)
         closed = await _move(system, http, case_id, S, "close")

@@ -12,10 +12,11 @@ from typing import Any
 REPO = Path(__file__).resolve().parents[2]
 KAFKA_SH = REPO / "deploy" / "kafka" / "kafka.sh"
 POSTGRES_SH = REPO / "deploy" / "postgres" / "postgres.sh"
+SEAWEEDFS_SH = REPO / "deploy" / "seaweedfs" / "seaweedfs.sh"
 
 
 class InfrastructureMissing(RuntimeError):
-    """Kafka or PostgreSQL could not be started: the suite fails, it never skips."""
+    """Kafka, PostgreSQL or SeaweedFS could not be started: the suite fails, it never skips."""
 
 
 def _run(script: Path, command: str, env: dict[str, str], timeout: float = 300) -> str:
@@ -154,3 +155,35 @@ class PostgresServer:
         finally:
             await conn.close()
         return f"postgresql+asyncpg://tongban@127.0.0.1:{self.port}/{name}"
+
+
+@dataclass
+class SeaweedFS:
+    """A SeaweedFS server (master, volume, filer, S3 gateway) on loopback, from the pinned PyPI wheel."""
+
+    port: int
+    state_dir: Path
+    access_key: str = "tongban"
+    secret_key: str = "tongban-test-secret"
+
+    @property
+    def endpoint(self) -> str:
+        """The S3 API."""
+        return f"http://127.0.0.1:{self.port}"
+
+    def _env(self) -> dict[str, str]:
+        return {"SEAWEEDFS_PORT": str(self.port), "SEAWEEDFS_DIR": str(self.state_dir),
+                "SEAWEEDFS_ACCESS_KEY": self.access_key, "SEAWEEDFS_SECRET_KEY": self.secret_key}
+
+    def service_env(self, bucket: str) -> dict[str, str]:
+        """Settings that point a service at this server, in a bucket of its own."""
+        return {"TONGBAN_OBJECT_STORE": "s3", "TONGBAN_S3_ENDPOINT_URL": self.endpoint, "TONGBAN_S3_BUCKET": bucket,
+                "TONGBAN_S3_ACCESS_KEY": self.access_key, "TONGBAN_S3_SECRET_KEY": self.secret_key}
+
+    def start(self) -> None:
+        """Start (or restart, keeping its data) and wait until the S3 API answers."""
+        _run(SEAWEEDFS_SH, "start", self._env(), timeout=180)
+
+    def stop(self) -> None:
+        """Stop the server, keeping its data."""
+        _run(SEAWEEDFS_SH, "stop", self._env())

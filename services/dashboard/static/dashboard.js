@@ -348,7 +348,7 @@
   async function refreshPanels() {
     if (!state.session) return;
     // Weekly figures change slowly and cost more to compute: asked for every HANDLING_SECONDS only.
-    const names = ["rates", "funnel", "deadlines", "deliveries", "agreements", "dead-letters", "lag"];
+    const names = ["rates", "funnel", "deadlines", "files", "deliveries", "agreements", "dead-letters", "lag"];
     if (Date.now() - state.handlingAt >= HANDLING_SECONDS * 1000) { names.push("handling"); state.handlingAt = Date.now(); }
     const answers = await Promise.allSettled(names.map((n) => api("/api/panels/" + n)));
     answers.forEach((a, i) => { if (a.status === "fulfilled") state.panels[names[i]] = a.value; });
@@ -371,6 +371,7 @@
     if (p.funnel) renderFunnel(p.funnel);
     if (p.handling) renderHandling(p.handling);
     if (p.deadlines) renderDeadlines(p.deadlines);
+    if (p.files) renderFiles(p.files);
     if (p.deliveries) renderDeliveries(p.deliveries);
     if (p.agreements) renderAgreements(p.agreements);
     if (p["dead-letters"]) renderDeadLetters(p["dead-letters"]);
@@ -450,6 +451,21 @@
       tr.append(make("td", { class: "mono" }, String(c.case_id).slice(0, 13)), where,
         make("td", {}, c.state === "overdue" ? t("panel.deadlines.overdue") : t("panel.deadlines.due_soon")),
         make("td", { class: "mono" }, c.due_on || ""));
+      return tr;
+    }));
+  }
+
+  function renderFiles(data) {
+    $("files-none").hidden = data.cases.length > 0;
+    $("files-body").replaceChildren(...data.cases.slice(0, 8).map((c) => {
+      const tr = make("tr");
+      const route = make("td");
+      if (c.accepting_locality) route.appendChild(badge(c.accepting_locality));
+      route.appendChild(document.createTextNode("→ "));
+      for (const owner of c.owning_localities) route.appendChild(badge(owner));
+      const done = c.complete === null ? "" : (c.complete ? t("panel.files.complete") : t("panel.files.incomplete"));
+      tr.append(make("td", { class: "mono", title: c.case_id }, String(c.case_id).slice(0, 13)), route,
+        make("td", { class: "mono" }, String(c.files_in)), make("td", { class: c.complete === false ? "bad" : "" }, done));
       return tr;
     }));
   }

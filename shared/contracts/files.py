@@ -1,0 +1,63 @@
+"""Events of case files (published by routing, which owns them). Hashes and sizes, never content or names."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field
+
+from shared.envelope import Event, event_type
+
+FileKind = Literal["material", "supplement", "result"]
+
+
+@event_type
+class CaseMaterialAdded(Event):
+    """A file entered a case's file: a material or a supplement from the window, checked against its hash."""
+
+    type_name = "cn.tongban.routing.case.material_added"
+
+    case_id: str
+    kind: FileKind
+    sha256: str = Field(pattern=r"^[0-9a-f]{64}$")
+    size: int = Field(ge=0)
+    content_type: str
+    by_locality: str
+    files_in: int = Field(ge=0)
+    """How many files the case now holds."""
+    complete: bool
+    """Whether every electronic material declared at acceptance is in."""
+
+    def subject(self) -> str:
+        return self.case_id
+
+
+@event_type
+class ResultDocumentIssued(Event):
+    """The lead owner put a result document (decision letter, licence, refusal) in the case's file."""
+
+    type_name = "cn.tongban.routing.case.result_document_issued"
+
+    case_id: str
+    sha256: str = Field(pattern=r"^[0-9a-f]{64}$")
+    size: int = Field(ge=0)
+    content_type: str
+    by_locality: str
+    files_in: int = Field(ge=0)
+
+    def subject(self) -> str:
+        return self.case_id
+
+
+@event_type
+class CaseFilesPurged(Event):
+    """A closed case's files were removed at the end of their retention time."""
+
+    type_name = "cn.tongban.routing.case.files_purged"
+
+    case_id: str
+    sha256s: list[str]
+    bytes: int = Field(ge=0)
+
+    def subject(self) -> str:
+        return self.case_id
