@@ -83,7 +83,7 @@ NONE = "YRD-ZZ-9999"
 """An item code no catalogue holds: writes aimed at it are refused after the role check."""
 PROBES = {(service, "GET", path): PUBLIC
           for service in ("catalogue", "routing", "authorization", "delivery", "webhooks")
-          for path in ("/healthz", "/readyz")}
+          for path in ("/healthz", "/readyz", "/asyncapi.json")}
 REFUSED_URL = "https://10.0.0.1/hook"
 """A private address: a subscription aimed at it is refused after the access checks (422)."""
 
