@@ -20,7 +20,7 @@ import httpx
 
 from shared.envelope import Record
 from tests.faults.world import scalar
-from tests.integration.conftest import System, SystemFactory
+from tests.integration.conftest import REGIONAL, System, SystemFactory
 from tests.support.agreements import activate
 from tests.support.infra import SeaweedFS
 from tests.support.kafka_io import read_topic
@@ -39,9 +39,10 @@ def sha(data: bytes) -> str:
 
 async def _case(system: System, http: httpx.AsyncClient, scans: dict[str, bytes]) -> str:
     maintainer = await system.headers(Y)
+    regional = await system.headers(REGIONAL)  # the joint office writes the catalogue
     catalogue = system.url("catalogue")
-    assert (await http.post(catalogue + "/v1/items", json=ITEM, headers=maintainer)).status_code == 201
-    assert (await http.post(catalogue + f"/v1/items/{ITEM['code']}/publish", headers=maintainer)).status_code == 200
+    assert (await http.post(catalogue + "/v1/items", json=ITEM, headers=regional)).status_code == 201
+    assert (await http.post(catalogue + f"/v1/items/{ITEM['code']}/publish", headers=regional)).status_code == 200
     body = {"item_code": ITEM["code"], "mode": "fully_online", "applicant_id": "11010519491231002X",
             "ownership": {"property_location": ["341602"]},
             "materials": [{"name": n, "form": "electronic", "sha256": sha(d)} for n, d in scans.items()]

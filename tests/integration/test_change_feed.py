@@ -14,7 +14,7 @@ from typing import Any
 
 import httpx
 
-from tests.integration.conftest import SystemFactory
+from tests.integration.conftest import REGIONAL, SystemFactory
 from tests.support.agreements import activate
 from tests.support.cases import BOZHOU, ITEM, SUBMISSION, SUZHOU, YANGPU
 from tests.support.kafka_io import wait_for
@@ -41,8 +41,10 @@ async def test_change_feed_returns_every_changed_case_once_across_pages(start_sy
     routing = system.url("routing") + "/v1/cases"
     async with httpx.AsyncClient(timeout=30, headers=await system.headers(SUZHOU)) as http:
         catalogue = system.url("catalogue")
-        assert (await http.post(f"{catalogue}/v1/items", json=ITEM)).status_code == 201
-        assert (await http.post(f"{catalogue}/v1/items/{ITEM['code']}/publish")).status_code == 200
+        assert (await http.post(f"{catalogue}/v1/items", json=ITEM,
+                                headers=await system.headers(REGIONAL))).status_code == 201
+        assert (await http.post(f"{catalogue}/v1/items/{ITEM['code']}/publish",
+                                   headers=await system.headers(REGIONAL))).status_code == 200
 
         async def routing_knows_item() -> bool:  # a first case, before the time the feed starts from
             return (await http.post(routing, json=SUBMISSION)).status_code == 201

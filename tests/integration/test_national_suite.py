@@ -27,10 +27,10 @@ from services.authorization.service import Keyring
 from shared.crypto import b64url, b64url_decode, read_compact, sm2_signature_to_der
 from shared.service import standalone
 from shared.settings import Settings
-from tests.integration.conftest import System, SystemFactory
+from tests.integration.conftest import REGIONAL, System, SystemFactory
 from tests.integration.test_authorization import _execute
-from tests.integration.test_delivery_e2e import ITEM, MATERIALS, advance
 from tests.support.agreements import activate, draft, sign
+from tests.support.flows import ITEM, MATERIALS, advance
 from tests.support.infra import PostgresServer
 from tests.support.kafka_io import wait_for
 from tests.support.processes import ServiceProcess
@@ -94,8 +94,10 @@ async def test_a_whole_case_with_the_national_suite(start_system: SystemFactory,
     assert token_header["alg"] == "SM2SM3" and keys[token_header["kid"]]["tongban_use"] == "token"
     catalogue, routing, auth = system.url("catalogue"), system.url("routing"), system.url("authorization")
     async with httpx.AsyncClient(timeout=15, headers=suzhou) as http:
-        assert (await http.post(f"{catalogue}/v1/items", json=ITEM)).status_code == 201
-        assert (await http.post(f"{catalogue}/v1/items/{ITEM['code']}/publish")).status_code == 200
+        assert (await http.post(f"{catalogue}/v1/items", json=ITEM,
+                                headers=await system.headers(REGIONAL))).status_code == 201
+        assert (await http.post(f"{catalogue}/v1/items/{ITEM['code']}/publish",
+                                   headers=await system.headers(REGIONAL))).status_code == 200
         submission = {"item_code": ITEM["code"], "mode": "accepted_here_handled_there",
                       "ownership": {"insured_place": [B]}, "applicant_id": "11010519491231002X",
                       "materials": [{"name": f"材料 {i}", "form": "electronic", "sha256": h}

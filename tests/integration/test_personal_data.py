@@ -16,7 +16,7 @@ from sqlalchemy import MetaData
 
 from shared.envelope import parse_record
 from tests.faults.world import query, read_to_end
-from tests.integration.conftest import System, SystemFactory
+from tests.integration.conftest import REGIONAL, System, SystemFactory
 from tests.support.agreements import activate
 from tests.support.kafka_io import wait_for
 from tests.support.keys import KEY_NAMES, known_key
@@ -75,8 +75,10 @@ async def test_personal_data_is_sealed_and_masked_everywhere(start_system: Syste
     suzhou, bozhou = await system.headers(SUZHOU), await system.headers(BOZHOU)
     catalogue, routing, delivery = system.url("catalogue"), system.url("routing"), system.url("delivery")
     async with httpx.AsyncClient(timeout=15, headers=suzhou) as http:
-        assert (await http.post(f"{catalogue}/v1/items", json=ITEM)).status_code == 201
-        assert (await http.post(f"{catalogue}/v1/items/{ITEM['code']}/publish")).status_code == 200
+        assert (await http.post(f"{catalogue}/v1/items", json=ITEM,
+                                headers=await system.headers(REGIONAL))).status_code == 201
+        assert (await http.post(f"{catalogue}/v1/items/{ITEM['code']}/publish",
+                                   headers=await system.headers(REGIONAL))).status_code == 200
         case_id = await submit(http, routing)
         await move(http, routing, case_id, "accept", suzhou)
         await move(http, routing, case_id, "forward", suzhou)

@@ -18,7 +18,7 @@ import httpx
 import pytest
 from standardwebhooks import Webhook
 
-from tests.integration.conftest import System, SystemFactory
+from tests.integration.conftest import REGIONAL, System, SystemFactory
 from tests.support.agreements import activate
 from tests.support.cases import BOZHOU, ITEM, SUBMISSION, SUZHOU, YANGPU
 from tests.support.kafka_io import read_topic, wait_for
@@ -41,8 +41,10 @@ PRIVATE = ["https://10.1.2.3/hook", "https://192.168.0.10/hook", "https://172.16
 async def publish_item(system: System, http: httpx.AsyncClient) -> None:
     """The item every test case is of, published (routing hears of it by event)."""
     catalogue = system.url("catalogue")
-    assert (await http.post(f"{catalogue}/v1/items", json=ITEM)).status_code == 201
-    assert (await http.post(f"{catalogue}/v1/items/{ITEM['code']}/publish")).status_code == 200
+    assert (await http.post(f"{catalogue}/v1/items", json=ITEM,
+                            headers=await system.headers(REGIONAL))).status_code == 201
+    assert (await http.post(f"{catalogue}/v1/items/{ITEM['code']}/publish",
+                                   headers=await system.headers(REGIONAL))).status_code == 200
 
 
 async def submit_case(system: System, http: httpx.AsyncClient) -> str:
@@ -207,8 +209,10 @@ async def test_a_subscription_out_of_retries_fails_and_its_events_wait_for_an_op
             assert created.status_code == 201, created.text
             sub = created.json()
             receiver.secrets.append(sub["secret"])
-            assert (await http.post(f"{catalogue}/v1/items", json=ITEM)).status_code == 201
-            assert (await http.post(f"{catalogue}/v1/items/{ITEM['code']}/publish")).status_code == 200
+            assert (await http.post(f"{catalogue}/v1/items", json=ITEM,
+                                    headers=await system.headers(REGIONAL))).status_code == 201
+            assert (await http.post(f"{catalogue}/v1/items/{ITEM['code']}/publish",
+                                   headers=await system.headers(REGIONAL))).status_code == 200
 
             async def status() -> str:
                 return str((await http.get(f"{hooks}/v1/subscriptions/{sub['id']}")).json()["status"])
@@ -225,7 +229,8 @@ async def test_a_subscription_out_of_retries_fails_and_its_events_wait_for_an_op
 
             # Later events wait: the receiver is up now, but nothing goes out until an operator resumes.
             await receiver.start()
-            withdrawn = await http.post(f"{catalogue}/v1/items/{ITEM['code']}/withdraw", json={"reason": "test"})
+            withdrawn = await http.post(f"{catalogue}/v1/items/{ITEM['code']}/withdraw", json={"reason": "test"},
+                                        headers=await system.headers(REGIONAL))
             assert withdrawn.status_code == 200, withdrawn.text
 
             async def waiting() -> int:
