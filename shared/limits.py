@@ -19,6 +19,7 @@ no shared cache or browser history should keep) unless the route set its own.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -60,8 +61,12 @@ class RequestLimits:
         self.max_body_bytes = max_body_bytes
         self.max_header_bytes = max_header_bytes
         self.max_json_depth = max_json_depth
-        self.streamed = dict(streamed or {})
-        """Path → the cap of a route that streams its own body."""
+        self.streamed = [(_route_pattern(route), cap) for route, cap in (streamed or {}).items()]
+        """Route path (``{name}`` for a path parameter) → the cap of a route that streams its own body."""
+
+    def _streamed_cap(self, path: str) -> int | None:
+        """The cap of the streaming route ``path`` belongs to, or None when the frame reads the body."""
+        return next((cap for pattern, cap in self.streamed if pattern.fullmatch(path)), None)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -77,7 +82,8 @@ class RequestLimits:
         lookup = {name: value for name, value in headers if name in (b"content-length", b"content-type",
                                                                      b"transfer-encoding")}
         path: str = scope.get("path", "")
-        cap = self.streamed.get(path, self.max_body_bytes)
+        streamed_cap = self._streamed_cap(path)
+        cap = self.max_body_bytes if streamed_cap is None else streamed_cap
         declared = lookup.get(b"content-length")
         if declared is not None:
             if not (declared.isdigit() and declared.isascii()):
@@ -90,7 +96,7 @@ class RequestLimits:
         elif scope.get("method") in _BODILESS and b"transfer-encoding" not in lookup:
             await self.app(scope, receive, send)  # no body to bound
             return
-        if path in self.streamed:
+        if streamed_cap is not None:
             await self.app(scope, _counted(receive, cap), send)
             return
         body = bytearray()
@@ -122,6 +128,13 @@ class RequestLimits:
         headers = {"Connection": "close"} if status in (413, 431) else None
         response = problem_response(status, title, detail, slug, scope.get("path"), headers, **extra)
         await response(scope, receive, send)
+
+
+def _route_pattern(route: str) -> re.Pattern[str]:
+    """A route path such as ``/v1/import/{name}`` as a pattern of the paths it serves (``^...``: a regex)."""
+    if route.startswith("^"):
+        return re.compile(route)
+    return re.compile("[^/]+".join(re.escape(part) for part in re.split(r"\{[^/{}]+\}", route)))
 
 
 def _replay(body: bytes, receive: Receive) -> Receive:

@@ -68,6 +68,8 @@ async def on_shutdown(ctx: ServiceContext) -> None:
 DEFINITION = ServiceDefinition(
     name="routing",
     key_names=(APPLICANT_KEY, REASON_KEY, FILE_KEY),
+    # Case files stream in (counted against their own caps, never read whole by the frame).
+    streamed_bodies={r"^/v1/cases/[^/]+/files/[0-9A-Fa-f]{64}$": lambda settings: settings.file_max_bytes + 65536},
     title="Tongban routing",
     description="Cross-locality cases: accept here, handle there; life cycle and deadlines in working days.",
     metadata=store.Base.metadata,
