@@ -18,6 +18,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Protocol
 
+from shared.db import private_dirs
 from shared.settings import Settings
 
 READ_CHUNK = 256 * 1024
@@ -94,7 +95,7 @@ class FolderStore:
         return self.root.joinpath(*parts)
 
     async def start(self) -> None:
-        (self.root / ".tmp").mkdir(parents=True, exist_ok=True)
+        private_dirs(self.root / ".tmp")  # the embedded data folder is its owner's alone (0700)
 
     async def close(self) -> None:
         return None
@@ -103,7 +104,7 @@ class FolderStore:
         target = self._path(key)
         temp = self.root / ".tmp" / uuid.uuid4().hex
         try:
-            handle = await asyncio.to_thread(temp.open, "wb")
+            handle = await asyncio.to_thread(_private_open, temp)
         except OSError as exc:
             raise StoreUnavailable(f"object folder not writable: {exc}") from exc
         return _FolderWriter(target, temp, handle)
@@ -150,6 +151,11 @@ class FolderStore:
         return os.access(self.root, os.W_OK)
 
 
+def _private_open(path: Path) -> Any:
+    """A new file for writing, readable by its owner alone (0600)."""
+    return os.fdopen(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "wb")
+
+
 class _FolderWriter:
     def __init__(self, target: Path, temp: Path, handle: Any) -> None:
         self.target, self.temp, self.handle = target, temp, handle
@@ -165,7 +171,7 @@ class _FolderWriter:
             self.handle.flush()
             os.fsync(self.handle.fileno())
             self.handle.close()
-            self.target.parent.mkdir(parents=True, exist_ok=True)
+            private_dirs(self.target.parent)
             os.replace(self.temp, self.target)
 
         try:

@@ -135,10 +135,12 @@ async def test_embedded_data_folder_is_private_and_keys_are_generated_per_servic
         generated = {p.parent.name: set() for p in (data / "keys").glob("*/*")}
         for p in (data / "keys").glob("*/*"):
             generated[p.parent.name].add(p.name)
-        assert generated == {"authorization": {"signing-key-seal"}, "routing": {"applicant-hash", "reason-seal"},
-                             "delivery": {"personal-data", "carrier-hmac-ems", "carrier-hmac-cnpost"}}, generated
+        assert generated == {"authorization": {"signing-key-seal"},
+                             "routing": {"applicant-hash", "reason-seal", "file-seal"},
+                             "delivery": {"personal-data", "carrier-hmac-ems", "carrier-hmac-cnpost"},
+                             "webhooks": {"secret-seal"}}, generated
         secrets = {p.read_text().split(":")[-1].strip() for p in (data / "keys").glob("*/*")}
-        assert len(secrets) == 6, "every key is its own random value"
+        assert len(secrets) == sum(len(names) for names in generated.values()), "every key is its own random value"
         printed = log_path.read_text(errors="replace")
         assert not any(s in printed for s in secrets), "a key was logged"
     finally:
