@@ -86,7 +86,7 @@ def build(
 ) -> dict[str, Any]:
     """The document for ``localities``; ``consumers`` maps a service to the types it handles (``*``: all)."""
     schemas: dict[str, Any] = {"CloudEventHeaders": CLOUDEVENTS_HEADERS, "DeadLetterHeaders": DEAD_LETTER_HEADERS}
-    types = sorted(EVENT_TYPES)
+    types = sorted(t for t, cls in EVENT_TYPES.items() if cls.__module__.startswith("shared.contracts"))
     messages = {message_name(t): _message(EVENT_TYPES[t], schemas) for t in types}
     messages["dead-letter"] = {
         "name": "dead-letter", "title": "Dead letter", "summary": "A record that could not be read, kept as it was.",

@@ -16,6 +16,11 @@ from tongban.registry import event_consumers
 SCHEMA = json.loads((Path(__file__).parents[1] / "data" / "asyncapi" / "3.0.0.json").read_text(encoding="utf-8"))
 
 
+def published() -> set[str]:
+    """The event types of the published language (tests may register types of their own)."""
+    return {t for t, cls in EVENT_TYPES.items() if cls.__module__.startswith("shared.contracts")}
+
+
 @pytest.fixture(scope="module")
 def document() -> dict:
     return asyncapi.build(LocalityRegistry(BUILT_IN), event_consumers())
@@ -34,14 +39,14 @@ def test_an_invalid_document_is_refused_by_the_same_check(document: dict) -> Non
 
 
 def test_every_event_type_of_the_contracts_is_a_message_on_every_locality_topic(document: dict) -> None:
-    assert len(EVENT_TYPES) >= 20  # the published language as of this test (grows, never shrinks)
+    assert len(published()) >= 20  # the published language as of this test (grows, never shrinks)
     names = {m["name"] for m in document["components"]["messages"].values()}
-    missing = set(EVENT_TYPES) - names
+    missing = published() - names
     assert not missing, f"event types missing from the AsyncAPI document: {sorted(missing)}"
     for code in ("310110", "320505", "331000", "341600"):
         channel = document["channels"][f"locality-{code}"]
         assert channel["address"] == f"tongban.locality.{code}"
-        assert {document["components"]["messages"][k]["name"] for k in channel["messages"]} == set(EVENT_TYPES)
+        assert {document["components"]["messages"][k]["name"] for k in channel["messages"]} == published()
         assert document["channels"][f"locality-{code}-dlt"]["address"] == f"tongban.locality.{code}.dlt"
 
 
