@@ -286,7 +286,7 @@ async def test_under_traffic_at_1280_px_case_ids_whole_types_named_and_handling_
     errors: list[str] = []
     page.on("pageerror", lambda exc: errors.append(str(exc)))
     # Logged in before the traffic, the page has the start-up events too (the list published by `tongban up`).
-    await login(page, embedded.url("dashboard"), creds[SUZHOU], regional=True)
+    await login(page, embedded.url("dashboard"), embedded.office, regional=True)  # the joint office: regional view
     traffic = subprocess.Popen(
         [sys.executable, "-m", "tongban.cli", "traffic", "--rate", "2", "--duration", "90", "--seed", "11", "--quiet"],
         cwd=REPO, env=embedded.env, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
