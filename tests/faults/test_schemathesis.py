@@ -26,6 +26,7 @@ from shared.settings import SERVICE_NAMES
 from tests.faults.world import B, S, T, Y, figures_line, prepare, unhandled_errors
 from tests.integration.conftest import System, SystemFactory
 from tests.support.infra import REPO
+from tests.support.patience import patience
 
 MAX_EXAMPLES = 25
 """Test cases per operation and phase."""
@@ -52,7 +53,7 @@ async def _run(system: System, service: str, work: Path, seconds: int, *extra: s
         "--header", f"Authorization: {headers['Authorization']}",
         "--checks", "not_a_server_error,problem_details_on_errors",
         "--phases", "examples,coverage,fuzzing", "--max-examples", str(MAX_EXAMPLES),
-        "--max-time", str(seconds), "--request-timeout", "15", "--workers", "1",
+        "--max-time", str(seconds), "--request-timeout", str(15 * patience()), "--workers", "1",
         "--suppress-health-check", "all", "--no-color", "--output-truncate", "false", *extra,
     ]
     env = {**os.environ, "PYTHONPATH": str(REPO), "SCHEMATHESIS_HOOKS": "tests.faults.schemathesis_hooks"}
