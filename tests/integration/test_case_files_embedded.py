@@ -16,7 +16,7 @@ import httpx
 
 from tests.support.infra import REPO
 from tests.support.objects import jpeg, pdf, png
-from tests.support.processes import free_port
+from tests.support.processes import port_offset
 
 Y, S, B = "310110", "320505", "341600"
 MB = 1024 * 1024
@@ -39,7 +39,7 @@ def file_rows(data_dir: Path, case_id: str) -> int:
 
 async def test_make_run_keeps_case_files_in_a_folder(tmp_path: Path) -> None:
     data_dir = tmp_path / "data"
-    offset = free_port(span=5) - 8101
+    offset = port_offset()
     env = {**os.environ, "TONGBAN_DATA_DIR": str(data_dir), "TONGBAN_PORT_OFFSET": str(offset)}
     log_path = tmp_path / "up.log"
     proc = subprocess.Popen([sys.executable, "-m", "tongban.cli", "up"], cwd=REPO, env=env,

@@ -27,7 +27,7 @@ import pytest
 from playwright.async_api import Browser, Page, async_playwright
 
 from tests.support.infra import REPO
-from tests.support.processes import free_port
+from tests.support.processes import port_offset
 from tongban.traffic import DEMO_ITEMS, Client, Player, Summary, TrafficPlan, published_items, submission_shape
 
 CHROMIUM = "/usr/bin/chromium"
@@ -40,7 +40,7 @@ class Embedded:
     """``tongban up`` as a subprocess on its own ports and data folder."""
 
     def __init__(self, tmp_path: Path) -> None:
-        self.offset = free_port(span=5) - 8101
+        self.offset = port_offset()
         self.data = tmp_path / "data"
         self.env = {**os.environ, "TONGBAN_DATA_DIR": str(self.data), "TONGBAN_PORT_OFFSET": str(self.offset)}
         self.log = tmp_path / "up.log"

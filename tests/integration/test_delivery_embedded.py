@@ -14,7 +14,7 @@ import httpx
 from tests.support.infra import REPO
 from tests.support.kafka_io import wait_for
 from tests.support.patience import deadline as patient_deadline
-from tests.support.processes import free_port
+from tests.support.processes import port_offset
 
 ITEM = {
     "code": "YRD-DA-0001", "name_zh": "婚姻登记档案查询", "name_en": "Marriage registration records query",
@@ -25,7 +25,7 @@ TAIZHOU, YANGPU = "331000", "310110"
 
 
 async def test_development_simulator_plays_a_return(tmp_path: Path) -> None:
-    offset = free_port(span=5) - 8101
+    offset = port_offset()
     env = {**os.environ, "TONGBAN_DATA_DIR": str(tmp_path / "data"), "TONGBAN_PORT_OFFSET": str(offset)}
     log = (tmp_path / "up.log").open("wb")
     proc = subprocess.Popen([sys.executable, "-m", "tongban.cli", "up"], cwd=REPO, env=env,

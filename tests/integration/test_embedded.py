@@ -14,7 +14,7 @@ import httpx
 from tests.support.infra import REPO
 from tests.support.kafka_io import wait_for
 from tests.support.patience import deadline as patient_deadline
-from tests.support.processes import free_port
+from tests.support.processes import port_offset
 
 ITEM = {
     "code": "YRD-MS-0001", "name_zh": "营业执照遗失补领", "name_en": "Replacement of a lost business licence",
@@ -24,7 +24,7 @@ ITEM = {
 
 
 async def test_tongban_up_runs_the_whole_system(tmp_path: Path) -> None:
-    offset = free_port(span=5) - 8101
+    offset = port_offset()
     env = {**os.environ, "TONGBAN_DATA_DIR": str(tmp_path / "data"), "TONGBAN_PORT_OFFSET": str(offset)}
     log = (tmp_path / "up.log").open("wb")
     proc = subprocess.Popen([sys.executable, "-m", "tongban.cli", "up"], cwd=REPO, env=env,

@@ -23,7 +23,7 @@ from tests.integration.conftest import System, SystemFactory
 from tests.support.infra import REPO
 from tests.support.kafka_io import wait_for
 from tests.support.keys import known_key
-from tests.support.processes import free_port
+from tests.support.processes import port_offset
 
 SUZHOU = "320505"
 EMPTY = json.dumps({"events": []}).encode()
@@ -115,7 +115,7 @@ async def test_embedded_data_folder_is_private_and_keys_are_generated_per_servic
     data.chmod(0o755)
     (data / "notes.txt").write_text("from an older installation")
     (data / "notes.txt").chmod(0o644)
-    offset = free_port(span=5) - 8101
+    offset = port_offset()
     env = {k: v for k, v in os.environ.items() if not k.startswith("TONGBAN_")}
     env.update({"TONGBAN_DATA_DIR": str(data), "TONGBAN_PORT_OFFSET": str(offset)})
     log_path = tmp_path / "up.log"

@@ -16,7 +16,9 @@ from typing import Any
 import httpx
 
 from tests.support.infra import REPO
-from tests.support.processes import free_port
+from tests.support.patience import deadline as patient_deadline
+from tests.support.patience import patience
+from tests.support.processes import port_offset
 
 APPLICATIONS = ("catalogue", "routing", "authorization", "delivery", "dashboard")
 
@@ -40,14 +42,14 @@ class Embedded:
         client = self.client_of(locality)
         form = {"grant_type": "client_credentials", "client_id": client["client_id"],
                 "client_secret": client["client_secret"], **({"scope": scope} if scope else {})}
-        answer = httpx.post(self.base["authorization"] + "/oauth/token", data=form, timeout=10)
+        answer = httpx.post(self.base["authorization"] + "/oauth/token", data=form, timeout=10 * patience())
         assert answer.status_code == 200, answer.text
         return str(answer.json()["access_token"])
 
     def cli(self, *args: str) -> str:
         """Run ``tongban ARGS`` against this system's settings; its standard output."""
         ran = subprocess.run([sys.executable, "-m", "tongban.cli", *args], cwd=REPO, env=self.env,
-                             capture_output=True, text=True, timeout=60)
+                             capture_output=True, text=True, timeout=60 * patience())
         assert ran.returncode == 0, ran.stderr
         return ran.stdout
 
@@ -55,14 +57,14 @@ class Embedded:
 @contextmanager
 def embedded_system(work: Path, timeout: float = 90) -> Iterator[Embedded]:
     """Start ``tongban up`` on free ports with its data under ``work``; stop it afterwards."""
-    offset = free_port(span=5) - 8101
+    offset = port_offset()
     env = {**os.environ, "TONGBAN_DATA_DIR": str(work / "data"), "TONGBAN_PORT_OFFSET": str(offset)}
     log_path = work / "up.log"
     with log_path.open("wb") as log:
         proc = subprocess.Popen([sys.executable, "-m", "tongban.cli", "up"], cwd=REPO, env=env,
                                 stdout=log, stderr=subprocess.STDOUT)
     try:
-        deadline = time.monotonic() + timeout
+        deadline = patient_deadline(timeout)
         while "client_secret=" not in log_path.read_text(errors="replace"):
             assert proc.poll() is None, log_path.read_text()
             assert time.monotonic() < deadline, "no credentials printed"

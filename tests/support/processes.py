@@ -81,21 +81,42 @@ class ServiceProcess:
             self.process.wait()
 
 
+def _ephemeral_range() -> tuple[int, int]:
+    """The kernel's range for outgoing connections' local ports (Linux), or the IANA default."""
+    try:
+        low, high = Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()
+        return int(low), int(high)
+    except (OSError, ValueError):
+        return 49152, 65535
+
+
 def free_port(span: int = 1) -> int:
-    """A TCP port free on loopback now, with the ``span - 1`` ports after it free too."""
+    """A TCP port free on loopback now, with the ``span - 1`` ports after it free too.
+
+    Picked below the kernel's ephemeral range: a port inside it can be taken, between the probe and
+    the server's bind, by any process's outgoing connection (Kafka clients, HTTP pools), which on a
+    busy machine made a whole module's system fail to start.
+    """
+    import random
     import socket
 
-    for _ in range(50):
-        with socket.socket() as sock:
-            sock.bind(("127.0.0.1", 0))
-            port = int(sock.getsockname()[1])
-        if port + span > 65535:
-            continue
+    low, _high = _ephemeral_range()
+    top = min(low, 65536) - span
+    for _ in range(200):
+        port = random.randrange(20000, max(top, 20001))
         try:
-            for other in range(port + 1, port + span):
+            for candidate in range(port, port + span):
                 with socket.socket() as probe:
-                    probe.bind(("127.0.0.1", other))
+                    probe.bind(("127.0.0.1", candidate))
         except OSError:
             continue
         return port
     raise RuntimeError("no free port range found")
+
+
+def port_offset() -> int:
+    """A ``TONGBAN_PORT_OFFSET`` whose whole range of default ports (8101-8106) is free."""
+    from shared.settings import DEFAULT_PORTS
+
+    first, last = min(DEFAULT_PORTS.values()), max(DEFAULT_PORTS.values())
+    return free_port(span=last - first + 1) - first

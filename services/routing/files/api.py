@@ -152,9 +152,13 @@ async def lift_hold(case_id: CaseId, ctx: Ctx, caller: Holder) -> dict[str, Any]
                       503: {"description": "the object store is away; nothing was registered"}})
 async def upload(request: Request, case_id: CaseId, sha256: Sha256, ctx: Ctx, caller: Uploader,
                  kind: FileKind = FileKind.MATERIAL,
-                 name: Annotated[str, Query(max_length=255, description="Display name (normalised)")] = "",
-                 content_length: Annotated[int | None, Header(ge=0)] = None) -> JSONResponse:
-    code, view = await case_files(ctx).upload(caller, Upload(case_id, sha256, kind, name, content_length,
+                 name: Annotated[str, Query(max_length=255, description="Display name (normalised)")] = "") \
+        -> JSONResponse:
+    # Content-Length is framing, checked by the HTTP server before the app runs; it is not declared as a
+    # parameter (a client generator or fuzzer would send it as data). Absent for a chunked upload.
+    declared = request.headers.get("content-length")
+    length = int(declared) if declared is not None and declared.isdigit() else None
+    code, view = await case_files(ctx).upload(caller, Upload(case_id, sha256, kind, name, length,
                                                              request.stream()))
     return JSONResponse(view, status_code=code, headers={"ETag": f'"{sha256}"'})
 
