@@ -10,7 +10,6 @@ sweeper removes after a grace time.
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import logging
 import uuid
 from collections.abc import AsyncIterator, Callable
@@ -18,8 +17,6 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from cryptography.hazmat.primitives.hashes import SHA256
-from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from sqlalchemy.exc import IntegrityError
 from starlette.requests import ClientDisconnect
 
@@ -43,6 +40,7 @@ from services.routing.files.store import CaseFileRow, FilePurgeRow, FileReposito
 from services.routing.store import CaseRepository, CaseRow, to_case
 from shared.auth import Caller
 from shared.contracts.files import CaseFilesPurged, CaseMaterialAdded, ResultDocumentIssued
+from shared.crypto import AeadName, Hasher, HashName, derive_key, suite
 from shared.keys import KeySet
 from shared.problems import Conflict, NotFound, Problem
 from shared.settings import Settings
@@ -89,10 +87,10 @@ def aware(moment: datetime) -> datetime:
 
 def file_view(row: CaseFileRow) -> dict[str, Any]:
     """A case file as routing answers about it (never its content)."""
-    return {"id": row.id, "case_id": row.case_id, "kind": row.kind, "sha256": row.sha256, "material": row.material,
-            "name": row.name, "content_type": row.content_type, "size": row.size, "verified": True,
-            "uploaded_by": row.uploaded_by_locality, "uploaded_at": aware(row.uploaded_at).isoformat(),
-            "key_id": row.key_id}
+    return {"id": row.id, "case_id": row.case_id, "kind": row.kind, "sha256": row.sha256, "sm3": row.sm3,
+            "material": row.material, "name": row.name, "content_type": row.content_type, "size": row.size,
+            "verified": True, "uploaded_by": row.uploaded_by_locality,
+            "uploaded_at": aware(row.uploaded_at).isoformat(), "key_id": row.key_id, "cipher": row.cipher}
 
 
 async def _party_case(uow: UnitOfWork, case_id: str, locality: str, for_update: bool = False) -> tuple[CaseRow, Case]:
@@ -152,12 +150,18 @@ class CaseFiles:
         self.keys = keys
         """Routing's own ``file-seal`` key: its current version wraps new files' data keys, older ones unwrap."""
 
-    def key_of(self, key_id: str) -> bytes:
-        """The 256-bit wrapping key of a version of ``file-seal`` (rotation adds a version; old files keep theirs)."""
+    def key_of(self, key_id: str, cipher: AeadName) -> bytes:
+        """The wrapping key of a version of ``file-seal`` for a cipher (HKDF-SHA256 for AES-256, HKDF-SM3 for
+        SM4); rotation adds a version, old files keep theirs."""
         version = self.keys.get(key_id)
         if version is None:
             raise LookupError(f"routing's file-seal key no longer holds version {key_id!r}")
-        return HKDF(SHA256(), 32, salt=None, info=b"tongban-case-files-v1").derive(version.secret)
+        return derive_key(cipher, version.secret, "tongban-case-files-v1")
+
+    @property
+    def national(self) -> bool:
+        """Whether files also get an SM3 digest (the national suite), beside the SHA-256 of the interface."""
+        return suite(self.settings.crypto_suite).hash is HashName.SM3
 
     # ----------------------------------------------------------------------- upload
 
@@ -180,18 +184,20 @@ class CaseFiles:
                            f"file has {max(room, 0)} bytes left")
         file_id = str(uuid.uuid4())
         key = f"{PREFIX}{upload.case_id}/{file_id}"
-        size, content_type, sealer = await self._stream(upload, key, file_id, min(limit, room))
+        size, content_type, sm3, sealer = await self._stream(upload, key, file_id, min(limit, room))
         try:
-            return await self._register(caller, upload, key, file_id, size, content_type, sealer)
+            return await self._register(caller, upload, key, file_id, size, content_type, sm3, sealer)
         except BaseException:
             with contextlib.suppress(Exception):  # else the sweeper removes it
                 await self.store.delete(key)
             raise
 
-    async def _stream(self, upload: Upload, key: str, file_id: str, limit: int) -> tuple[int, str, Sealer]:
+    async def _stream(self, upload: Upload, key: str, file_id: str,
+                      limit: int) -> tuple[int, str, str | None, Sealer]:
         """Hash, sniff, seal and store the bytes as they come; nothing stays when anything fails."""
-        digest, sniffer = hashlib.sha256(), Sniffer()
-        sealer = Sealer(file_id, self.keys.current.id, self.key_of)
+        digest, sniffer = Hasher(HashName.SHA256), Sniffer()
+        sm3 = Hasher(HashName.SM3) if self.national else None
+        sealer = Sealer(file_id, self.keys.current.id, self.key_of, self.keys.cipher)
         size, judged = 0, False
         try:
             writer = await self.store.writer(key)
@@ -203,6 +209,8 @@ class CaseFiles:
                 if size > limit:
                     raise TooLarge(f"more than {limit} bytes: over the size cap of a file or of this case's file")
                 digest.update(chunk)
+                if sm3 is not None:
+                    sm3.update(chunk)
                 sniffer.feed(chunk)
                 if not judged and sniffer.decided:
                     sniffer.judge_head()
@@ -211,10 +219,11 @@ class CaseFiles:
                 if sealed:
                     await writer.write(sealed)
             content_type = sniffer.content_type()
-            if digest.hexdigest() != upload.sha256:
-                raise Problem(f"the bytes hash to {digest.hexdigest()}, not to the declared {upload.sha256}; "
+            received = digest.hexdigest()
+            if received != upload.sha256:
+                raise Problem(f"the bytes hash to {received}, not to the declared {upload.sha256}; "
                               "nothing was kept", status=422, slug="hash-mismatch", title="Hash mismatch",
-                              declared=upload.sha256, received=digest.hexdigest())
+                              declared=upload.sha256, received=received)
             await writer.write(sealer.finish())
             await writer.commit()
         except RefusedContent as exc:
@@ -232,10 +241,10 @@ class CaseFiles:
         except BaseException:
             await writer.abort()
             raise
-        return size, content_type, sealer
+        return size, content_type, None if sm3 is None else sm3.hexdigest(), sealer
 
     async def _register(self, caller: Caller, upload: Upload, key: str, file_id: str, size: int, content_type: str,
-                        sealer: Sealer) -> tuple[int, dict[str, Any]]:
+                        sm3: str | None, sealer: Sealer) -> tuple[int, dict[str, Any]]:
         """The row that names the stored object and its event, in one unit of work."""
         async with self.uow() as uow:
             _row, case = await _party_case(uow, upload.case_id, caller.locality, for_update=True)
@@ -248,20 +257,21 @@ class CaseFiles:
                 raise TooLarge(f"this case's files would pass {self.settings.case_files_max_bytes} bytes")
             seal = sealer.sealing
             row = CaseFileRow(
-                id=file_id, case_id=case.id, kind=upload.kind.value, sha256=upload.sha256, material=material,
+                id=file_id, case_id=case.id, kind=upload.kind.value, sha256=upload.sha256, sm3=sm3, material=material,
                 name=normalise_name(upload.name, ACCEPTED[content_type]), content_type=content_type, size=size,
                 object_key=key, key_id=seal.key_id, wrapped_key=seal.wrapped_key, nonce_prefix=seal.nonce_prefix,
-                header_length=seal.header_length, uploaded_by_locality=caller.locality,
+                header_length=seal.header_length, cipher=seal.cipher.value, uploaded_by_locality=caller.locality,
                 uploaded_by_client=caller.client_id, uploaded_at=datetime.now(UTC))
             uow.session.add(row)
             await uow.session.flush()
             everything = await files.of_case(case.id)
             if upload.kind is FileKind.RESULT:
-                event: Any = ResultDocumentIssued(case_id=case.id, sha256=upload.sha256, size=size,
+                event: Any = ResultDocumentIssued(case_id=case.id, sha256=upload.sha256, sm3=sm3, size=size,
                                                   content_type=content_type, by_locality=caller.locality,
                                                   files_in=len(everything))
             else:
-                event = CaseMaterialAdded(case_id=case.id, kind=upload.kind.value, sha256=upload.sha256, size=size,
+                event = CaseMaterialAdded(case_id=case.id, kind=upload.kind.value, sha256=upload.sha256, sm3=sm3,
+                                          size=size,
                                           content_type=content_type, by_locality=caller.locality,
                                           files_in=len(everything),
                                           complete=not missing_materials(case, [f.fact for f in everything]))
@@ -314,8 +324,8 @@ class CaseFiles:
             raise NotFound(f"the stored object of file {sha256} is missing") from exc
         async with self.uow() as uow:
             FileRepository(uow.session).add_download(
-                case_id=case_id, file_id=row.id, sha256=sha256, locality=caller.locality, client_id=caller.client_id,
-                byte_range=f"{start}-{end}", at=datetime.now(UTC))
+                case_id=case_id, file_id=row.id, sha256=sha256, sm3=row.sm3, locality=caller.locality,
+                client_id=caller.client_id, byte_range=f"{start}-{end}", at=datetime.now(UTC))
             await uow.commit()
 
         async def body() -> AsyncIterator[bytes]:
@@ -331,7 +341,7 @@ class CaseFiles:
             await _party_case(uow, case_id, caller.locality)
             rows = await FileRepository(uow.session).downloads(case_id)
         return [{"at": aware(r.at).isoformat(), "locality": r.locality, "client_id": r.client_id, "file_id": r.file_id,
-                 "sha256": r.sha256, "case_id": r.case_id, "range": r.byte_range} for r in rows]
+                 "sha256": r.sha256, "sm3": r.sm3, "case_id": r.case_id, "range": r.byte_range} for r in rows]
 
     # ----------------------------------------------------------------------- retention
 
@@ -372,11 +382,13 @@ class CaseFiles:
                 for f in doomed:
                     await self.store.delete(f.object_key)  # StoreUnavailable: this round stops, the next retries
                     f.purged_at = now
-                hashes = sorted(f.sha256 for f in doomed)
+                doomed.sort(key=lambda f: f.sha256)
+                hashes, sm3s = [f.sha256 for f in doomed], [f.sm3 for f in doomed]
                 total = sum(f.size for f in doomed)
                 uow.session.add(FilePurgeRow(case_id=case_id, files=len(doomed), bytes=total,
                                              sha256s=",".join(hashes), at=now))
-                uow.publish(CaseFilesPurged(case_id=case_id, sha256s=hashes, bytes=total), to_case(row).involved)
+                uow.publish(CaseFilesPurged(case_id=case_id, sha256s=hashes, sm3s=sm3s if any(sm3s) else None,
+                                            bytes=total), to_case(row).involved)
                 await uow.commit()
                 counts["cases"] += 1
                 counts["files"] += len(doomed)
