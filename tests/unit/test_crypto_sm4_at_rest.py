@@ -227,3 +227,26 @@ def test_file_events_carry_sm3_only_when_there_is_one() -> None:
     purged = CaseFilesPurged(case_id="c", sha256s=["a" * 64], sm3s=["b" * 64], bytes=1)
     assert json.loads(purged.model_dump_json())["sm3s"] == ["b" * 64]
     assert "sm3s" not in CaseFilesPurged(case_id="c", sha256s=[], bytes=0).model_dump(mode="json")
+
+
+# --------------------------------------------------------------------------- declared materials
+
+
+def test_a_material_may_declare_its_sm3_beside_its_sha256() -> None:
+    from services.authorization.api import Material as AttestedMaterial
+    from services.routing.api import MaterialIn
+    from services.routing.domain import Material
+    from services.routing.files.domain import FileKind, declared_sm3
+    from tests.unit.test_case_file_rules import case
+
+    declared = Material.from_dict({"name": "身份证", "form": "electronic", "sha256": "a" * 64, "sm3": "b" * 64})
+    assert declared.to_dict()["sm3"] == "b" * 64
+    assert "sm3" not in Material("户口簿", "electronic", "c" * 64).to_dict(), "older forms stay as they were"
+    with pytest.raises(ValueError, match="beside the SHA-256"):
+        MaterialIn(name="x", form="electronic", sm3="b" * 64)
+    attested = AttestedMaterial(name="x", form="electronic", sha256="a" * 64).model_dump(mode="json")
+    assert attested == {"name": "x", "sha256": "a" * 64, "form": "electronic"}, "international attestations unchanged"
+    one = replace(case(), materials=(declared, Material("户口簿", "electronic", "c" * 64)))
+    assert declared_sm3(one, FileKind.MATERIAL, "a" * 64) == "b" * 64
+    assert declared_sm3(one, FileKind.MATERIAL, "c" * 64) is None
+    assert declared_sm3(one, FileKind.SUPPLEMENT, "a" * 64) is None

@@ -31,12 +31,13 @@ from services.routing.files.domain import (
     check_reader,
     check_transition,
     check_upload,
+    declared_sm3,
     missing_materials,
     normalise_name,
     purge_due,
 )
 from services.routing.files.sniff import ACCEPTED, RefusedContent, Sniffer
-from services.routing.files.store import CaseFileRow, FilePurgeRow, FileRepository
+from services.routing.files.store import CaseFileRow, FilePurgeRow, FileRepository, LegalHoldRow
 from services.routing.store import CaseRepository, CaseRow, to_case
 from shared.auth import Caller
 from shared.contracts.files import CaseFilesPurged, CaseMaterialAdded, ResultDocumentIssued
@@ -131,6 +132,13 @@ class Upload:
     body: AsyncIterator[bytes]
 
 
+def _check_digest(name: str, declared: str | None, received: str | None) -> None:
+    """422 when the bytes do not hash to the declared digest (nothing declared: nothing to check)."""
+    if declared and received != declared:
+        raise Problem(f"the bytes hash to {received} ({name}), not to the declared {declared}; nothing was kept",
+                      status=422, slug="hash-mismatch", title="Hash mismatch", declared=declared, received=received)
+
+
 async def _drain(body: AsyncIterator[bytes], limit: int) -> None:
     """Read what the client still sends (up to the cap) so that it reads the answer, not a reset connection."""
     with contextlib.suppress(Exception):
@@ -158,10 +166,6 @@ class CaseFiles:
             raise LookupError(f"routing's file-seal key no longer holds version {key_id!r}")
         return derive_key(cipher, version.secret, "tongban-case-files-v1")
 
-    @property
-    def national(self) -> bool:
-        """Whether files also get an SM3 digest (the national suite), beside the SHA-256 of the interface."""
-        return suite(self.settings.crypto_suite).hash is HashName.SM3
 
     # ----------------------------------------------------------------------- upload
 
@@ -179,12 +183,13 @@ class CaseFiles:
             if existing is not None:
                 return 200, file_view(existing)
             room = self.settings.case_files_max_bytes - await files.total_size(upload.case_id)
+            expected_sm3 = declared_sm3(case, upload.kind, upload.sha256)
         if upload.declared_length is not None and upload.declared_length > min(limit, room):
             raise TooLarge(f"{upload.declared_length} bytes: a file holds at most {limit} bytes and this case's "
                            f"file has {max(room, 0)} bytes left")
         file_id = str(uuid.uuid4())
         key = f"{PREFIX}{upload.case_id}/{file_id}"
-        size, content_type, sm3, sealer = await self._stream(upload, key, file_id, min(limit, room))
+        size, content_type, sm3, sealer = await self._stream(upload, key, file_id, min(limit, room), expected_sm3)
         try:
             return await self._register(caller, upload, key, file_id, size, content_type, sm3, sealer)
         except BaseException:
@@ -192,11 +197,13 @@ class CaseFiles:
                 await self.store.delete(key)
             raise
 
-    async def _stream(self, upload: Upload, key: str, file_id: str,
-                      limit: int) -> tuple[int, str, str | None, Sealer]:
-        """Hash, sniff, seal and store the bytes as they come; nothing stays when anything fails."""
+    async def _stream(self, upload: Upload, key: str, file_id: str, limit: int,
+                      expected_sm3: str | None) -> tuple[int, str, str | None, Sealer]:
+        """Hash (SHA-256, and SM3 under the national suite or when declared), sniff, seal and store the bytes as
+        they come; nothing stays when anything fails."""
         digest, sniffer = Hasher(HashName.SHA256), Sniffer()
-        sm3 = Hasher(HashName.SM3) if self.national else None
+        national = suite(self.settings.crypto_suite).hash is HashName.SM3
+        sm3 = Hasher(HashName.SM3) if national or expected_sm3 else None
         sealer = Sealer(file_id, self.keys.current.id, self.key_of, self.keys.cipher)
         size, judged = 0, False
         try:
@@ -219,11 +226,9 @@ class CaseFiles:
                 if sealed:
                     await writer.write(sealed)
             content_type = sniffer.content_type()
-            received = digest.hexdigest()
-            if received != upload.sha256:
-                raise Problem(f"the bytes hash to {received}, not to the declared {upload.sha256}; "
-                              "nothing was kept", status=422, slug="hash-mismatch", title="Hash mismatch",
-                              declared=upload.sha256, received=received)
+            sm3_hex = None if sm3 is None else sm3.hexdigest()
+            _check_digest("SHA-256", upload.sha256, digest.hexdigest())
+            _check_digest("SM3", expected_sm3, sm3_hex)
             await writer.write(sealer.finish())
             await writer.commit()
         except RefusedContent as exc:
@@ -241,7 +246,7 @@ class CaseFiles:
         except BaseException:
             await writer.abort()
             raise
-        return size, content_type, None if sm3 is None else sm3.hexdigest(), sealer
+        return size, content_type, sm3_hex, sealer
 
     async def _register(self, caller: Caller, upload: Upload, key: str, file_id: str, size: int, content_type: str,
                         sm3: str | None, sealer: Sealer) -> tuple[int, dict[str, Any]]:
@@ -347,8 +352,6 @@ class CaseFiles:
 
     async def set_hold(self, caller: Caller, case_id: str, reason: str | None) -> dict[str, Any]:
         """Place (reason given) or lift (None) a legal hold on a case's files."""
-        from services.routing.files.store import LegalHoldRow
-
         async with self.uow() as uow:
             await _party_case(uow, case_id, caller.locality)
             hold = await FileRepository(uow.session).hold(case_id)
