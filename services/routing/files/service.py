@@ -166,7 +166,6 @@ class CaseFiles:
             raise LookupError(f"routing's file-seal key no longer holds version {key_id!r}")
         return derive_key(cipher, version.secret, "tongban-case-files-v1")
 
-
     # ----------------------------------------------------------------------- upload
 
     async def upload(self, caller: Caller, upload: Upload) -> tuple[int, dict[str, Any]]:
@@ -276,8 +275,7 @@ class CaseFiles:
                                                   files_in=len(everything))
             else:
                 event = CaseMaterialAdded(case_id=case.id, kind=upload.kind.value, sha256=upload.sha256, sm3=sm3,
-                                          size=size,
-                                          content_type=content_type, by_locality=caller.locality,
+                                          size=size, content_type=content_type, by_locality=caller.locality,
                                           files_in=len(everything),
                                           complete=not missing_materials(case, [f.fact for f in everything]))
             uow.publish(event, case.involved)
