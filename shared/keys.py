@@ -7,6 +7,9 @@ configuration). A key file holds one key per line, oldest first, as ``<key id>:<
 hex, whose id is its fingerprint); the last line is the current key, which makes new hashes,
 seals and signatures, and every line still verifies or opens what it made. Rotating a key is
 appending a line and restarting the service. Key material never reaches a log or a ``repr``.
+
+A key set also names the cipher that new seals under it use: the deployment's suite
+(``TONGBAN_CRYPTO_SUITE``: AES-256-GCM or SM4-GCM). What was sealed records its own cipher.
 """
 
 from __future__ import annotations
@@ -17,9 +20,10 @@ import logging
 import os
 import re
 import secrets
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+from shared.crypto import AeadName, suite
 from shared.db import private_dirs
 
 log = logging.getLogger("tongban.keys")
@@ -49,6 +53,8 @@ class KeySet:
 
     name: str
     versions: tuple[Key, ...]
+    cipher: AeadName = AeadName.AES_256_GCM
+    """The cipher new seals under this key use (the suite's); each seal records its own."""
 
     @property
     def current(self) -> Key:
@@ -93,10 +99,13 @@ def parse_key_file(name: str, text: str) -> KeySet:
 class ServiceKeys:
     """The keys of one service, read from its folder (generated there when ``generate``)."""
 
-    def __init__(self, directory: Path, generate: bool, legacy_secret: Path | None = None) -> None:
+    def __init__(self, directory: Path, generate: bool, legacy_secret: Path | None = None,
+                 cipher: AeadName = AeadName.AES_256_GCM) -> None:
         self.directory = directory
         self.generate = generate
         self.legacy_secret = legacy_secret
+        self.cipher = cipher
+        """What new seals use (the deployment's suite)."""
         self._cache: dict[str, KeySet] = {}
 
     def __repr__(self) -> str:
@@ -125,7 +134,7 @@ class ServiceKeys:
             raise KeyMissing(f"key {name} is missing: put it in {path} (one `<id>:<hex>` line, "
                              f"e.g. from `openssl rand -hex 32`)") from exc
         try:
-            return parse_key_file(name, text)
+            return replace(parse_key_file(name, text), cipher=self.cipher)
         except ValueError as exc:
             raise KeyMissing(str(exc)) from None
 
@@ -158,8 +167,11 @@ class ServiceKeys:
         return hmac.new(master, purpose.encode("utf-8"), hashlib.sha256).digest()
 
 
-def keys_of(keys_dir: Path | None, data_dir: Path, service: str) -> ServiceKeys:
-    """A service's keys: the configured folder (never generated into), else its own under the data dir."""
+def keys_of(keys_dir: Path | None, data_dir: Path, service: str, crypto_suite: str = "international") -> ServiceKeys:
+    """A service's keys: the configured folder (never generated into), else its own under the data dir;
+    new seals under them use the cipher of ``crypto_suite``."""
+    cipher = suite(crypto_suite).aead
     if keys_dir is not None:
-        return ServiceKeys(keys_dir, generate=False)
-    return ServiceKeys(data_dir / "keys" / service, generate=True, legacy_secret=data_dir / "secret.key")
+        return ServiceKeys(keys_dir, generate=False, cipher=cipher)
+    return ServiceKeys(data_dir / "keys" / service, generate=True, legacy_secret=data_dir / "secret.key",
+                       cipher=cipher)

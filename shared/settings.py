@@ -219,7 +219,7 @@ class Settings(BaseSettings):
 
     def keys_for(self, service: str) -> ServiceKeys:
         """The keys of ``service`` alone (see shared/keys.py)."""
-        return keys_of(self.keys_dir, self.data_dir, service)
+        return keys_of(self.keys_dir, self.data_dir, service, self.crypto_suite)
 
     def authorization_base_url(self) -> str:
         """Where the authorization service answers."""

@@ -549,6 +549,8 @@ class Material(BaseModel):
 
     name: str = Field(min_length=1, max_length=200)
     sha256: str | None = Field(default=None, pattern=r"^[0-9a-f]{64}$")
+    sm3: str | None = Field(default=None, pattern=r"^[0-9a-f]{64}$", exclude_if=lambda value: value is None,
+                            description="SM3 digest of the file, when the window declared it (national suite).")
     form: Literal["paper", "electronic"]
 
 

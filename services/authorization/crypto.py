@@ -2,7 +2,8 @@
 
 The algorithms live in :mod:`shared.crypto` (Ed25519, or SM2 with SM3); this module keeps the
 service's sealing of private keys at rest and the Ed25519 helpers older callers and tests use.
-Private keys are kept encrypted (AES-256-GCM, key from configuration) and never leave the service.
+Private keys are kept encrypted and never leave the service: sealed with the suite's cipher
+(AES-256-GCM or SM4-GCM) under a version of the ``signing-key-seal`` key, each seal naming both.
 """
 
 from __future__ import annotations
@@ -14,6 +15,9 @@ from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from shared.crypto import (
+    Aead,
+    AeadName,
+    DecryptionError,
     Ed25519Private,
     Ed25519Public,
     PrivateKey,
@@ -24,7 +28,7 @@ from shared.crypto import (
 )
 
 __all__ = ["PrivateKey", "b64url", "b64url_decode", "new_keypair", "public_jwk", "read_compact", "seal",
-           "sign_compact", "unseal", "verify_signature"]
+           "seal_named", "sign_compact", "unseal", "verify_signature"]
 
 
 def new_keypair() -> tuple[bytes, str]:
@@ -48,7 +52,39 @@ def unseal(sealed: bytes, key: bytes, kid: str) -> bytes:
 
 
 SEALED_MAGIC = b"TBS1"
-"""Prefix of a private key sealed under a named version of the seal key (older seals have none)."""
+"""Prefix of a private key sealed with AES-256-GCM under a named version of the seal key (older seals have none)."""
+NAMED_MAGIC = b"TBS2"
+"""Prefix of a seal that names its cipher and its version of the seal key (what the service writes now)."""
+_PURPOSE = "tongban-signing-key-seal-v2"
+_CIPHERS = {c.value.encode("ascii"): c for c in AeadName}
+
+
+def _field(sealed: bytes, at: int) -> tuple[str, int]:
+    """A length-prefixed ASCII field of a seal's header and where the next one starts."""
+    size = sealed[at]
+    return sealed[at + 1:at + 1 + size].decode("ascii", "replace"), at + 1 + size
+
+
+def seal_named(raw_private: bytes, cipher: AeadName, seal_id: str, key: bytes, kid: str) -> bytes:
+    """Seal with ``cipher`` under one version of the seal key, naming both: ``TBS2 | cipher | version | sealed``.
+
+    The cipher's key is derived from the seal key's secret with the cipher's own hash (HKDF-SHA256 for
+    AES-256-GCM, HKDF-SM3 for SM4-GCM); the key id is bound as associated data.
+    """
+    name, version = cipher.value.encode("ascii"), seal_id.encode("ascii")
+    body = Aead.derived(cipher, key, _PURPOSE).encrypt(raw_private, kid.encode("utf-8"))
+    return NAMED_MAGIC + bytes([len(name)]) + name + bytes([len(version)]) + version + body
+
+
+def sealed_cipher(sealed: bytes) -> AeadName:
+    """The cipher a private key was sealed with (AES-256-GCM for the seals made before ciphers were named)."""
+    if not sealed.startswith(NAMED_MAGIC):
+        return AeadName.AES_256_GCM
+    name, _next = _field(sealed, len(NAMED_MAGIC))
+    cipher = _CIPHERS.get(name.encode("ascii"))
+    if cipher is None:
+        raise ValueError(f"a private key sealed with an unknown cipher {name!r}")
+    return cipher
 
 
 def seal_versioned(raw_private: bytes, seal_id: str, key: bytes, kid: str) -> bytes:
@@ -59,6 +95,8 @@ def seal_versioned(raw_private: bytes, seal_id: str, key: bytes, kid: str) -> by
 
 def sealed_under(sealed: bytes) -> str | None:
     """The version of the seal key a private key was sealed under (None: before versions)."""
+    if sealed.startswith(NAMED_MAGIC):
+        return _field(sealed, _field(sealed, len(NAMED_MAGIC))[1])[0]
     if not sealed.startswith(SEALED_MAGIC):
         return None
     size = sealed[len(SEALED_MAGIC)]
@@ -66,7 +104,17 @@ def sealed_under(sealed: bytes) -> str | None:
 
 
 def unseal_versioned(sealed: bytes, keys: dict[str, bytes], kid: str) -> bytes:
-    """Open a seal made by :func:`seal_versioned` (or an unnamed older one, tried under every version)."""
+    """Open a seal made by :func:`seal_named` or :func:`seal_versioned` (or an unnamed older one, tried
+    under every version); the cipher and the version come from the seal."""
+    if sealed.startswith(NAMED_MAGIC):
+        cipher = sealed_cipher(sealed)
+        seal_id, start = _field(sealed, _field(sealed, len(NAMED_MAGIC))[1])
+        if seal_id not in keys:
+            raise ValueError(f"cannot decrypt key {kid}: seal key version {seal_id} is not configured")
+        try:
+            return Aead.derived(cipher, keys[seal_id], _PURPOSE).decrypt(sealed[start:], kid.encode("utf-8"))
+        except DecryptionError as exc:
+            raise ValueError(f"cannot decrypt key {kid} ({cipher.value}): wrong seal key or tampered data") from exc
     if sealed.startswith(SEALED_MAGIC):
         size = sealed[len(SEALED_MAGIC)]
         start = len(SEALED_MAGIC) + 1

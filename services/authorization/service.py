@@ -75,8 +75,9 @@ class Keyring:
         """New keys are of this suite's algorithm; existing keys keep theirs (rotation migrates)."""
 
     async def ensure(self, session: AsyncSession, owners: list[str]) -> None:
-        """Give every owner an active key if it has none, and seal every private key under the current seal
-        key (after the seal key rotated); one replica at a time on PostgreSQL."""
+        """Give every owner an active key if it has none, and seal every private key with the suite's cipher
+        under the current seal key (after the seal key rotated or the suite changed); one replica at a time on
+        PostgreSQL."""
         if (await session.connection()).dialect.name == "postgresql":
             await session.execute(text("SELECT pg_advisory_xact_lock(7402338913)"))
         keys = KeyRepository(session)
@@ -85,16 +86,17 @@ class Keyring:
                 await self._create(keys, owner)
         resealed = await keys.reseal(self._reseal)
         if resealed:
-            log.info("private keys sealed under the current seal key", extra={"count": resealed,
-                                                                              "seal": self._seal.current.id})
+            log.info("private keys sealed under the current seal key", extra={
+                "count": resealed, "seal": self._seal.current.id, "cipher": self.suite.aead.value})
 
     def _reseal(self, kid: str, sealed: bytes) -> bytes | None:
-        """A seal under the current version of the seal key, or None when it is under it already."""
+        """A seal with the suite's cipher under the current version of the seal key, or None when it is so
+        sealed already (after the seal key rotated or the suite changed, every private key is sealed again)."""
         current = self._seal.current
-        if crypto.sealed_under(sealed) == current.id:
+        if crypto.sealed_under(sealed) == current.id and crypto.sealed_cipher(sealed) is self.suite.aead:
             return None
         raw = crypto.unseal_versioned(sealed, {k.id: k.secret for k in self._seal.versions}, kid)
-        return crypto.seal_versioned(raw, current.id, current.secret, kid)
+        return crypto.seal_named(raw, self.suite.aead, current.id, current.secret, kid)
 
     async def _create(self, keys: KeyRepository, owner: str) -> SigningKey:
         private = self.suite.new_signing_key()
@@ -102,7 +104,8 @@ class Keyring:
         key = SigningKey(new_kid(owner), owner, members["x"], KeyStatus.ACTIVE, int(time.time()),
                          algorithm=private.algorithm, y=members.get("y"))
         seal = self._seal.current
-        await keys.add(key, crypto.seal_versioned(private.private_bytes(), seal.id, seal.secret, key.kid))
+        await keys.add(key, crypto.seal_named(private.private_bytes(), self.suite.aead, seal.id, seal.secret,
+                                              key.kid))
         return key
 
     async def rotate(self, session: AsyncSession, owner: str) -> tuple[SigningKey, SigningKey | None]:

@@ -46,7 +46,7 @@ async def _check_late_periodically(ctx: ServiceContext) -> None:
 async def on_startup(ctx: ServiceContext) -> None:
     """Read the reference data (fail early when it is wrong); add metrics; start the late-delivery check."""
     reference()
-    async with ctx.uow() as uow:  # rows from before addresses were sealed at rest
+    async with ctx.uow() as uow:  # rows from before addresses were sealed at rest, or sealed with another cipher
         sealed = await WaybillRepository(uow.session).seal_plain_addresses()
         await uow.commit()
     if sealed:

@@ -26,7 +26,7 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from services.delivery.domain import Address, Tracking, TrackingEvent, Waybill, s10_number
 from shared.keys import KeySet, ServiceKeys
 from shared.outbox import inbox_table, outbox_table
-from shared.sealing import open_json, seal_json
+from shared.sealing import needs_reseal, open_json, seal_json
 
 _ID = BigInteger().with_variant(Integer(), "sqlite")
 
@@ -75,7 +75,8 @@ class WaybillRow(Base):
     service: Mapped[str] = mapped_column(String(8), server_default="EMS")
     deliver_to: Mapped[str] = mapped_column(String(16), server_default="department")
     sender_address: Mapped[dict[str, str] | str | None] = mapped_column(JSON, nullable=True)
-    """Sealed (shared/sealing.py, key ``personal-data``); a JSON object only in rows from before sealing."""
+    """Sealed (shared/sealing.py, key ``personal-data``, the suite's cipher: AES-256-GCM or SM4-GCM, named in the
+    value); a JSON object only in rows from before sealing."""
     receiver_address: Mapped[dict[str, str] | str | None] = mapped_column(JSON, nullable=True)
     material_hashes: Mapped[list[str] | None] = mapped_column(JSON, nullable=True)
     document: Mapped[str] = mapped_column(String(200), server_default="")
@@ -192,15 +193,18 @@ class WaybillRepository:
         self.keys = personal_keys(session)
 
     async def seal_plain_addresses(self, batch: int = 500) -> int:
-        """Seal the addresses of rows written before sealing; how many rows were sealed."""
+        """Seal the addresses of rows written before sealing, and seal again those sealed with another cipher
+        than the suite's (after a switch of suite); how many addresses were sealed."""
         sealed = 0
         rows = await self.session.scalars(select(WaybillRow).where(
             or_(WaybillRow.sender_address.is_not(None), WaybillRow.receiver_address.is_not(None))))
         for row in rows:
             for side in ("sender", "receiver"):
-                value = getattr(row, f"{side}_address")
+                value, context = getattr(row, f"{side}_address"), f"waybill:{row.number}:{side}"
+                if isinstance(value, str) and needs_reseal(self.keys, value):
+                    value = open_json(self.keys, value, context)
                 if isinstance(value, dict):
-                    setattr(row, f"{side}_address", seal_json(self.keys, value, f"waybill:{row.number}:{side}"))
+                    setattr(row, f"{side}_address", seal_json(self.keys, value, context))
                     sealed += 1
         return sealed
 

@@ -7,7 +7,7 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Header, Query, status
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 from sqlalchemy.exc import IntegrityError
 
 from services.routing.calendar_api import calendar
@@ -65,13 +65,21 @@ class Ownership(BaseModel):
 
 
 class MaterialIn(BaseModel):
-    """A material handed in: electronic ones carry the SHA-256 of their file."""
+    """A material handed in: electronic ones carry the SHA-256 of their file, and may carry its SM3 too."""
 
     model_config = ConfigDict(extra="forbid")
 
     name: str = Field(min_length=1, max_length=200)
     form: Literal["paper", "electronic"]
     sha256: str | None = Field(default=None, pattern=r"^[0-9a-f]{64}$")
+    sm3: str | None = Field(default=None, pattern=r"^[0-9a-f]{64}$",
+                            description="SM3 digest of the file (national suite): attested, and checked at upload.")
+
+    @model_validator(mode="after")
+    def _sm3_beside_sha256(self) -> MaterialIn:
+        if self.sm3 and not self.sha256:
+            raise ValueError("an SM3 digest is declared beside the SHA-256 of an electronic material")
+        return self
 
 
 class CaseSubmission(BaseModel):

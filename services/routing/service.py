@@ -173,7 +173,7 @@ def case_view(row: CaseRow) -> dict[str, Any]:
         "accepting_locality": case.accepting_locality, "owning_locality": case.owning_locality,
         "owners": list(case.owners), "parts": {o: s.value for o, s in case.parts},
         "applicant_masked": case.applicant.masked,
-        "materials": [{"name": m.name, "form": m.form, "sha256": m.sha256} for m in case.materials],
+        "materials": [m.to_dict() for m in case.materials],
         "status": case.status.value, "reason": case.reason, "sequence": case.sequence,
         "waybill_numbers": list(case.waybill_numbers), "attestation_id": row.attestation_id,
         "committed_days": row.committed_days,
@@ -241,7 +241,7 @@ async def submit(
     case = Case(
         id=str(uuid.uuid4()), item_code=item.code, mode=mode, accepting_locality=caller.locality,
         owners=tuple(owners), applicant=applicant,
-        materials=tuple(Material(m["name"], m["form"], m.get("sha256")) for m in body["materials"]),
+        materials=tuple(Material.from_dict(m) for m in body["materials"]),
     )
     cases = CaseRepository(uow.session)
     by_locality = item.days_by_locality or {}
@@ -304,7 +304,7 @@ async def transition(
     if action == "accept" and authorization is not None and caller is not None:
         row.attestation_id = await authorization.attest(caller, {
             "case_id": case.id, "item_code": case.item_code, "mode": case.mode, "owners": list(case.owners),
-            "materials": [{"name": m.name, "form": m.form, "sha256": m.sha256} for m in case.materials],
+            "materials": [m.to_dict() for m in case.materials],
             "clerk": caller.client_id, "accepted_at": clock.current().now().isoformat(),
         })
         row.accepted_on = day

@@ -177,7 +177,7 @@ def to_case(row: CaseRow) -> Case:
         accepting_locality=row.accepting_locality,
         owners=tuple(row.owners),
         applicant=ApplicantRef(row.applicant_kind, row.applicant_digest, row.applicant_masked, row.applicant_key_id),
-        materials=tuple(Material(m["name"], m["form"], m.get("sha256")) for m in row.materials),
+        materials=tuple(Material.from_dict(m) for m in row.materials),
         status=CaseStatus(row.status),
         parts=tuple((o, CaseStatus(s)) for o, s in row.parts),
         sequence=row.sequence,
@@ -227,7 +227,7 @@ class CaseRepository:
         row = CaseRow(
             id=case.id, item_code=case.item_code, mode=case.mode, accepting_locality=case.accepting_locality,
             owning_locality=case.owning_locality, owners=list(case.owners), parts=[],
-            materials=[{"name": m.name, "form": m.form, "sha256": m.sha256} for m in case.materials],
+            materials=[m.to_dict() for m in case.materials],
             applicant_kind=case.applicant.kind, applicant_digest=case.applicant.digest,
             applicant_masked=case.applicant.masked, applicant_key_id=case.applicant.key_id,
             status=case.status.value, reason="", sequence=case.sequence,

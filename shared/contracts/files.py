@@ -1,4 +1,9 @@
-"""Events of case files (published by routing, which owns them). Hashes and sizes, never content or names."""
+"""Events of case files (published by routing, which owns them). Hashes and sizes, never content or names.
+
+Under the national suite a file's event also carries its SM3 digest beside the SHA-256 (issue 19).
+The field is optional and absent, not null, when there is none: an international deployment's
+events are what they were, and a reader of version 1 takes both.
+"""
 
 from __future__ import annotations
 
@@ -9,6 +14,8 @@ from pydantic import Field
 from shared.envelope import Event, event_type
 
 FileKind = Literal["material", "supplement", "result"]
+Sm3 = Field(default=None, pattern=r"^[0-9a-f]{64}$", exclude_if=lambda value: value is None,
+            description="SM3 digest of the file (GB/T 32905), under the national suite only.")
 
 
 @event_type
@@ -20,6 +27,7 @@ class CaseMaterialAdded(Event):
     case_id: str
     kind: FileKind
     sha256: str = Field(pattern=r"^[0-9a-f]{64}$")
+    sm3: str | None = Sm3
     size: int = Field(ge=0)
     content_type: str
     by_locality: str
@@ -40,6 +48,7 @@ class ResultDocumentIssued(Event):
 
     case_id: str
     sha256: str = Field(pattern=r"^[0-9a-f]{64}$")
+    sm3: str | None = Sm3
     size: int = Field(ge=0)
     content_type: str
     by_locality: str
@@ -57,6 +66,8 @@ class CaseFilesPurged(Event):
 
     case_id: str
     sha256s: list[str]
+    sm3s: list[str | None] | None = Field(default=None, exclude_if=lambda value: value is None,
+                                          description="SM3 digests in the order of sha256s (national suite only).")
     bytes: int = Field(ge=0)
 
     def subject(self) -> str:

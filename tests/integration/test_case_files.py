@@ -139,7 +139,7 @@ async def test_scans_and_result_travel_between_localities(start_system: SystemFa
         assert len(objects) == 3
         for key in objects:
             raw = await object_bytes(seaweedfs, bucket, key)
-            assert raw.startswith(b"TBF1") and not any(d[:4096] in raw for d in scans.values())
+            assert raw.startswith(b"TBF2\x07A256GCM") and not any(d[:4096] in raw for d in scans.values())
 
         # Bozhou reads every scan byte for byte (and a range of the big one), then starts its review.
         for name, data in scans.items():

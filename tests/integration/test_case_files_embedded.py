@@ -92,7 +92,7 @@ async def test_make_run_keeps_case_files_in_a_folder(tmp_path: Path) -> None:
             assert len(stored_objects(data_dir)) == 3 and file_rows(data_dir, case_id) == 3
             for path in stored_objects(data_dir):
                 raw = path.read_bytes()
-                assert raw.startswith(b"TBF1") and not any(d[:4096] in raw for d in scans.values())
+                assert raw.startswith(b"TBF2\x07A256GCM") and not any(d[:4096] in raw for d in scans.values())
 
             for data in scans.values():
                 got = await http.get(f"{files}/{sha(data)}", headers=tokens[B])

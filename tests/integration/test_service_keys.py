@@ -97,7 +97,7 @@ async def test_each_key_rotates_alone(start_system: SystemFactory) -> None:
         rotated = await http.post(system.url("authorization") + f"/v1/localities/{SUZHOU}/keys/rotate")
         assert rotated.status_code in (200, 201), rotated.text
     seals = await query(system.database_urls["authorization"], "SELECT kid, sealed_private FROM signing_keys")
-    assert len(seals) >= 6 and all(bytes(s).startswith(b"TBS1\x02t2") for _kid, s in seals), seals
+    assert len(seals) >= 6 and all(bytes(s).startswith(b"TBS2\x07A256GCM\x02t2") for _kid, s in seals), seals
     add_version(seal, f"t2:{known_key('authorization', 'signing-key-seal', 't2').hex()}", keep_old=False)
     restart(system, "authorization")
     system._tokens.clear()

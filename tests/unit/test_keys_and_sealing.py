@@ -75,9 +75,9 @@ def test_sealed_values_open_under_their_version_and_context_only() -> None:
     v1 = parse_key_file("personal-data", f"1:{A}\n")
     v2 = parse_key_file("personal-data", f"1:{A}\n2:{B}\n")
     sealed = seal_json(v1, {"name": "王小明", "phone": "13987654321"}, "waybill:X:receiver")
-    assert sealed.startswith("1.") and "13987654321" not in sealed
+    assert sealed.startswith("A256GCM:1.") and "13987654321" not in sealed
     assert open_json(v2, sealed, "waybill:X:receiver")["name"] == "王小明", "old versions still open"
-    assert seal_text(v2, "x", "c").startswith("2.")
+    assert seal_text(v2, "x", "c").startswith("A256GCM:2.")
     with pytest.raises(SealError):
         open_text(v2, sealed, "waybill:Y:receiver")
     with pytest.raises(SealError):

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 from enum import StrEnum
+from typing import Any
 
 from services.routing.domain.identifiers import ApplicantRef
 
@@ -81,11 +82,22 @@ class IllegalTransition(ValueError):
 
 @dataclass(frozen=True)
 class Material:
-    """A material handed in at the window: its name, and the SHA-256 of its file if electronic."""
+    """A material handed in at the window: its name, and the SHA-256 of its file if electronic (and its SM3,
+    when the window declares that too: its file must then hash to both)."""
 
     name: str
     form: str
     sha256: str | None = None
+    sm3: str | None = None
+
+    def to_dict(self) -> dict[str, str | None]:
+        """As stored, answered and attested (``sm3`` only when declared, so older forms stay as they were)."""
+        return {"name": self.name, "form": self.form, "sha256": self.sha256, **({"sm3": self.sm3} if self.sm3 else {})}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Material:
+        """A material from its stored or requested form."""
+        return cls(data["name"], data["form"], data.get("sha256"), data.get("sm3"))
 
 
 @dataclass(frozen=True)

@@ -35,6 +35,7 @@ class CaseFile(BaseModel):
     case_id: str
     kind: FileKind
     sha256: str
+    sm3: str | None = Field(None, description="SM3 digest of its bytes, recorded under the national suite.")
     material: str = Field(description="The declared material it is (or `supplement`, `result`).")
     name: str
     content_type: str
@@ -43,6 +44,7 @@ class CaseFile(BaseModel):
     uploaded_by: str
     uploaded_at: str
     key_id: str = Field(description="Id of the key that wraps the file's data key.")
+    cipher: str = Field(description="What it is sealed with at rest: `A256GCM` (AES-256-GCM) or `SM4GCM`.")
 
 
 class LegalHold(BaseModel):
@@ -72,6 +74,7 @@ class Download(BaseModel):
     client_id: str
     file_id: str
     sha256: str
+    sm3: str | None = None
     case_id: str
     range: str
 

@@ -1,7 +1,13 @@
-"""Encryption of case files: AES-256-GCM in chunks under a per-file data key, wrapped by routing's key.
+"""Encryption of case files: AES-256-GCM or SM4-GCM in chunks under a per-file data key, wrapped by routing's key.
 
-An object is a header (magic, the wrapping key's id, the wrapped data key, the nonce prefix, the
-chunk size) followed by the chunks, each ``CHUNK`` bytes of plaintext (the last one shorter) sealed
+The cipher is the deployment suite's when the file arrives (docs/cryptography.md) and is recorded
+with the file (its row and its object's header), so files of both ciphers open whatever the suite is
+now. The data key is wrapped with the same family: AES key wrap (RFC 3394) under an AES-256 key, or
+SM4-GCM under an SM4 key bound to the file id; the wrapping key comes from routing's ``file-seal``
+key by HKDF with the cipher's own hash.
+
+An object is a header (magic, the cipher, the wrapping key's id, the wrapped data key, the nonce
+prefix, the chunk size) followed by the chunks, each ``CHUNK`` bytes of plaintext (the last one shorter) sealed
 with its own nonce (prefix + chunk number) and bound to the file id, its number and whether it is the
 last one, so chunks cannot be reordered, swapped between files or cut off. A byte range is read by
 fetching and opening only the chunks it touches. Keys rotate by id: new files are wrapped by the
@@ -15,15 +21,19 @@ import struct
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 
-from cryptography.hazmat.primitives.ciphers.aead import AESGCM
-from cryptography.hazmat.primitives.keywrap import aes_key_unwrap, aes_key_wrap
+from cryptography.hazmat.primitives.keywrap import InvalidUnwrap, aes_key_unwrap, aes_key_wrap
+
+from shared.crypto import Aead, AeadName, DecryptionError
 
 CHUNK = 64 * 1024
 TAG = 16
 MAGIC = b"TBF1"
+"""Header of the objects sealed before ciphers were named (AES-256-GCM; read, no longer written)."""
+NAMED_MAGIC = b"TBF2"
+"""Header of an object that names its cipher."""
 
-KeyOf = Callable[[str], bytes]
-"""The 32-byte wrapping key of a key id."""
+KeyOf = Callable[[str, AeadName], bytes]
+"""The wrapping key of a key id for a cipher (32 bytes for AES-256, 16 for SM4)."""
 
 
 @dataclass(frozen=True)
@@ -34,12 +44,31 @@ class Sealing:
     wrapped_key: bytes
     nonce_prefix: bytes
     header_length: int
+    cipher: AeadName = AeadName.AES_256_GCM
 
     def header(self) -> bytes:
         """The object's header."""
-        kid = self.key_id.encode()
-        return MAGIC + struct.pack(">B", len(kid)) + kid + struct.pack(">H", len(self.wrapped_key)) + \
-            self.wrapped_key + self.nonce_prefix + struct.pack(">I", CHUNK)
+        kid, name = self.key_id.encode(), self.cipher.value.encode()
+        return NAMED_MAGIC + struct.pack(">B", len(name)) + name + struct.pack(">B", len(kid)) + kid + \
+            struct.pack(">H", len(self.wrapped_key)) + self.wrapped_key + self.nonce_prefix + struct.pack(">I", CHUNK)
+
+
+def _wrap_aad(file_id: str) -> bytes:
+    return b"tongban-file-key:" + file_id.encode()
+
+
+def wrap_key(cipher: AeadName, wrapping_key: bytes, data_key: bytes, file_id: str) -> bytes:
+    """A file's data key wrapped for storage in its row and header."""
+    if cipher is AeadName.AES_256_GCM:
+        return aes_key_wrap(wrapping_key, data_key)
+    return Aead(cipher, wrapping_key).encrypt(data_key, _wrap_aad(file_id))
+
+
+def unwrap_key(sealing: Sealing, wrapping_key: bytes, file_id: str) -> bytes:
+    """The data key of a file, unwrapped with the family of cipher it was sealed with."""
+    if sealing.cipher is AeadName.AES_256_GCM:
+        return aes_key_unwrap(wrapping_key, sealing.wrapped_key)
+    return Aead(sealing.cipher, wrapping_key).decrypt(sealing.wrapped_key, _wrap_aad(file_id))
 
 
 def _aad(file_id: str, index: int, last: bool) -> bytes:
@@ -53,21 +82,22 @@ def _nonce(prefix: bytes, index: int) -> bytes:
 class Sealer:
     """Seals a file's bytes as they arrive; :meth:`feed` and :meth:`finish` return what to store next."""
 
-    def __init__(self, file_id: str, key_id: str, key_of: KeyOf) -> None:
-        data_key = AESGCM.generate_key(bit_length=256)
+    def __init__(self, file_id: str, key_id: str, key_of: KeyOf,
+                 cipher: AeadName = AeadName.AES_256_GCM) -> None:
+        data_key = Aead.generate_key(cipher)
         self.file_id = file_id
-        self._aead = AESGCM(data_key)
-        wrapped = aes_key_wrap(key_of(key_id), data_key)
+        self._aead = Aead(cipher, data_key)
+        wrapped = wrap_key(cipher, key_of(key_id, cipher), data_key, file_id)
         prefix = os.urandom(8)
-        header_length = len(MAGIC) + 1 + len(key_id.encode()) + 2 + len(wrapped) + len(prefix) + 4
-        self.sealing = Sealing(key_id, wrapped, prefix, header_length)
+        header_length = len(Sealing(key_id, wrapped, prefix, 0, cipher).header())
+        self.sealing = Sealing(key_id, wrapped, prefix, header_length, cipher)
         self._buffer = bytearray()
         self._index = 0
         self._started = False
 
     def _seal(self, plain: bytes, last: bool) -> bytes:
-        sealed = self._aead.encrypt(_nonce(self.sealing.nonce_prefix, self._index), plain,
-                                    _aad(self.file_id, self._index, last))
+        sealed = self._aead.encrypt_at(_nonce(self.sealing.nonce_prefix, self._index), plain,
+                                       _aad(self.file_id, self._index, last))
         self._index += 1
         return sealed
 
@@ -113,15 +143,18 @@ class SealBroken(ValueError):
 async def open_range(stored: AsyncIterator[bytes], file_id: str, size: int, sealing: Sealing, key_of: KeyOf,
                      start: int, end: int) -> AsyncIterator[bytes]:
     """Plaintext bytes ``start`` to ``end`` (inclusive) from the stored bytes of the chunks they touch."""
-    aead = AESGCM(aes_key_unwrap(key_of(sealing.key_id), sealing.wrapped_key))
+    try:
+        aead = Aead(sealing.cipher, unwrap_key(sealing, key_of(sealing.key_id, sealing.cipher), file_id))
+    except (DecryptionError, InvalidUnwrap, ValueError) as exc:
+        raise SealBroken(f"the data key of file {file_id} does not unwrap") from exc
     last_chunk = max(1, -(-size // CHUNK)) - 1
     index = start // CHUNK
     buffer = bytearray()
 
     def open_chunk(sealed: bytes, i: int) -> bytes:
         try:
-            plain = aead.decrypt(_nonce(sealing.nonce_prefix, i), sealed, _aad(file_id, i, i == last_chunk))
-        except Exception as exc:
+            plain = aead.decrypt_at(_nonce(sealing.nonce_prefix, i), sealed, _aad(file_id, i, i == last_chunk))
+        except DecryptionError as exc:
             raise SealBroken(f"chunk {i} of file {file_id} does not open") from exc
         lo = start - i * CHUNK if i * CHUNK < start else 0
         hi = end - i * CHUNK + 1

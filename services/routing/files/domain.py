@@ -86,6 +86,13 @@ def check_upload(case: Case, locality: str, kind: FileKind, sha256: str) -> str:
     raise NotDeclared(f"no electronic material of case {case.id} was declared with SHA-256 {sha256}")
 
 
+def declared_sm3(case: Case, kind: FileKind, sha256: str) -> str | None:
+    """The SM3 digest the window declared for the material of this hash, which its file must also match."""
+    if kind is not FileKind.MATERIAL:
+        return None
+    return next((m.sm3 for m in case.materials if m.form == "electronic" and m.sha256 == sha256 and m.sm3), None)
+
+
 def missing_materials(case: Case, files: list[FileFact]) -> list[str]:
     """Names of the declared electronic materials whose file is not in yet."""
     have = {f.sha256 for f in files if f.kind is FileKind.MATERIAL}

@@ -10,7 +10,6 @@ sweeper removes after a grace time.
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import logging
 import uuid
 from collections.abc import AsyncIterator, Callable
@@ -18,8 +17,6 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from cryptography.hazmat.primitives.hashes import SHA256
-from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from sqlalchemy.exc import IntegrityError
 from starlette.requests import ClientDisconnect
 
@@ -34,15 +31,17 @@ from services.routing.files.domain import (
     check_reader,
     check_transition,
     check_upload,
+    declared_sm3,
     missing_materials,
     normalise_name,
     purge_due,
 )
 from services.routing.files.sniff import ACCEPTED, RefusedContent, Sniffer
-from services.routing.files.store import CaseFileRow, FilePurgeRow, FileRepository
+from services.routing.files.store import CaseFileRow, FilePurgeRow, FileRepository, LegalHoldRow
 from services.routing.store import CaseRepository, CaseRow, to_case
 from shared.auth import Caller
 from shared.contracts.files import CaseFilesPurged, CaseMaterialAdded, ResultDocumentIssued
+from shared.crypto import AeadName, Hasher, HashName, derive_key, suite
 from shared.keys import KeySet
 from shared.problems import Conflict, NotFound, Problem
 from shared.settings import Settings
@@ -89,10 +88,10 @@ def aware(moment: datetime) -> datetime:
 
 def file_view(row: CaseFileRow) -> dict[str, Any]:
     """A case file as routing answers about it (never its content)."""
-    return {"id": row.id, "case_id": row.case_id, "kind": row.kind, "sha256": row.sha256, "material": row.material,
-            "name": row.name, "content_type": row.content_type, "size": row.size, "verified": True,
-            "uploaded_by": row.uploaded_by_locality, "uploaded_at": aware(row.uploaded_at).isoformat(),
-            "key_id": row.key_id}
+    return {"id": row.id, "case_id": row.case_id, "kind": row.kind, "sha256": row.sha256, "sm3": row.sm3,
+            "material": row.material, "name": row.name, "content_type": row.content_type, "size": row.size,
+            "verified": True, "uploaded_by": row.uploaded_by_locality,
+            "uploaded_at": aware(row.uploaded_at).isoformat(), "key_id": row.key_id, "cipher": row.cipher}
 
 
 async def _party_case(uow: UnitOfWork, case_id: str, locality: str, for_update: bool = False) -> tuple[CaseRow, Case]:
@@ -133,6 +132,13 @@ class Upload:
     body: AsyncIterator[bytes]
 
 
+def _check_digest(name: str, declared: str | None, received: str | None) -> None:
+    """422 when the bytes do not hash to the declared digest (nothing declared: nothing to check)."""
+    if declared and received != declared:
+        raise Problem(f"the bytes hash to {received} ({name}), not to the declared {declared}; nothing was kept",
+                      status=422, slug="hash-mismatch", title="Hash mismatch", declared=declared, received=received)
+
+
 async def _drain(body: AsyncIterator[bytes], limit: int) -> None:
     """Read what the client still sends (up to the cap) so that it reads the answer, not a reset connection."""
     with contextlib.suppress(Exception):
@@ -152,12 +158,13 @@ class CaseFiles:
         self.keys = keys
         """Routing's own ``file-seal`` key: its current version wraps new files' data keys, older ones unwrap."""
 
-    def key_of(self, key_id: str) -> bytes:
-        """The 256-bit wrapping key of a version of ``file-seal`` (rotation adds a version; old files keep theirs)."""
+    def key_of(self, key_id: str, cipher: AeadName) -> bytes:
+        """The wrapping key of a version of ``file-seal`` for a cipher (HKDF-SHA256 for AES-256, HKDF-SM3 for
+        SM4); rotation adds a version, old files keep theirs."""
         version = self.keys.get(key_id)
         if version is None:
             raise LookupError(f"routing's file-seal key no longer holds version {key_id!r}")
-        return HKDF(SHA256(), 32, salt=None, info=b"tongban-case-files-v1").derive(version.secret)
+        return derive_key(cipher, version.secret, "tongban-case-files-v1")
 
     # ----------------------------------------------------------------------- upload
 
@@ -175,23 +182,28 @@ class CaseFiles:
             if existing is not None:
                 return 200, file_view(existing)
             room = self.settings.case_files_max_bytes - await files.total_size(upload.case_id)
+            expected_sm3 = declared_sm3(case, upload.kind, upload.sha256)
         if upload.declared_length is not None and upload.declared_length > min(limit, room):
             raise TooLarge(f"{upload.declared_length} bytes: a file holds at most {limit} bytes and this case's "
                            f"file has {max(room, 0)} bytes left")
         file_id = str(uuid.uuid4())
         key = f"{PREFIX}{upload.case_id}/{file_id}"
-        size, content_type, sealer = await self._stream(upload, key, file_id, min(limit, room))
+        size, content_type, sm3, sealer = await self._stream(upload, key, file_id, min(limit, room), expected_sm3)
         try:
-            return await self._register(caller, upload, key, file_id, size, content_type, sealer)
+            return await self._register(caller, upload, key, file_id, size, content_type, sm3, sealer)
         except BaseException:
             with contextlib.suppress(Exception):  # else the sweeper removes it
                 await self.store.delete(key)
             raise
 
-    async def _stream(self, upload: Upload, key: str, file_id: str, limit: int) -> tuple[int, str, Sealer]:
-        """Hash, sniff, seal and store the bytes as they come; nothing stays when anything fails."""
-        digest, sniffer = hashlib.sha256(), Sniffer()
-        sealer = Sealer(file_id, self.keys.current.id, self.key_of)
+    async def _stream(self, upload: Upload, key: str, file_id: str, limit: int,
+                      expected_sm3: str | None) -> tuple[int, str, str | None, Sealer]:
+        """Hash (SHA-256, and SM3 under the national suite or when declared), sniff, seal and store the bytes as
+        they come; nothing stays when anything fails."""
+        digest, sniffer = Hasher(HashName.SHA256), Sniffer()
+        national = suite(self.settings.crypto_suite).hash is HashName.SM3
+        sm3 = Hasher(HashName.SM3) if national or expected_sm3 else None
+        sealer = Sealer(file_id, self.keys.current.id, self.key_of, self.keys.cipher)
         size, judged = 0, False
         try:
             writer = await self.store.writer(key)
@@ -203,6 +215,8 @@ class CaseFiles:
                 if size > limit:
                     raise TooLarge(f"more than {limit} bytes: over the size cap of a file or of this case's file")
                 digest.update(chunk)
+                if sm3 is not None:
+                    sm3.update(chunk)
                 sniffer.feed(chunk)
                 if not judged and sniffer.decided:
                     sniffer.judge_head()
@@ -211,10 +225,9 @@ class CaseFiles:
                 if sealed:
                     await writer.write(sealed)
             content_type = sniffer.content_type()
-            if digest.hexdigest() != upload.sha256:
-                raise Problem(f"the bytes hash to {digest.hexdigest()}, not to the declared {upload.sha256}; "
-                              "nothing was kept", status=422, slug="hash-mismatch", title="Hash mismatch",
-                              declared=upload.sha256, received=digest.hexdigest())
+            sm3_hex = None if sm3 is None else sm3.hexdigest()
+            _check_digest("SHA-256", upload.sha256, digest.hexdigest())
+            _check_digest("SM3", expected_sm3, sm3_hex)
             await writer.write(sealer.finish())
             await writer.commit()
         except RefusedContent as exc:
@@ -232,10 +245,10 @@ class CaseFiles:
         except BaseException:
             await writer.abort()
             raise
-        return size, content_type, sealer
+        return size, content_type, sm3_hex, sealer
 
     async def _register(self, caller: Caller, upload: Upload, key: str, file_id: str, size: int, content_type: str,
-                        sealer: Sealer) -> tuple[int, dict[str, Any]]:
+                        sm3: str | None, sealer: Sealer) -> tuple[int, dict[str, Any]]:
         """The row that names the stored object and its event, in one unit of work."""
         async with self.uow() as uow:
             _row, case = await _party_case(uow, upload.case_id, caller.locality, for_update=True)
@@ -248,21 +261,21 @@ class CaseFiles:
                 raise TooLarge(f"this case's files would pass {self.settings.case_files_max_bytes} bytes")
             seal = sealer.sealing
             row = CaseFileRow(
-                id=file_id, case_id=case.id, kind=upload.kind.value, sha256=upload.sha256, material=material,
+                id=file_id, case_id=case.id, kind=upload.kind.value, sha256=upload.sha256, sm3=sm3, material=material,
                 name=normalise_name(upload.name, ACCEPTED[content_type]), content_type=content_type, size=size,
                 object_key=key, key_id=seal.key_id, wrapped_key=seal.wrapped_key, nonce_prefix=seal.nonce_prefix,
-                header_length=seal.header_length, uploaded_by_locality=caller.locality,
+                header_length=seal.header_length, cipher=seal.cipher.value, uploaded_by_locality=caller.locality,
                 uploaded_by_client=caller.client_id, uploaded_at=datetime.now(UTC))
             uow.session.add(row)
             await uow.session.flush()
             everything = await files.of_case(case.id)
             if upload.kind is FileKind.RESULT:
-                event: Any = ResultDocumentIssued(case_id=case.id, sha256=upload.sha256, size=size,
+                event: Any = ResultDocumentIssued(case_id=case.id, sha256=upload.sha256, sm3=sm3, size=size,
                                                   content_type=content_type, by_locality=caller.locality,
                                                   files_in=len(everything))
             else:
-                event = CaseMaterialAdded(case_id=case.id, kind=upload.kind.value, sha256=upload.sha256, size=size,
-                                          content_type=content_type, by_locality=caller.locality,
+                event = CaseMaterialAdded(case_id=case.id, kind=upload.kind.value, sha256=upload.sha256, sm3=sm3,
+                                          size=size, content_type=content_type, by_locality=caller.locality,
                                           files_in=len(everything),
                                           complete=not missing_materials(case, [f.fact for f in everything]))
             uow.publish(event, case.involved)
@@ -314,8 +327,8 @@ class CaseFiles:
             raise NotFound(f"the stored object of file {sha256} is missing") from exc
         async with self.uow() as uow:
             FileRepository(uow.session).add_download(
-                case_id=case_id, file_id=row.id, sha256=sha256, locality=caller.locality, client_id=caller.client_id,
-                byte_range=f"{start}-{end}", at=datetime.now(UTC))
+                case_id=case_id, file_id=row.id, sha256=sha256, sm3=row.sm3, locality=caller.locality,
+                client_id=caller.client_id, byte_range=f"{start}-{end}", at=datetime.now(UTC))
             await uow.commit()
 
         async def body() -> AsyncIterator[bytes]:
@@ -331,14 +344,12 @@ class CaseFiles:
             await _party_case(uow, case_id, caller.locality)
             rows = await FileRepository(uow.session).downloads(case_id)
         return [{"at": aware(r.at).isoformat(), "locality": r.locality, "client_id": r.client_id, "file_id": r.file_id,
-                 "sha256": r.sha256, "case_id": r.case_id, "range": r.byte_range} for r in rows]
+                 "sha256": r.sha256, "sm3": r.sm3, "case_id": r.case_id, "range": r.byte_range} for r in rows]
 
     # ----------------------------------------------------------------------- retention
 
     async def set_hold(self, caller: Caller, case_id: str, reason: str | None) -> dict[str, Any]:
         """Place (reason given) or lift (None) a legal hold on a case's files."""
-        from services.routing.files.store import LegalHoldRow
-
         async with self.uow() as uow:
             await _party_case(uow, case_id, caller.locality)
             hold = await FileRepository(uow.session).hold(case_id)
@@ -372,11 +383,13 @@ class CaseFiles:
                 for f in doomed:
                     await self.store.delete(f.object_key)  # StoreUnavailable: this round stops, the next retries
                     f.purged_at = now
-                hashes = sorted(f.sha256 for f in doomed)
+                doomed.sort(key=lambda f: f.sha256)
+                hashes, sm3s = [f.sha256 for f in doomed], [f.sm3 for f in doomed]
                 total = sum(f.size for f in doomed)
                 uow.session.add(FilePurgeRow(case_id=case_id, files=len(doomed), bytes=total,
                                              sha256s=",".join(hashes), at=now))
-                uow.publish(CaseFilesPurged(case_id=case_id, sha256s=hashes, bytes=total), to_case(row).involved)
+                uow.publish(CaseFilesPurged(case_id=case_id, sha256s=hashes, sm3s=sm3s if any(sm3s) else None,
+                                            bytes=total), to_case(row).involved)
                 await uow.commit()
                 counts["cases"] += 1
                 counts["files"] += len(doomed)

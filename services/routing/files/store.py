@@ -12,6 +12,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 from services.routing.files.crypto import Sealing
 from services.routing.files.domain import FileFact, FileKind
 from services.routing.store import Base
+from shared.crypto import AeadName
 
 
 class CaseFileRow(Base):
@@ -24,6 +25,8 @@ class CaseFileRow(Base):
     case_id: Mapped[str] = mapped_column(String(36), index=True)
     kind: Mapped[str] = mapped_column(String(16))
     sha256: Mapped[str] = mapped_column(String(64))
+    sm3: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    """The SM3 digest of the bytes, computed as they arrived under the national suite (None otherwise)."""
     material: Mapped[str] = mapped_column(String(200))
     name: Mapped[str] = mapped_column(String(200))
     content_type: Mapped[str] = mapped_column(String(64))
@@ -33,6 +36,8 @@ class CaseFileRow(Base):
     wrapped_key: Mapped[bytes] = mapped_column(LargeBinary)
     nonce_prefix: Mapped[bytes] = mapped_column(LargeBinary)
     header_length: Mapped[int] = mapped_column(Integer)
+    cipher: Mapped[str] = mapped_column(String(16), server_default=AeadName.AES_256_GCM.value)
+    """What the object is sealed with (``A256GCM`` or ``SM4GCM``): the reader takes it from here."""
     uploaded_by_locality: Mapped[str] = mapped_column(String(6))
     uploaded_by_client: Mapped[str] = mapped_column(String(64))
     uploaded_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
@@ -41,7 +46,7 @@ class CaseFileRow(Base):
     @property
     def sealing(self) -> Sealing:
         """How the object was sealed."""
-        return Sealing(self.key_id, self.wrapped_key, self.nonce_prefix, self.header_length)
+        return Sealing(self.key_id, self.wrapped_key, self.nonce_prefix, self.header_length, AeadName(self.cipher))
 
     @property
     def fact(self) -> FileFact:
@@ -58,6 +63,7 @@ class FileDownloadRow(Base):
     case_id: Mapped[str] = mapped_column(String(36), index=True)
     file_id: Mapped[str] = mapped_column(String(36))
     sha256: Mapped[str] = mapped_column(String(64))
+    sm3: Mapped[str | None] = mapped_column(String(64), nullable=True)
     locality: Mapped[str] = mapped_column(String(6))
     client_id: Mapped[str] = mapped_column(String(64))
     byte_range: Mapped[str] = mapped_column(String(64))
