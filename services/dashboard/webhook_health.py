@@ -137,15 +137,21 @@ def reconcile(known: Iterable[SubscriptionHealth], report: LocalityReport,
     return changed
 
 
-def locality_health(code: str, report: LocalityReport | None, failing: Sequence[SubscriptionHealth],
+def locality_health(code: str, report: LocalityReport | None, subscriptions: Sequence[SubscriptionHealth],
                     now: datetime) -> dict[str, Any]:
-    """One locality's row of the panel: the report's figures, the age of the oldest waiting delivery now."""
+    """One locality's row of the panel: the report's figures, the age of the oldest waiting delivery now.
+
+    The count of active subscriptions is the report's, corrected by the failing and resumed events
+    heard since it was taken, so that it agrees with the alerts until the next report.
+    """
     oldest = report.oldest_undelivered_at if report else None
     stale = report is not None and now - report.reported_at > 2 * timedelta(seconds=report.heartbeat_seconds) \
         + STALE_SLACK
+    since = [s for s in subscriptions if report is None or s.changed_at > report.reported_at]
+    active = (report.active if report else 0) + sum(-1 if s.failing else 1 for s in since)
     return {
         "locality": code, "reported_at": report.reported_at if report else None, "stale": stale,
-        "active": report.active if report else 0, "failing": len(failing),
+        "active": max(0, active), "failing": sum(1 for s in subscriptions if s.failing),
         "undelivered": report.undelivered if report else 0, "oldest_undelivered_at": oldest,
         "oldest_undelivered_seconds": round(max(0.0, (now - oldest).total_seconds()), 1) if oldest else 0.0,
         "window_seconds": report.window_seconds if report else None,
@@ -158,12 +164,11 @@ def locality_health(code: str, report: LocalityReport | None, failing: Sequence[
 def webhook_panel(codes: Sequence[str], reports: Mapping[str, LocalityReport],
                   subscriptions: Iterable[SubscriptionHealth], now: datetime) -> dict[str, Any]:
     """The panel for the localities ``codes`` (those the operator sees): figures, and the failing ones as alerts."""
-    failing = sorted((s for s in subscriptions if s.failing and s.locality in codes),
-                     key=lambda s: (s.failing_since or s.changed_at, s.subscription_id))
+    known = [s for s in subscriptions if s.locality in codes]
+    failing = sorted((s for s in known if s.failing), key=lambda s: (s.failing_since or s.changed_at, s.subscription_id))
     return {
         "now": now,
-        "localities": [locality_health(c, reports.get(c), [s for s in failing if s.locality == c], now)
-                       for c in codes],
+        "localities": [locality_health(c, reports.get(c), [s for s in known if s.locality == c], now) for c in codes],
         "failing": [{"subscription_id": s.subscription_id, "locality": s.locality, "url": s.url,
                      "failing_since": s.failing_since, "last_error": s.last_error, "undelivered": s.undelivered,
                      "known_at": s.changed_at} for s in failing],

@@ -64,6 +64,7 @@ async def test_events_and_reports_in_any_order_raise_and_clear_the_alert(tmp_pat
     assert "13812345678" not in seen["failing"][0]["last_error"], "personal data masked"
     suzhou = next(row for row in seen["localities"] if row["locality"] == SUZHOU)
     assert suzhou["failing"] == 1 and suzhou["undelivered"] == 5
+    assert suzhou["active"] == 0, "the report's one active subscription failed since it was taken"
     assert suzhou["oldest_undelivered_seconds"] == 10 * 60 + 30, "the age from the report's time, counted now"
     assert (suzhou["latency_p50_seconds"], suzhou["latency_p95_seconds"], suzhou["delivered"]) == (0.4, 2.5, 12)
     assert not suzhou["stale"]
@@ -81,8 +82,11 @@ async def test_events_and_reports_in_any_order_raise_and_clear_the_alert(tmp_pat
     # and a report taken before the resume, arriving late, does not bring it back.
     await fold(REPORT_TYPE, report(SUZHOU, AT + timedelta(seconds=10), ["sub_a"]), AT + timedelta(seconds=10))
     assert (await panel(REGIONAL, now))["failing"][0]["undelivered"] == 5
+    assert next(r for r in (await panel(REGIONAL, now))["localities"] if r["locality"] == SUZHOU)["active"] == 1
     await fold(RESUMED_TYPE, resumed("sub_a", SUZHOU), AT + timedelta(seconds=20))
     assert (await panel(REGIONAL, now))["failing"] == []
+    assert next(r for r in (await panel(REGIONAL, now))["localities"] if r["locality"] == SUZHOU)["active"] == 2, \
+        "resumed since the report: active again"
     await fold(REPORT_TYPE, report(SUZHOU, AT + timedelta(seconds=15), ["sub_a"]), AT + timedelta(seconds=15))
     assert (await panel(REGIONAL, now))["failing"] == [], "an older report does not undo the resume"
     # ... nor does a failing event older than the resume, redelivered.
