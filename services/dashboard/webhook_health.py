@@ -165,7 +165,8 @@ def webhook_panel(codes: Sequence[str], reports: Mapping[str, LocalityReport],
                   subscriptions: Iterable[SubscriptionHealth], now: datetime) -> dict[str, Any]:
     """The panel for the localities ``codes`` (those the operator sees): figures, and the failing ones as alerts."""
     known = [s for s in subscriptions if s.locality in codes]
-    failing = sorted((s for s in known if s.failing), key=lambda s: (s.failing_since or s.changed_at, s.subscription_id))
+    failing = sorted((s for s in known if s.failing),
+                     key=lambda s: (s.failing_since or s.changed_at, s.subscription_id))
     return {
         "now": now,
         "localities": [locality_health(c, reports.get(c), [s for s in known if s.locality == c], now) for c in codes],

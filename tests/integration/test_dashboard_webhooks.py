@@ -29,8 +29,9 @@ async def dashboard_session(system: System, who: str, regional: bool = False) ->
     """A logged-in client of the dashboard's JSON API."""
     http = httpx.AsyncClient(base_url=system.url("dashboard"), timeout=15)
     cred = system.credentials[who]
-    login = await http.post("/api/session", json={"client_id": cred["client_id"], "client_secret": cred["client_secret"],
-                                                  "view": "regional" if regional else "locality"})
+    login = await http.post("/api/session", json={
+        "client_id": cred["client_id"], "client_secret": cred["client_secret"],
+        "view": "regional" if regional else "locality"})
     assert login.status_code == 200, login.text
     return http
 
