@@ -21,7 +21,10 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from pydantic import ValidationError
+
 from services.dashboard.domain import mask_text
+from shared.contracts.webhooks import SubscriptionFailing, SubscriptionResumed, WebhookHealthReported
 
 FAILING_TYPE = "cn.tongban.webhooks.subscription.failing"
 RESUMED_TYPE = "cn.tongban.webhooks.subscription.resumed"
@@ -31,22 +34,8 @@ STALE_SLACK = timedelta(seconds=30)
 """A report is stale when twice its heartbeat and this much have passed without another."""
 
 
-def _time(value: Any) -> datetime | None:
-    if not isinstance(value, str) or not value:
-        return None
-    try:
-        moment = datetime.fromisoformat(value)
-    except ValueError:
-        return None
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
-
-
-def _int(value: Any) -> int:
-    return value if isinstance(value, int) and not isinstance(value, bool) and value >= 0 else 0
-
-
-def _seconds(value: Any) -> float | None:
-    return float(value) if isinstance(value, int | float) and not isinstance(value, bool) and value >= 0 else None
+def _utc(moment: datetime | None) -> datetime | None:
+    return moment.replace(tzinfo=UTC) if moment is not None and moment.tzinfo is None else moment
 
 
 @dataclass(frozen=True)
@@ -63,62 +52,50 @@ class SubscriptionHealth:
     changed_at: datetime
 
 
-@dataclass(frozen=True)
-class LocalityReport:
-    """A locality's last health report."""
-
-    locality: str
-    reported_at: datetime
-    heartbeat_seconds: float
-    active: int
-    undelivered: int
-    oldest_undelivered_at: datetime | None
-    window_seconds: float
-    delivered: int
-    latency_p50_seconds: float | None
-    latency_p95_seconds: float | None
+def _failing(sid: str, locality: str, url: str, since: datetime | None, error: str, undelivered: int,
+             at: datetime) -> SubscriptionHealth:
+    """A failing subscription, its endpoint and error masked like every text the dashboard keeps."""
+    return SubscriptionHealth(sid[:64], locality[:16], True, mask_text(url)[:2000], _utc(since),
+                              mask_text(error)[:1000], max(0, undelivered), at)
 
 
 def fold_subscription_event(current: SubscriptionHealth | None, ce_type: str, data: Mapping[str, Any],
                             at: datetime) -> SubscriptionHealth | None:
     """A failing or resumed event applied; None when it changes nothing (malformed, or older than what is known)."""
-    sid, locality = data.get("subscription_id"), data.get("locality")
-    if not isinstance(sid, str) or not isinstance(locality, str) or ce_type not in (FAILING_TYPE, RESUMED_TYPE):
-        return None
     if current is not None and current.changed_at >= at:
         return None
-    failing = ce_type == FAILING_TYPE
-    return SubscriptionHealth(
-        subscription_id=sid[:64], locality=locality[:16], failing=failing,
-        url=mask_text(str(data.get("url") or ""))[:2000],
-        failing_since=_time(data.get("failing_since")) if failing else None,
-        last_error=mask_text(str(data.get("last_error") or ""))[:1000] if failing else "",
-        undelivered=_int(data.get("undelivered")), changed_at=at)
-
-
-def parse_report(data: Mapping[str, Any]) -> LocalityReport | None:
-    """A health report's figures; None when it is malformed."""
-    locality, at = data.get("locality"), _time(data.get("reported_at"))
-    if not isinstance(locality, str) or at is None:
+    try:
+        if ce_type == FAILING_TYPE:
+            failed = SubscriptionFailing.model_validate(data)
+            return _failing(failed.subscription_id, failed.locality, failed.url, failed.failing_since,
+                            failed.last_error, failed.undelivered, at)
+        if ce_type == RESUMED_TYPE:
+            back = SubscriptionResumed.model_validate(data)
+            return SubscriptionHealth(back.subscription_id[:64], back.locality[:16], False, mask_text(back.url)[:2000],
+                                      None, "", max(0, back.undelivered), at)
+    except ValidationError:
         return None
-    return LocalityReport(
-        locality=locality[:16], reported_at=at, heartbeat_seconds=_seconds(data.get("heartbeat_seconds")) or 300.0,
-        active=_int(data.get("active")), undelivered=_int(data.get("undelivered")),
-        oldest_undelivered_at=_time(data.get("oldest_undelivered_at")),
-        window_seconds=_seconds(data.get("window_seconds")) or 0.0, delivered=_int(data.get("delivered")),
-        latency_p50_seconds=_seconds(data.get("latency_p50_seconds")),
-        latency_p95_seconds=_seconds(data.get("latency_p95_seconds")))
+    return None
 
 
-def reconcile(known: Iterable[SubscriptionHealth], report: LocalityReport,
-              failing: Sequence[Mapping[str, Any]]) -> list[SubscriptionHealth]:
+def parse_report(data: Mapping[str, Any]) -> WebhookHealthReported | None:
+    """A health report; None when it is malformed."""
+    try:
+        report = WebhookHealthReported.model_validate(data)
+    except ValidationError:
+        return None
+    return report.model_copy(update={"reported_at": _utc(report.reported_at),
+                                     "oldest_undelivered_at": _utc(report.oldest_undelivered_at)})
+
+
+def reconcile(known: Iterable[SubscriptionHealth], report: WebhookHealthReported) -> list[SubscriptionHealth]:
     """The subscriptions of the report's locality that the report changes (those known before it only).
 
     A subscription the report names is failing (with the report's count of its waiting deliveries);
     one it does not name is not failing any more (resumed, or deleted, which publishes no event).
     """
-    named = {str(f["subscription_id"])[:64]: f for f in failing if isinstance(f.get("subscription_id"), str)}
     at = report.reported_at
+    named = {f.subscription_id[:64]: f for f in report.failing}
     by_id = {k.subscription_id: k for k in known if k.locality == report.locality}
     changed: list[SubscriptionHealth] = []
     for sid, current in by_id.items():
@@ -127,30 +104,27 @@ def reconcile(known: Iterable[SubscriptionHealth], report: LocalityReport,
                                    changed_at=at))
     for sid, figure in named.items():
         before = by_id.get(sid)
-        if before is not None and before.changed_at >= at:
-            continue
-        changed.append(SubscriptionHealth(
-            subscription_id=sid, locality=report.locality, failing=True,
-            url=mask_text(str(figure.get("url") or ""))[:2000], failing_since=_time(figure.get("failing_since")),
-            last_error=mask_text(str(figure.get("last_error") or ""))[:1000],
-            undelivered=_int(figure.get("undelivered")), changed_at=at))
+        if before is None or before.changed_at < at:
+            changed.append(_failing(sid, report.locality, figure.url, figure.failing_since, figure.last_error,
+                                    figure.undelivered, at))
     return changed
 
 
-def locality_health(code: str, report: LocalityReport | None, subscriptions: Sequence[SubscriptionHealth],
+def locality_health(code: str, report: WebhookHealthReported | None, subscriptions: Sequence[SubscriptionHealth],
                     now: datetime) -> dict[str, Any]:
     """One locality's row of the panel: the report's figures, the age of the oldest waiting delivery now.
 
     The count of active subscriptions is the report's, corrected by the failing and resumed events
     heard since it was taken, so that it agrees with the alerts until the next report.
     """
-    oldest = report.oldest_undelivered_at if report else None
-    stale = report is not None and now - report.reported_at > 2 * timedelta(seconds=report.heartbeat_seconds) \
+    oldest = _utc(report.oldest_undelivered_at) if report else None
+    at = _utc(report.reported_at) if report else None
+    stale = report is not None and at is not None and now - at > 2 * timedelta(seconds=report.heartbeat_seconds) \
         + STALE_SLACK
-    since = [s for s in subscriptions if report is None or s.changed_at > report.reported_at]
+    since = [s for s in subscriptions if at is None or s.changed_at > at]
     active = (report.active if report else 0) + sum(-1 if s.failing else 1 for s in since)
     return {
-        "locality": code, "reported_at": report.reported_at if report else None, "stale": stale,
+        "locality": code, "reported_at": at, "stale": stale,
         "active": max(0, active), "failing": sum(1 for s in subscriptions if s.failing),
         "undelivered": report.undelivered if report else 0, "oldest_undelivered_at": oldest,
         "oldest_undelivered_seconds": round(max(0.0, (now - oldest).total_seconds()), 1) if oldest else 0.0,
@@ -161,7 +135,7 @@ def locality_health(code: str, report: LocalityReport | None, subscriptions: Seq
     }
 
 
-def webhook_panel(codes: Sequence[str], reports: Mapping[str, LocalityReport],
+def webhook_panel(codes: Sequence[str], reports: Mapping[str, WebhookHealthReported],
                   subscriptions: Iterable[SubscriptionHealth], now: datetime) -> dict[str, Any]:
     """The panel for the localities ``codes`` (those the operator sees): figures, and the failing ones as alerts."""
     known = [s for s in subscriptions if s.locality in codes]

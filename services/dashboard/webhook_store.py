@@ -20,12 +20,12 @@ from services.dashboard.domain import Viewer
 from services.dashboard.store import Base, utc
 from services.dashboard.webhook_health import (
     REPORT_TYPE,
-    LocalityReport,
     SubscriptionHealth,
     fold_subscription_event,
     parse_report,
     reconcile,
 )
+from shared.contracts.webhooks import WebhookHealthReported
 
 KEEP_CLEARED = timedelta(days=7)
 
@@ -73,10 +73,12 @@ def _subscription(row: WebhookSubscriptionRow) -> SubscriptionHealth:
                               row.undelivered, utc(row.changed_at))
 
 
-def _report(row: WebhookHealthRow) -> LocalityReport:
-    return LocalityReport(row.locality, utc(row.reported_at), row.heartbeat_seconds, row.active, row.undelivered,
-                          utc(row.oldest_undelivered_at) if row.oldest_undelivered_at else None, row.window_seconds,
-                          row.delivered, row.latency_p50_seconds, row.latency_p95_seconds)
+def _report(row: WebhookHealthRow) -> WebhookHealthReported:
+    """The kept figures as the report they came in (its failing subscriptions are kept apart)."""
+    values = {name: getattr(row, name) for name in _REPORT_FIELDS}
+    values["reported_at"] = utc(row.reported_at)
+    values["oldest_undelivered_at"] = utc(row.oldest_undelivered_at) if row.oldest_undelivered_at else None
+    return WebhookHealthReported(locality=row.locality, failing=[], **values)
 
 
 class WebhookHealthStore:
@@ -105,12 +107,12 @@ class WebhookHealthStore:
         for name in _SUBSCRIPTION_FIELDS:
             setattr(row, name, getattr(sub, name))
 
-    async def reports(self, localities: list[str]) -> dict[str, LocalityReport]:
+    async def reports(self, localities: list[str]) -> dict[str, WebhookHealthReported]:
         """The last report of each of some localities."""
         rows = await self.session.scalars(select(WebhookHealthRow).where(WebhookHealthRow.locality.in_(localities)))
         return {r.locality: _report(r) for r in rows}
 
-    async def save_report(self, report: LocalityReport) -> bool:
+    async def save_report(self, report: WebhookHealthReported) -> bool:
         """Keep a report unless a later one is kept already; whether it was kept."""
         row = await self.session.get(WebhookHealthRow, report.locality)
         if row is not None and utc(row.reported_at) >= report.reported_at:
@@ -133,11 +135,9 @@ async def fold_webhook_event(session: AsyncSession, ce_type: str, data: Mapping[
     store = WebhookHealthStore(session)
     if ce_type == REPORT_TYPE:
         report = parse_report(data)
-        failing = data.get("failing")
         if report is None or not await store.save_report(report):
             return
-        figures = [f for f in failing if isinstance(f, Mapping)] if isinstance(failing, list) else []
-        for changed in reconcile(await store.subscriptions([report.locality]), report, figures):
+        for changed in reconcile(await store.subscriptions([report.locality]), report):
             await store.save_subscription(changed)
         return
     sid = data.get("subscription_id")
@@ -147,8 +147,8 @@ async def fold_webhook_event(session: AsyncSession, ce_type: str, data: Mapping[
         await store.save_subscription(folded)
 
 
-async def webhook_figures(session: AsyncSession, viewer: Viewer,
-                          codes: list[str]) -> tuple[list[str], dict[str, LocalityReport], list[SubscriptionHealth]]:
+async def webhook_figures(session: AsyncSession, viewer: Viewer, codes: list[str]
+                          ) -> tuple[list[str], dict[str, WebhookHealthReported], list[SubscriptionHealth]]:
     """The localities the viewer sees among ``codes``, their reports and their subscriptions' states."""
     visible = viewer.visible(codes)
     store = WebhookHealthStore(session)
