@@ -179,6 +179,17 @@ class Settings(BaseSettings):
         1.0, gt=0, description="Longest sleep of the webhook dispatcher between looks for due deliveries."
     )
     webhook_concurrency: int = Field(16, ge=1, le=256, description="Webhook deliveries sent side by side.")
+    webhook_ca_file: str | None = Field(
+        None, description="PEM bundle of certificate authorities trusted for HTTPS webhook endpoints, beside the "
+        "system's (a locality's own CA, a test receiver's self-signed certificate)."
+    )
+    webhook_health_report_seconds: float = Field(
+        15.0, gt=0, description="How often the webhooks service looks at each locality's health figures and "
+        "publishes them when they changed."
+    )
+    webhook_health_heartbeat_seconds: float = Field(
+        300.0, gt=0, description="Longest time between two health reports of a locality with subscriptions."
+    )
     crypto_suite: Literal["international", "national"] = Field(
         "international",
         description="What new keys, hashes and signatures use: international (Ed25519, SHA-256, AES-256-GCM) "

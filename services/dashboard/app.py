@@ -12,10 +12,11 @@ import logging
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from services.dashboard import api, events, store, views
+from services.dashboard import api, events, store, views, webhook_api
 from services.dashboard.lag import LagReader
 from services.dashboard.store import ReadModel
 from services.dashboard.stream import Broadcaster
+from services.dashboard.webhook_store import WebhookHealthStore
 from shared.service import ServiceContext, ServiceDefinition
 
 log = logging.getLogger("tongban.dashboard")
@@ -30,6 +31,7 @@ async def prune_once(ctx: ServiceContext) -> None:
     """Drop what the dashboard no longer shows, and expired sessions."""
     async with ctx.sessionmaker() as session:
         await ReadModel(session).prune(datetime.now(UTC), KEEP_EVENTS, KEEP_DEAD_LETTERS)
+        await WebhookHealthStore(session).prune(datetime.now(UTC))
         await session.commit()
 
 
@@ -63,12 +65,12 @@ DEFINITION = ServiceDefinition(
     name="dashboard",
     title="Tongban operators' dashboard",
     description="Live events of every locality, the case funnel, handling time and on-time rate per week, "
-    "deadlines, deliveries in exception, agreements, dead letters and consumer lag, for operators.",
+    "deadlines, deliveries in exception, agreements, webhook health, dead letters and consumer lag, for operators.",
     metadata=store.Base.metadata,
     outbox=store.outbox,
     inbox=store.inbox,
     migrations=Path(__file__).parent / "migrations",
-    routers=[*api.routers, *views.routers],
+    routers=[*api.routers, *views.routers, *webhook_api.routers],
     handlers=events.HANDLERS,
     on_startup=on_startup,
     on_shutdown=on_shutdown,

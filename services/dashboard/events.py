@@ -4,7 +4,7 @@
   it feeds the live stream, counts each event once per locality topic (the event rate and what a
   locality's operator may see) and keeps the dead letters with their reasons.
 - The catch-all handler ``"*"`` gets each valid event once (the inbox drops copies read on other
-  topics and redeliveries) and folds it into cases, deadlines, waybills and agreements.
+  topics and redeliveries) and folds it into cases, deadlines, waybills, agreements and webhook health.
 """
 
 from __future__ import annotations
@@ -33,6 +33,8 @@ from services.dashboard.domain import (
 )
 from services.dashboard.store import ReadModel
 from services.dashboard.stream import Broadcaster
+from services.dashboard.webhook_health import WEBHOOK_TYPES
+from services.dashboard.webhook_store import fold_webhook_event
 from shared.consumer import EventHandler
 from shared.db import is_transient
 from shared.envelope import Envelope, Record
@@ -136,6 +138,8 @@ async def on_any_event(uow: UnitOfWork, envelope: Envelope, _event: Any) -> None
             await model.save_agreement(moved)
     if base_type(envelope.type) == CLIENT_REVOKED_TYPE and isinstance(data.get("client_id"), str):
         await model.end_sessions_of(data["client_id"])
+    if base_type(envelope.type) in WEBHOOK_TYPES:
+        await fold_webhook_event(uow.session, base_type(envelope.type), data, at)
 
 
 HANDLERS: dict[str, EventHandler] = {"*": on_any_event}

@@ -13,6 +13,7 @@ EVENT_TYPE_NAMES: dict[str, tuple[str, str]] = {
     "cn.tongban.catalogue.list.published": ("事项清单发布", "Item list published"),
     "cn.tongban.webhooks.subscription.failing": ("订阅推送失败", "Webhook subscription failing"),
     "cn.tongban.webhooks.subscription.resumed": ("订阅推送恢复", "Webhook subscription resumed"),
+    "cn.tongban.webhooks.health.reported": ("推送健康报告", "Webhook health reported"),
     "cn.tongban.routing.case.submitted": ("案件提交", "Case submitted"),
     "cn.tongban.routing.case.forwarded": ("案件转递", "Case forwarded"),
     "cn.tongban.routing.case.status_changed": ("案件状态变更", "Case status changed"),

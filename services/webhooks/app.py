@@ -18,7 +18,7 @@ from services.webhooks import api, events, store
 from services.webhooks.dispatcher import Dispatcher, resolve
 from services.webhooks.domain import AddressPolicy, RetryPolicy
 from services.webhooks.metrics import WebhookMetrics
-from services.webhooks.service import Rules
+from services.webhooks.service import Rules, report_health
 from services.webhooks.store import SECRET_SEAL_KEY, FeedRepository, Sealer, SubscriptionRepository
 from services.webhooks.store_deliveries import DeliveryRepository
 from shared.service import ServiceContext, ServiceDefinition
@@ -57,6 +57,13 @@ async def prune_once(ctx: ServiceContext) -> int:
     return dropped
 
 
+async def report_once(ctx: ServiceContext) -> list[str]:
+    """Publish the localities' webhook health that changed (or is due for its heartbeat)."""
+    heartbeat = timedelta(seconds=ctx.settings.webhook_health_heartbeat_seconds)
+    async with ctx.uow() as uow:
+        return await report_health(uow, ctx.localities.codes, ctx.state["clock"], heartbeat)
+
+
 async def refresh_gauges(ctx: ServiceContext) -> None:
     """Set the health gauges from the database."""
     async with ctx.sessionmaker() as session:
@@ -81,7 +88,7 @@ def _every(ctx: ServiceContext, seconds: float, work: Callable[[ServiceContext],
 
 
 async def on_startup(ctx: ServiceContext) -> None:
-    """The rules, the metrics, the dispatcher, pruning and the health gauges."""
+    """The rules, the metrics, the dispatcher, pruning, the health gauges and the health reports."""
     ctx.state["clock"] = clock
     ctx.state["rules"] = rules_of(ctx)
     ctx.state["webhook_metrics"] = WebhookMetrics(ctx.metrics.registry)
@@ -89,7 +96,8 @@ async def on_startup(ctx: ServiceContext) -> None:
     ctx.state["dispatcher"] = dispatcher
     dispatcher.start()
     ctx.state["tasks"] = [_every(ctx, PRUNE_SECONDS, prune_once, "prune"),
-                          _every(ctx, GAUGE_SECONDS, refresh_gauges, "gauges")]
+                          _every(ctx, GAUGE_SECONDS, refresh_gauges, "gauges"),
+                          _every(ctx, ctx.settings.webhook_health_report_seconds, report_once, "health")]
 
 
 async def on_shutdown(ctx: ServiceContext) -> None:

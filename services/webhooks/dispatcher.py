@@ -3,11 +3,12 @@
 Up to ``webhook_concurrency`` attempts are in flight side by side; as each ends, the next due
 deliveries start. A delivery is due when its time has come, its subscription is active and no
 earlier delivery of the same subject (case) still waits, so each case's events go out in order.
-Before each request the endpoint's host is resolved and every address checked against the address
-policy; the request then goes to the address that was checked (the host name stays in ``Host`` and
-in TLS's SNI and certificate check), so a name that resolves differently a moment later gains
-nothing. Redirects are not followed; a 2xx answer within the timeout counts, anything else is a
-failed attempt with its reason.
+Before each request the endpoint's host is resolved once and every address checked against the
+address policy; the request then goes to an address that was checked (the first that takes the
+connection; the host name stays in ``Host`` and in TLS's SNI and certificate check), so a name that
+resolves differently a moment later (DNS rebinding) gains nothing. Certificates are checked against
+httpx's default CAs plus the operator's ``TONGBAN_WEBHOOK_CA_FILE``. Redirects are not followed;
+a 2xx answer within the timeout counts, anything else is a failed attempt with its reason.
 
 On PostgreSQL one replica dispatches at a time: the one holding a session advisory lock, checked
 on its connection at every turn (if the connection dies, so does the lead, and another replica takes it).
@@ -21,6 +22,7 @@ import ipaddress
 import logging
 import random
 import socket
+import ssl
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -31,7 +33,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection
 from standardwebhooks import Webhook
 
-from services.webhooks.domain import Attempt, Delivery, EndpointRefused, Subscription, parse_endpoint
+from services.webhooks.domain import Attempt, Delivery, Endpoint, EndpointRefused, Subscription, parse_endpoint
 from services.webhooks.domain.endpoints import IPAddress
 from services.webhooks.service import Rules, settle
 from services.webhooks.store import FeedRepository, SubscriptionRepository, utc
@@ -44,6 +46,22 @@ log = logging.getLogger("tongban.webhooks")
 _DISPATCH_LOCK = 7_402_338_913
 USER_AGENT = "Tongban-Webhooks/1"
 RESOLVE_SECONDS = 5.0
+
+
+def tls_context(ca_file: str | None) -> ssl.SSLContext | bool:
+    """What HTTPS endpoints' certificates are checked against: httpx's default CAs, plus the operator's bundle.
+
+    A locality whose system presents a certificate of its own CA (or a test receiver's self-signed
+    one) is trusted by listing that CA in ``TONGBAN_WEBHOOK_CA_FILE``; nothing is ever unverified.
+    """
+    if not ca_file:
+        return True
+    context = httpx.create_ssl_context(trust_env=False)
+    try:
+        context.load_verify_locations(cafile=ca_file)
+    except (OSError, ssl.SSLError) as exc:
+        raise RuntimeError(f"TONGBAN_WEBHOOK_CA_FILE {ca_file} cannot be loaded: {exc}") from exc
+    return context
 
 
 async def resolve(host: str, port: int) -> list[IPAddress]:
@@ -78,7 +96,8 @@ class Dispatcher:
         self._task: asyncio.Task[None] | None = None
         # No keep-alive: each request connects to the address just checked, with its own SNI.
         self.http = httpx.AsyncClient(follow_redirects=False, timeout=httpx.Timeout(self.timeout),
-                                      limits=httpx.Limits(max_keepalive_connections=0), trust_env=False)
+                                      limits=httpx.Limits(max_keepalive_connections=0), trust_env=False,
+                                      verify=tls_context(settings.webhook_ca_file))
 
     def notify(self) -> None:
         """New deliveries are waiting."""
@@ -184,7 +203,7 @@ class Dispatcher:
     async def _attempt(self, sub: Subscription, delivery: Delivery, body: str) -> None:
         at = self.clock()
         started = time.perf_counter()
-        status, error = await self._send(sub, delivery, body, at)
+        status, error = await self.send(sub, delivery, body, at)
         latency_ms = (time.perf_counter() - started) * 1000
         attempt = Attempt(delivery.attempts + 1, at, status, latency_ms, error)
         metrics = self.ctx.state["webhook_metrics"]
@@ -208,8 +227,8 @@ class Dispatcher:
         if failing:
             log.warning("subscription failing", extra={"subscription_id": sub.id, "locality": sub.locality})
 
-    async def _send(self, sub: Subscription, delivery: Delivery, body: str, at: datetime) -> tuple[int | None, str]:
-        """POST the delivery; (status code or None, error text)."""
+    async def send(self, sub: Subscription, delivery: Delivery, body: str, at: datetime) -> tuple[int | None, str]:
+        """POST the delivery to the addresses its host resolves to now, once checked; (status code or None, error)."""
         try:
             endpoint = parse_endpoint(sub.url)
             self.rules.policy.check_scheme(endpoint)
@@ -219,9 +238,6 @@ class Dispatcher:
             self.rules.policy.check_addresses(endpoint, checked)
         except EndpointRefused as exc:
             return None, f"refused: {exc}"
-        address = checked[0]
-        netloc = f"[{address}]" if address.version == 6 else str(address)
-        url = f"{endpoint.scheme}://{netloc}:{endpoint.port}{endpoint.target}"
         default_port = 443 if endpoint.scheme == "https" else 80
         host = endpoint.host if endpoint.port == default_port else f"{endpoint.host}:{endpoint.port}"
         headers = {
@@ -229,11 +245,9 @@ class Dispatcher:
             "webhook-id": delivery.webhook_id, "webhook-timestamp": str(int(at.timestamp())),
             "webhook-signature": signature(sub, delivery.webhook_id, at, body),
         }
-        extensions = {"sni_hostname": endpoint.host} if endpoint.scheme == "https" else {}
         try:
             async with asyncio.timeout(self.timeout):
-                response = await self.http.post(url, content=body.encode("utf-8"), headers=headers,
-                                                extensions=extensions)
+                response = await self._post(endpoint, checked, body.encode("utf-8"), headers)
         except (TimeoutError, httpx.TimeoutException):
             return None, f"no answer within {self.timeout:g} s"
         except Exception as exc:  # any other failure to talk to the endpoint is a failed attempt too
@@ -243,3 +257,22 @@ class Dispatcher:
         if 300 <= response.status_code < 400:
             return response.status_code, f"redirect to {response.headers.get('location', '?')} (not followed)"[:1000]
         return response.status_code, f"HTTP {response.status_code}: {response.text[:300]}"
+
+    async def _post(self, endpoint: Endpoint, addresses: list[IPAddress], body: bytes,
+                    headers: dict[str, str]) -> httpx.Response:
+        """POST to the checked addresses in turn until one takes the connection; never to any other address.
+
+        The URL names the address, so nothing resolves the host again (no DNS rebinding between the
+        check and the connection); the host name stays in ``Host`` and, for HTTPS, in the SNI and the
+        certificate check.
+        """
+        extensions = {"sni_hostname": endpoint.host} if endpoint.scheme == "https" else {}
+        for n, address in enumerate(addresses):
+            netloc = f"[{address}]" if address.version == 6 else str(address)
+            url = f"{endpoint.scheme}://{netloc}:{endpoint.port}{endpoint.target}"
+            try:
+                return await self.http.post(url, content=body, headers=headers, extensions=extensions)
+            except httpx.ConnectError:
+                if n == len(addresses) - 1:
+                    raise
+        raise EndpointRefused(f"{endpoint.host} resolves to no address")

@@ -25,8 +25,11 @@ from services.webhooks.domain import (
     parse_endpoint,
 )
 from services.webhooks.domain.endpoints import IPAddress
-from services.webhooks.store import FeedRepository, Sealer, SubscriptionRepository
+from services.webhooks.domain.health import LATENCY_WINDOW, report_due
+from services.webhooks.store import FeedRepository, Sealer, SubscriptionRepository, utc
 from services.webhooks.store_deliveries import DeliveryRepository
+from services.webhooks.store_health import HealthRepository
+from shared.contracts.webhooks import WebhookHealthReported
 from shared.envelope import Envelope, Record
 from shared.problems import NotFound
 from shared.uow import UnitOfWork
@@ -173,6 +176,8 @@ def structured_event(envelope: Envelope, record: Record) -> str:
 async def ingest(uow: UnitOfWork, rules: Rules, locality: str, envelope: Envelope, record: Record,
                  now: datetime) -> int | None:
     """Keep an event of a locality's topic in its feed and queue its deliveries; its position (None: seen)."""
+    if envelope.type == WebhookHealthReported.ce_type():
+        return None  # figures about the deliveries themselves: delivering them would feed the next report
     feed = FeedRepository(uow.session)
     event_id, event_type, subject = envelope.id[:255], envelope.type[:255], envelope.subject[:255]
     if await feed.has(locality, event_id):
@@ -211,3 +216,29 @@ async def settle(uow: UnitOfWork, rules: Rules, delivery_id: str, attempt: Attem
     await deliveries.save(delivery)
     await uow.commit()
     return delivery, failing
+
+
+async def report_health(uow: UnitOfWork, localities: list[str], clock: Callable[[], datetime],
+                        heartbeat: timedelta) -> list[str]:
+    """Publish each locality's webhook health when it changed or its heartbeat is due; the localities reported.
+
+    The time of the report is taken after the subscriptions were read under a share lock, so a
+    failing or resumed event committed before it is in the figures and one committed after it is
+    later than the report: a reader ordering them by time never undoes the newer one.
+    """
+    reports = HealthRepository(uow.session)
+    await reports.lock()
+    last = await reports.last_reports()
+    figures = await reports.figures(localities, clock() - LATENCY_WINDOW)
+    now = clock()
+    reported = []
+    for code, found in figures.items():
+        previous = last.get(code)
+        if not report_due(found, previous.summary if previous else None,
+                          utc(previous.reported_at) if previous else None, now, heartbeat):
+            continue
+        uow.publish(found.report(now, heartbeat), [code])
+        await reports.remember(code, found.summary(), now)
+        reported.append(code)
+    await uow.commit()
+    return reported

@@ -95,6 +95,7 @@ class DeliveryRow(Base):
         UniqueConstraint("subscription_id", "position", name="uq_deliveries_subscription_position"),
         Index("ix_deliveries_due", "state", "next_attempt_at"),
         Index("ix_deliveries_order", "subscription_id", "subject", "state", "position"),
+        Index("ix_deliveries_delivered", "delivered_at"),
     )
 
     id: Mapped[str] = mapped_column(String(40), primary_key=True)

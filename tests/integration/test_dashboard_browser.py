@@ -39,15 +39,17 @@ YANGPU, SUZHOU, BOZHOU = "310110", "320505", "341600"
 class Embedded:
     """``tongban up`` as a subprocess on its own ports and data folder."""
 
-    def __init__(self, tmp_path: Path) -> None:
+    def __init__(self, tmp_path: Path, env: dict[str, str] | None = None) -> None:
         self.offset = port_offset()
         self.data = tmp_path / "data"
-        self.env = {**os.environ, "TONGBAN_DATA_DIR": str(self.data), "TONGBAN_PORT_OFFSET": str(self.offset)}
+        self.env = {**os.environ, **(env or {}), "TONGBAN_DATA_DIR": str(self.data),
+                    "TONGBAN_PORT_OFFSET": str(self.offset)}
         self.log = tmp_path / "up.log"
         self.process: subprocess.Popen[bytes] | None = None
 
     def url(self, name: str) -> str:
-        port = {"catalogue": 8101, "routing": 8102, "authorization": 8103, "delivery": 8104, "dashboard": 8105}[name]
+        port = {"catalogue": 8101, "routing": 8102, "authorization": 8103, "delivery": 8104, "dashboard": 8105,
+                "webhooks": 8106}[name]
         return f"http://127.0.0.1:{port + self.offset}"
 
     def start(self) -> None:

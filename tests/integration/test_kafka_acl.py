@@ -2,15 +2,19 @@
 
 On the session's secured broker (``kafka.sh start`` with ``KAFKA_SECURITY=sasl_ssl`` and
 ``kafka.sh secure-setup``): a locality's principal reads its own topic and nothing else, and
-writes nowhere; the four services, each as its own principal, run the whole posted case flow.
+writes nowhere; the services and the dashboard, each as its own principal, run the whole posted case
+flow, and Suzhou's window system, a loopback receiver verifying with ``standardwebhooks``, receives
+every event of the case in order by webhook.
 """
 
 from __future__ import annotations
 
 import asyncio
+import json
 import uuid
 from typing import Any
 
+import httpx
 import pytest
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
@@ -21,10 +25,15 @@ from aiokafka.errors import (
     TopicAuthorizationFailedError,
 )
 
+from shared.envelope import Record
+from shared.settings import SERVICE_NAMES
 from tests.integration.conftest import SystemFactory
+from tests.integration.test_webhooks import WEBHOOK_ENV
 from tests.support.flows import posted_case_flow
 from tests.support.infra import SecuredKafkaBroker
-from tests.support.kafka_io import produce_raw, read_topic
+from tests.support.kafka_io import produce_raw, read_topic, wait_for
+from tests.support.processes import free_port
+from tests.support.webhook_receiver import Receiver
 
 SUZHOU, YANGPU, BOZHOU = "320505", "310110", "341600"
 
@@ -117,10 +126,51 @@ async def test_no_entry_without_the_right_credentials(secure_kafka: SecuredKafka
         await consumer.stop()
 
 
-async def test_the_four_services_run_the_posted_case_flow_with_acls_on(
+async def test_the_services_run_the_posted_case_flow_with_acls_on_and_suzhou_hears_every_event_by_webhook(
     start_system: SystemFactory, secure_kafka: SecuredKafkaBroker
 ) -> None:
-    system = await start_system(broker=secure_kafka)
+    # Every service (webhooks too) and the dashboard, each as its own principal with its own ACLs.
+    system = await start_system(*SERVICE_NAMES, "dashboard", broker=secure_kafka, env=WEBHOOK_ENV)
     for name, process in system.services.items():
         assert process.env["TONGBAN_KAFKA_USERNAME"] == f"{system.topic_prefix}-{name}"
-    await posted_case_flow(system)
+    # Suzhou's window system: a loopback receiver that verifies each delivery with `standardwebhooks`.
+    receiver = Receiver(free_port())
+    await receiver.start()
+    try:
+        async with httpx.AsyncClient(timeout=15, headers=await system.headers(SUZHOU)) as http:
+            created = await http.post(system.url("webhooks") + "/v1/subscriptions", json={
+                "url": receiver.url, "event_types": ["*"], "description": "Suzhou window system"})
+            assert created.status_code == 201, created.text
+            receiver.secrets.append(created.json()["secret"])
+        case_id = await posted_case_flow(system)
+
+        # Every event of the case on Suzhou's topic (read as Suzhou's principal), in the topic's order.
+        def closed(records: list[Record]) -> bool:
+            return any(r.key == case_id.encode() and r.header("ce_type") == "cn.tongban.routing.case.status_changed.v1"
+                       and json.loads(r.value)["to_status"] == "closed" for r in records)
+
+        on_topic = [str(r.header("ce_id")) for r in await system.read_locality_topic(SUZHOU, until=closed)
+                    if r.key == case_id.encode()]
+        assert len(on_topic) >= 15, on_topic
+        await wait_for(lambda: set(on_topic) <= set(Receiver.first_seen(receiver.events_of(case_id))), timeout=60)
+        received = receiver.events_of(case_id)
+        assert Receiver.first_seen(received) == on_topic, "every event of the case, in order, none extra"
+        assert receiver.refused == [], "every delivery verified"
+        by_webhook_id: dict[str, set[str]] = {}
+        for r in received:
+            by_webhook_id.setdefault(r.webhook_id, set()).add(r.event["id"])
+        assert all(len(ids) == 1 for ids in by_webhook_id.values()), "one webhook-id per event"
+
+        # The dashboard heard of it too: Suzhou's webhook health, from the webhooks service's reports.
+        async with httpx.AsyncClient(base_url=system.url("dashboard"), timeout=15) as dashboard:
+            cred = system.credentials[SUZHOU]
+            login = {"client_id": cred["client_id"], "client_secret": cred["client_secret"]}
+            assert (await dashboard.post("/api/session", json=login)).status_code == 200
+
+            async def reported() -> bool:
+                [row] = (await dashboard.get("/api/panels/webhooks")).json()["localities"]
+                return bool(row["locality"] == SUZHOU and row["active"] == 1 and row["delivered"] >= len(on_topic))
+
+            await wait_for(reported, timeout=90, interval=1)
+    finally:
+        await receiver.stop()

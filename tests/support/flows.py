@@ -56,8 +56,8 @@ async def advance(http: httpx.AsyncClient, routing: str, case_id: str, action: s
     assert response.status_code == 200, response.text
 
 
-async def posted_case_flow(system: System) -> None:
-    """Accepted here, handled there, from submission to closing, on a running system of processes.
+async def posted_case_flow(system: System) -> str:
+    """Accepted here, handled there, from submission to closing, on a running system of processes; the case id.
 
     Suzhou accepts, Bozhou owns; materials and the result travel through the simulated carrier.
     Every locality's topic is read as that locality's own system reads it
@@ -165,3 +165,4 @@ async def posted_case_flow(system: System) -> None:
                          "result_delivered", "closed"]
     yangpu = await system.read_locality_topic(YANGPU, until=lambda rs: len(rs) > 0)
     assert not [r for r in yangpu if r.key == case_id.encode()]
+    return str(case_id)

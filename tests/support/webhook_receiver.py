@@ -2,7 +2,8 @@
 
 It runs on loopback in the test's event loop (uvicorn), answers 204 to a delivery whose signature
 verifies with one of the secrets it knows and 400 to any other, and keeps what it accepted. It can
-be stopped and started again on the same port, as a receiver that was down for a while.
+be stopped and started again on the same port, as a receiver that was down for a while. Given a
+certificate and key it answers HTTPS (``url`` then names ``name``, which the certificate must carry).
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ import asyncio
 import contextlib
 import json
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import uvicorn
@@ -40,13 +42,19 @@ class Receiver:
     secrets: list[str] = field(default_factory=list)
     accepted: list[Received] = field(default_factory=list)
     refused: list[str] = field(default_factory=list)
+    tls: tuple[Path, Path] | None = None
+    """Certificate and key files: the receiver answers HTTPS."""
+    name: str = "127.0.0.1"
+    """The host the URL names (it listens on 127.0.0.1 whatever the name)."""
+    hosts: list[str] = field(default_factory=list)
+    """The ``Host`` header of every request, in order."""
     _server: uvicorn.Server | None = None
     _task: asyncio.Task[None] | None = None
 
     @property
     def url(self) -> str:
         """Where the receiver listens."""
-        return f"http://127.0.0.1:{self.port}/hooks/tongban"
+        return f"{'https' if self.tls else 'http'}://{self.name}:{self.port}/hooks/tongban"
 
     def verify(self, body: str, headers: dict[str, str]) -> dict[str, Any]:
         """What a receiver does: the event if some known secret verifies it; WebhookVerificationError if none."""
@@ -61,6 +69,7 @@ class Receiver:
     async def _hook(self, request: Request) -> Response:
         body = (await request.body()).decode("utf-8")
         headers = dict(request.headers)
+        self.hosts.append(headers.get("host", ""))
         try:
             event = self.verify(body, headers)
         except WebhookVerificationError as exc:
@@ -73,8 +82,9 @@ class Receiver:
     async def start(self) -> None:
         """Listen (again) on the port."""
         app = Starlette(routes=[Route("/hooks/tongban", self._hook, methods=["POST"])])
+        certificate, key = self.tls or (None, None)
         config = uvicorn.Config(app, host="127.0.0.1", port=self.port, log_config=None, access_log=False,
-                                lifespan="off")
+                                lifespan="off", ssl_certfile=certificate, ssl_keyfile=key)
         self._server = uvicorn.Server(config)
         self._task = asyncio.create_task(self._server.serve())
         while not self._server.started:

@@ -348,7 +348,7 @@
   async function refreshPanels() {
     if (!state.session) return;
     // Weekly figures change slowly and cost more to compute: asked for every HANDLING_SECONDS only.
-    const names = ["rates", "funnel", "deadlines", "files", "deliveries", "agreements", "dead-letters", "lag"];
+    const names = ["rates", "funnel", "deadlines", "files", "deliveries", "agreements", "dead-letters", "lag", "webhooks"];
     if (Date.now() - state.handlingAt >= HANDLING_SECONDS * 1000) { names.push("handling"); state.handlingAt = Date.now(); }
     const answers = await Promise.allSettled(names.map((n) => api("/api/panels/" + n)));
     answers.forEach((a, i) => { if (a.status === "fulfilled") state.panels[names[i]] = a.value; });
@@ -376,6 +376,7 @@
     if (p.agreements) renderAgreements(p.agreements);
     if (p["dead-letters"]) renderDeadLetters(p["dead-letters"]);
     if (p.lag) renderLag(p.lag);
+    if (p.webhooks) renderWebhooks(p.webhooks);
   }
 
   function renderRates(data) {
@@ -539,6 +540,41 @@
         if (row && row.lag > 0) td.style.background = `rgba(220, 38, 38, ${0.12 + 0.5 * (row.lag / max)})`;
         tr.appendChild(td);
       }
+      return tr;
+    }));
+  }
+
+  // An age or a latency in the unit that suits it.
+  function duration(seconds) {
+    if (seconds === null || seconds === undefined) return "–";
+    if (seconds < 10) return `${Math.round(seconds * 100) / 100}${t("unit.s")}`;
+    const unit = durationUnit(seconds);
+    return `${Math.round((seconds / unit.div) * 10) / 10}${t(unit.key)}`;
+  }
+
+  // Failing subscriptions are alerts above the panels; the panel has each locality's backlog and latency.
+  function renderWebhooks(data) {
+    const alerts = $("alerts");
+    alerts.hidden = data.failing.length === 0;
+    $("alerts-list").replaceChildren(...data.failing.map((f) => {
+      const li = make("li", { "data-subscription": f.subscription_id, "data-locality": f.locality });
+      li.append(badge(f.locality), make("span", { class: "mono" }, f.subscription_id),
+        document.createTextNode(` → ${f.url} · ${t("alert.webhooks.since")} ${f.failing_since ? clock(f.failing_since) : "?"}`
+          + ` · ${f.undelivered} ${t("alert.webhooks.waiting")}` + (f.last_error ? ` · ${f.last_error}` : "")));
+      return li;
+    }));
+    $("webhooks-total").textContent = data.failing.length ? `${data.failing.length} ${t("panel.webhooks.failing_total")}` : "";
+    $("webhooks-body").replaceChildren(...data.localities.map((row) => {
+      const tr = make("tr", { "data-locality": row.locality, class: row.failing ? "failing" : "" });
+      const where = make("td");
+      where.appendChild(badge(row.locality));
+      if (row.stale) where.appendChild(make("span", { class: "muted small" }, ` ${t("panel.webhooks.stale")}`));
+      if (!row.reported_at && !row.failing) where.appendChild(make("span", { class: "muted small" }, ` ${t("panel.webhooks.no_report")}`));
+      const waiting = row.undelivered ? `${row.undelivered} · ${duration(row.oldest_undelivered_seconds)}` : "0";
+      const latency = `${duration(row.latency_p50_seconds)} / ${duration(row.latency_p95_seconds)}`;
+      tr.append(where, make("td", { class: "num" }, `${row.failing} / ${row.active}`),
+        make("td", { class: "num waiting" }, waiting),
+        make("td", { class: "num", title: `${row.delivered} ${t("panel.webhooks.delivered")}` }, latency));
       return tr;
     }));
   }
