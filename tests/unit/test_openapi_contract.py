@@ -23,6 +23,7 @@ from shared.api_types import Timestamp, set_location
 from shared.problems import PROBLEM_JSON, Conflict, install_problem_handlers
 from shared.service import create_app
 from shared.settings import SERVICE_NAMES, Settings
+from tests.support.contract import TYPED_SERVICES
 
 SERVICES = (*SERVICE_NAMES, "dashboard")
 METHODS = ("get", "put", "post", "delete", "patch")
@@ -101,6 +102,18 @@ class Body(BaseModel):
 
     name: str
     count: int
+
+
+@pytest.mark.parametrize("service", TYPED_SERVICES)
+def test_every_success_of_a_typed_service_has_a_schema(service: str) -> None:
+    untyped = []
+    for path, method, op in operations(document(service)):
+        for code, response in op["responses"].items():
+            if code.startswith("2"):
+                schemas = [body.get("schema") for body in response.get("content", {}).values()]
+                if not schemas or not all(schemas) or {"type": "object", "additionalProperties": True} in schemas:
+                    untyped.append(f"{method.upper()} {path} {code}: {response.get('content')}")
+    assert not [u for u in untyped if not u.startswith("GET /asyncapi.json")], "\n".join(untyped)
 
 
 def _problem_app() -> TestClient:

@@ -13,6 +13,8 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from services.routing.files.domain import FileKind
 from services.routing.files.service import CaseFiles, Upload, aware
+from services.routing.files.sniff import ACCEPTED
+from shared.api_types import Timestamp, location
 from shared.auth import Caller, Role, authenticated, require
 from shared.problems import Problem
 from shared.service import ServiceContext, get_context
@@ -41,7 +43,7 @@ class CaseFile(BaseModel):
     size: int
     verified: bool = Field(description="Its bytes hash to the declared SHA-256 (checked while they arrived).")
     uploaded_by: str
-    uploaded_at: str
+    uploaded_at: Timestamp
     key_id: str = Field(description="Id of the key that wraps the file's data key.")
 
 
@@ -50,7 +52,7 @@ class LegalHold(BaseModel):
 
     reason: str
     by: str
-    at: str
+    at: Timestamp
 
 
 class CaseFileList(BaseModel):
@@ -67,7 +69,7 @@ class CaseFileList(BaseModel):
 class Download(BaseModel):
     """An audit line: one download."""
 
-    at: str
+    at: Timestamp
     locality: str
     client_id: str
     file_id: str
@@ -156,9 +158,14 @@ async def upload(request: Request, case_id: CaseId, sha256: Sha256, ctx: Ctx, ca
                  content_length: Annotated[int | None, Header(ge=0)] = None) -> JSONResponse:
     code, view = await case_files(ctx).upload(caller, Upload(case_id, sha256, kind, name, content_length,
                                                              request.stream()))
-    return JSONResponse(view, status_code=code, headers={"ETag": f'"{sha256}"'})
+    headers = {"ETag": f'"{sha256}"'}
+    if code == status.HTTP_201_CREATED:
+        headers.update(location(f"/v1/cases/{case_id}/files/{sha256}"))
+    return JSONResponse(CaseFile.model_validate(view).model_dump(mode="json"), status_code=code, headers=headers)
 
 
+_FILE_BODY = {media: {"schema": {"type": "string", "format": "binary"}} for media in ACCEPTED}
+"""A file's bytes, of one of the types case files hold."""
 _RANGE = re.compile(r"^bytes=(\d*)-(\d*)$")
 
 
@@ -184,8 +191,10 @@ def parse_range(header: str | None, size: int) -> tuple[int, int] | None:
 
 @files.get("/{sha256}", summary="Download a file (Range, ETag); each download is an audit line",
            response_class=StreamingResponse,
-           responses={200: {"content": {"application/octet-stream": {}}}, 206: {"description": "the range asked"},
-                      304: {"description": "the caller's copy is this one"}, 416: {"description": "bad range"}})
+           responses={200: {"description": "the file", "content": _FILE_BODY},
+                      206: {"description": "the range asked", "content": _FILE_BODY},
+                      304: {"description": "the caller's copy is this one"},
+                      416: {"description": "the range cannot be served (`Content-Range` gives the size)"}})
 async def download(case_id: CaseId, sha256: Sha256, ctx: Ctx, caller: Reader,
                    range_: Annotated[str | None, Header(alias="Range", max_length=100)] = None,
                    if_none_match: Annotated[str | None, Header(max_length=200)] = None) -> Response:
