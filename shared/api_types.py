@@ -7,11 +7,21 @@ zone although they were written in UTC, so a naive value is read as UTC.
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
 from fastapi import Response
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, PlainSerializer, WithJsonSchema
+from pydantic import (
+    AfterValidator,
+    AwareDatetime,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    PlainSerializer,
+    WithJsonSchema,
+)
 from pydantic.json_schema import SkipJsonSchema
 
 from shared.problems import PROBLEM_BASE
@@ -35,6 +45,27 @@ Timestamp = Annotated[
                     "description": "RFC 3339 with an explicit offset."}),
 ]
 """A moment as services answer it: always with its offset (naive values from SQLite are UTC)."""
+
+_RFC3339 = re.compile(r"^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:\d{2})$")
+
+
+def _rfc3339_text(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return value
+    if not isinstance(value, str) or not _RFC3339.match(value):
+        raise ValueError("must be an RFC 3339 time with its offset, e.g. 2026-12-01T08:00:00+08:00")
+    return value
+
+
+TimestampIn = Annotated[
+    AwareDatetime,
+    BeforeValidator(_rfc3339_text),
+    WithJsonSchema({"type": "string", "format": "date-time", "examples": ["2026-12-01T08:00:00+08:00"],
+                    "description": "RFC 3339 with an explicit offset; a time without one is refused."}),
+]
+"""A moment a client sends (a body field, a query parameter): RFC 3339 with its offset, nothing else.
+
+Pydantic alone would take a number as seconds since 1970 and a time without zone as naive."""
 
 
 class CursorPage(BaseModel):

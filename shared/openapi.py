@@ -14,6 +14,7 @@ therefore rewrites the generated document once, when it is first asked for:
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from typing import Any
 
@@ -25,9 +26,11 @@ from shared.problems import PROBLEM_JSON
 PROBLEM_REF = "#/components/schemas/Problem"
 UNSAFE = frozenset({"post", "put", "patch", "delete"})
 PROBE_TAG = "probes"
+METHODS = ("get", "put", "post", "delete", "patch", "head", "options")
 
 _CATALOGUE: dict[int, tuple[str, dict[str, Any]]] = {
-    400: ("Bad request", problem_example(400, "bad-request", "Bad request", "the request cannot be read")),
+    400: ("The body cannot be read (not UTF-8 text)",
+          problem_example(400, "bad-request", "Bad Request", "There was an error parsing the body")),
     401: ("No bearer token, or one that does not verify (`WWW-Authenticate` says why)",
           problem_example(401, "unauthenticated", "Unauthenticated", "a bearer token is required")),
     403: ("The caller's roles or locality do not allow this",
@@ -90,7 +93,8 @@ def problems(*statuses: int, **described: str) -> dict[int | str, dict[str, Any]
 def default_problems(method: str, operation: dict[str, Any]) -> set[int]:
     """The problems the frame can answer on an operation of this shape.
 
-    Any request: 431 (header cap). Parameters or a body: 422. A body: 413 (body cap). Path
+    Any request: 431 (header cap). Parameters or a body: 422. A body: 413 (body cap) and 400 (bytes
+    that are not text, before any validation). Path
     parameters: 404. A bearer token: 401 and 403, and on writes 409 (a state or a concurrent write
     that conflicts). Every route but the probes: 503 (the database away).
     """
@@ -99,7 +103,7 @@ def default_problems(method: str, operation: dict[str, Any]) -> set[int]:
     if parameters or "requestBody" in operation:
         found.add(422)
     if "requestBody" in operation:
-        found.add(413)
+        found |= {400, 413}
     if any(p.get("in") == "path" for p in parameters):
         found.add(404)
     if operation.get("security"):
@@ -131,7 +135,7 @@ def declare_problems(document: dict[str, Any]) -> dict[str, Any]:
     schemas["Problem"] = problem
     for item in document.get("paths", {}).values():
         for method, operation in item.items():
-            if method not in ("get", "put", "post", "delete", "patch", "head", "options"):
+            if method not in METHODS:
                 continue
             responses: dict[str, Any] = operation.setdefault("responses", {})
             for status in default_problems(method, operation):
@@ -145,6 +149,29 @@ def declare_problems(document: dict[str, Any]) -> dict[str, Any]:
                     response.setdefault("headers", {}).update(_LOCATION)
             operation["responses"] = dict(sorted(responses.items()))
     return document
+
+
+def _path_pattern(path: str, operations: dict[str, Any]) -> re.Pattern[str]:
+    """A template's regular expression; a path parameter with a ``pattern`` matches only it."""
+    patterns: dict[str, str] = {}
+    for operation in operations.values():
+        for parameter in operation.get("parameters") or []:
+            if parameter.get("in") == "path" and "pattern" in parameter.get("schema", {}):
+                patterns[parameter["name"]] = parameter["schema"]["pattern"].removeprefix("^").removesuffix("$")
+    parts = re.split(r"\{([^}]+)\}", path)
+    regex = "".join(re.escape(part) if i % 2 == 0 else f"(?:{patterns.get(part, '[^/]+')})"
+                    for i, part in enumerate(parts))
+    return re.compile(f"^{regex}$")
+
+
+def allowed_methods(app: FastAPI, path: str) -> str:
+    """The ``Allow`` of a 405: every method the document declares on the path (all routes, not one)."""
+    table: list[tuple[re.Pattern[str], list[str]]] | None = getattr(app.state, "allow_table", None)
+    if table is None:
+        table = [(_path_pattern(template, item), sorted(m.upper() for m in item if m in METHODS))
+                 for template, item in app.openapi().get("paths", {}).items()]
+        app.state.allow_table = table
+    return ", ".join(sorted({m for regex, methods in table if regex.match(path) for m in methods}))
 
 
 def install(app: FastAPI) -> None:

@@ -19,7 +19,7 @@ from fastapi.testclient import TestClient
 from pydantic import BaseModel, TypeAdapter
 
 from shared import openapi
-from shared.api_types import Timestamp, set_location
+from shared.api_types import Timestamp, TimestampIn, set_location
 from shared.problems import PROBLEM_JSON, Conflict, install_problem_handlers
 from shared.service import create_app
 from shared.settings import SERVICE_NAMES, Settings
@@ -152,6 +152,27 @@ def test_real_problem_bodies_conform_to_the_declared_schema() -> None:
     assert answers[409].json()["allowed"] == ["rename"]
     created = client.post("/things/7", json={"name": "new", "count": 1})
     assert created.status_code == 201 and created.headers["Location"] == "/things/7"
+    unreadable = client.post("/things/7", content=b"\x80\x81", headers={"Content-Type": "application/json"})
+    assert unreadable.status_code == 400 and "400" in responses  # bytes that are not text: declared
+    schema.validate(unreadable.json())
+
+
+def test_a_405_allows_every_method_of_the_path() -> None:
+    app = FastAPI()
+    install_problem_handlers(app)
+    openapi.install(app)
+
+    @app.get("/cases/{case_id}")
+    async def read(case_id: str) -> dict[str, str]:
+        return {"id": case_id}
+
+    @app.post("/cases/{case_id}")
+    async def write(case_id: str) -> dict[str, str]:
+        return {"id": case_id}
+
+    answer = TestClient(app).delete("/cases/7")
+    assert answer.status_code == 405 and answer.headers["content-type"] == PROBLEM_JSON
+    assert answer.headers["Allow"] == "GET, POST"  # Starlette alone would name GET only
 
 
 def test_timestamps_always_carry_their_offset() -> None:
@@ -162,3 +183,14 @@ def test_timestamps_always_carry_their_offset() -> None:
     assert adapter.dump_json(china) == b'"2026-12-01T16:00:00+08:00"'
     assert adapter.validate_python("2026-12-01T08:00:00") == datetime(2026, 12, 1, 8, tzinfo=UTC)
     assert adapter.json_schema(mode="serialization")["format"] == "date-time"
+
+
+@pytest.mark.parametrize("sent", ["0.5", "1764576000", "2026-12-01T08:00:00", "2026-12-01", "soon"])
+def test_a_moment_sent_without_its_offset_is_refused(sent: str) -> None:
+    with pytest.raises(ValueError):
+        TypeAdapter(TimestampIn).validate_python(sent)
+
+
+def test_a_moment_sent_with_its_offset_is_taken() -> None:
+    taken = TypeAdapter(TimestampIn).validate_python("2026-12-01T16:00:00+08:00")
+    assert taken == datetime(2026, 12, 1, 8, tzinfo=UTC)

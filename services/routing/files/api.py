@@ -10,6 +10,7 @@ from urllib.parse import quote
 from fastapi import APIRouter, Depends, Header, Path, Query, Request, Response, status
 from fastapi.responses import JSONResponse, StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field
+from starlette.convertors import StringConvertor, register_url_convertor
 
 from services.routing.files.domain import FileKind
 from services.routing.files.service import CaseFiles, Upload, aware
@@ -19,6 +20,14 @@ from shared.auth import Caller, Role, authenticated, require
 from shared.problems import Problem
 from shared.service import ServiceContext, get_context
 
+
+class _Sha256(StringConvertor):
+    """A path segment that is a SHA-256: ``/files/downloads`` is then no file's path (a PUT on it is a 405)."""
+
+    regex = "[0-9a-f]{64}"
+
+
+register_url_convertor("sha256", _Sha256())
 files = APIRouter(prefix="/v1/cases/{case_id}/files", tags=["case files"])
 maintenance = APIRouter(prefix="/v1/files", tags=["case files"])
 Ctx = Annotated[ServiceContext, Depends(get_context)]
@@ -146,7 +155,7 @@ async def lift_hold(case_id: CaseId, ctx: Ctx, caller: Holder) -> dict[str, Any]
     return await case_files(ctx).set_hold(caller, case_id, None)
 
 
-@files.put("/{sha256}", status_code=status.HTTP_201_CREATED, response_model=CaseFile, openapi_extra=_BINARY,
+@files.put("/{sha256:sha256}", status_code=status.HTTP_201_CREATED, response_model=CaseFile, openapi_extra=_BINARY,
            summary="Upload a file of the case (streamed; its SHA-256 must be the one in the path)",
            responses={200: {"model": CaseFile, "description": "the same file is in already"},
                       413: {"description": "over the size cap"}, 415: {"description": "not PDF, JPEG, PNG or OFD"},
@@ -154,9 +163,13 @@ async def lift_hold(case_id: CaseId, ctx: Ctx, caller: Holder) -> dict[str, Any]
                       503: {"description": "the object store is away; nothing was registered"}})
 async def upload(request: Request, case_id: CaseId, sha256: Sha256, ctx: Ctx, caller: Uploader,
                  kind: FileKind = FileKind.MATERIAL,
-                 name: Annotated[str, Query(max_length=255, description="Display name (normalised)")] = "",
-                 content_length: Annotated[int | None, Header(ge=0)] = None) -> JSONResponse:
-    code, view = await case_files(ctx).upload(caller, Upload(case_id, sha256, kind, name, content_length,
+                 name: Annotated[str, Query(max_length=255, description="Display name (normalised)")] = "") \
+        -> JSONResponse:
+    # Content-Length is the transport's, not a parameter of the contract: a client declaring one it
+    # does not send would leave the upload waiting for bytes that never come.
+    length = request.headers.get("content-length", "")
+    code, view = await case_files(ctx).upload(caller, Upload(case_id, sha256, kind, name,
+                                                             int(length) if length.isdigit() else None,
                                                              request.stream()))
     headers = {"ETag": f'"{sha256}"'}
     if code == status.HTTP_201_CREATED:
@@ -189,7 +202,7 @@ def parse_range(header: str | None, size: int) -> tuple[int, int] | None:
     return start, end
 
 
-@files.get("/{sha256}", summary="Download a file (Range, ETag); each download is an audit line",
+@files.get("/{sha256:sha256}", summary="Download a file (Range, ETag); each download is an audit line",
            response_class=StreamingResponse,
            responses={200: {"description": "the file", "content": _FILE_BODY},
                       206: {"description": "the range asked", "content": _FILE_BODY},
