@@ -271,6 +271,7 @@ def create_app(
         description=definition.description,
         version="0.1.0",
         lifespan=lifespan,
+        generate_unique_id_function=openapi.operation_id,
     )
     install_problem_handlers(app)
     openapi.install(app)  # the problems every route answers, one Problem schema, Location on 201

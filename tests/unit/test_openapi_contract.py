@@ -90,6 +90,13 @@ def test_the_problems_an_operation_can_answer_are_declared(service: str) -> None
 
 
 @pytest.mark.parametrize("service", SERVICES)
+def test_operation_ids_are_the_route_names_and_unique(service: str) -> None:
+    ids = [op["operationId"] for _p, _m, op in operations(document(service))]
+    assert len(ids) == len(set(ids)), sorted(i for i in ids if ids.count(i) > 1)
+    assert not [i for i in ids if i.endswith(("_get", "_post", "_put", "_delete", "_patch"))], ids
+
+
+@pytest.mark.parametrize("service", SERVICES)
 def test_every_201_declares_its_location(service: str) -> None:
     created = [(path, op["responses"]["201"]) for path, _m, op in operations(document(service))
                if "201" in op["responses"]]
