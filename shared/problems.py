@@ -143,9 +143,13 @@ def install_problem_handlers(app: FastAPI) -> None:
     async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
         title = HTTPStatus(exc.status_code).phrase
         detail = exc.detail if isinstance(exc.detail, str) else title
+        headers = dict(exc.headers or {})
+        if exc.status_code == 405:  # Starlette names the methods of one route only (FastAPI has one per method)
+            from shared.openapi import allowed_methods
+
+            headers["Allow"] = allowed_methods(request.app, request.url.path) or headers.get("Allow", "")
         return problem_response(
-            exc.status_code, title, detail, title.lower().replace(" ", "-"), request.url.path,
-            dict(exc.headers or {}),
+            exc.status_code, title, detail, title.lower().replace(" ", "-"), request.url.path, headers,
         )
 
     async def _unavailable(request: Request, exc: Exception) -> JSONResponse:

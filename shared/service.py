@@ -22,12 +22,13 @@ from typing import Any
 from fastapi import APIRouter, Depends, FastAPI, Request, Response
 from fastapi_offline import FastAPIOffline
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from pydantic import BaseModel, Field
 from sqlalchemy import MetaData, Table, text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from starlette.responses import JSONResponse
 
 import shared.contracts  # noqa: F401  (registers every event type)
-from shared import asyncapi
+from shared import asyncapi, openapi
 from shared import clock as clock_module
 from shared.auth import JwksCache, JwksFetcher, TokenVerifier, http_jwks_fetcher
 from shared.bus import Bus, Subscription, create_bus
@@ -270,8 +271,10 @@ def create_app(
         description=definition.description,
         version="0.1.0",
         lifespan=lifespan,
+        generate_unique_id_function=openapi.operation_id,
     )
     install_problem_handlers(app)
+    openapi.install(app)  # the problems every route answers, one Problem schema, Location on 201
     app.add_middleware(
         RequestLimits,
         max_body_bytes=settings.max_body_bytes,
@@ -299,10 +302,12 @@ def create_app(
     probes = APIRouter(tags=["probes"])
 
     @probes.get("/healthz", summary="Liveness: the process answers")
-    async def healthz() -> dict[str, str]:
-        return {"status": "ok", "service": definition.name}
+    async def healthz() -> Liveness:
+        return Liveness(status="ok", service=definition.name)
 
-    @probes.get("/readyz", summary="Readiness: 503 without the database; degraded without the bus")
+    @probes.get("/readyz", summary="Readiness: 503 without the database; degraded without the bus",
+                response_model=Readiness,
+                responses={503: {"model": Readiness, "description": "the database is not reachable"}})
     async def readyz(ctx: ServiceContext = Depends(get_context)) -> JSONResponse:
         checks: dict[str, str] = {}
         try:
@@ -342,6 +347,21 @@ def create_app(
         for router in definition.embedded_routers:
             app.include_router(router)
     return app
+
+
+class Liveness(BaseModel):
+    """The process answers."""
+
+    status: str = Field(examples=["ok"])
+    service: str
+
+
+class Readiness(BaseModel):
+    """Whether the service can take requests, and what it checked."""
+
+    status: str = Field(description="`ready`, `degraded` (no bus: events wait in the outbox) or `not ready`.")
+    service: str
+    checks: dict[str, str] = Field(description="database, bus, topics: `ok` or why not.")
 
 
 SessionFactory = async_sessionmaker[AsyncSession]

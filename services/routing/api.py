@@ -12,6 +12,7 @@ from sqlalchemy.exc import IntegrityError
 
 from services.routing.calendar_api import calendar
 from services.routing.domain import TRANSITIONS, applicant_digest
+from services.routing.schemas import CaseDetail, CasePage, CaseView, Figures, LocalFiguresView, ScanCounts, Step
 from services.routing.service import (
     APPLICANT_KEY,
     REASON_KEY,
@@ -33,6 +34,7 @@ from services.routing.store import (
     encode_cursor,
     encode_feed_cursor,
 )
+from shared.api_types import TimestampIn, location
 from shared.auth import Caller, Role, authenticated, require
 from shared.contracts.catalogue import HandlingMode
 from shared.keys import KeySet
@@ -108,11 +110,15 @@ class Transition(BaseModel):
 
 
 def _respond(result: tuple[int, dict[str, Any]]) -> JSONResponse:
-    return JSONResponse(result[1], status_code=result[0])
+    """A case answered (first time or replayed for an Idempotency-Key) as its model; 201 says where it is."""
+    code, body = result
+    view = CaseView.model_validate(body)
+    return JSONResponse(view.model_dump(mode="json"), status_code=code,
+                        headers=location(f"/v1/cases/{view.id}") if code == status.HTTP_201_CREATED else None)
 
 
 @cases.post("", status_code=status.HTTP_201_CREATED, summary="Submit a case (accepted at the caller's window)",
-            responses={403: {"description": "no active delegation, with its reason"}})
+            response_model=CaseView, responses={403: {"description": "no active delegation, with its reason"}})
 async def submit_case(body: CaseSubmission, uow: Uow, ctx: Ctx, caller: Clerk,
                       idempotency_key: IdempotencyKey = None) -> JSONResponse:
     data = body.model_dump()
@@ -125,7 +131,7 @@ async def submit_case(body: CaseSubmission, uow: Uow, ctx: Ctx, caller: Clerk,
         return _respond(await idempotent(uow, caller, idempotency_key, request_hash("submit", data), work))
 
 
-@cases.get("", summary="The cases the caller's locality accepted or handles")
+@cases.get("", summary="The cases the caller's locality accepted or handles", response_model=CasePage)
 async def list_cases(
     uow: Uow, ctx: Ctx, caller: Reader,
     locality: Annotated[str | None, Query(pattern=r"^\d{6}$")] = None,
@@ -137,10 +143,10 @@ async def list_cases(
     applicant_id: Annotated[str | None, Query(min_length=18, max_length=18,
                                               description="Only this applicant's cases (matched by keyed hash "
                                                           "under every version of the key).")] = None,
-    updated_since: Annotated[datetime | None, Query(
+    updated_since: Annotated[TimestampIn | None, Query(
         description="Change feed: the cases changed at or after this time, in the order their changes "
                     "committed; follow `next_cursor` (always given) to page and, later, to poll.")] = None,
-) -> dict[str, Any]:
+) -> CasePage:
     digests = None if applicant_id is None else [
         applicant_digest(applicant_id, k.secret) for k in ctx.keys.keyset(APPLICANT_KEY).versions]
     if locality is not None and locality != caller.locality:
@@ -157,7 +163,8 @@ async def list_cases(
                                                         limit + 1, applicant_digests=digests)
     more = len(rows) > limit
     rows = rows[:limit]
-    return {"cases": [case_view(r) for r in rows], "next_cursor": encode_cursor(rows[-1]) if more else None}
+    return CasePage.model_validate({"cases": [case_view(r) for r in rows], "has_more": more,
+                                    "next_cursor": encode_cursor(rows[-1]) if more else None})
 
 
 _FEED_CURSOR_START = "WyJmZWVkIi"
@@ -170,7 +177,7 @@ def _invalid_cursor(message: str) -> Problem:
 
 
 async def _change_feed(uow: UnitOfWork, caller: Caller, since: datetime | None, cursor: str | None,
-                       limit: int) -> dict[str, Any]:
+                       limit: int) -> CasePage:
     """A page of the change feed: each case changed since a time once, in commit order."""
     after: tuple[int, str] | None = None
     if cursor:
@@ -183,20 +190,17 @@ async def _change_feed(uow: UnitOfWork, caller: Caller, since: datetime | None, 
         since, after = started, (seq, case_id)
     if since is None:
         raise _invalid_cursor("updated_since is required")
-    if since.tzinfo is None:
-        raise Problem("updated_since needs a time zone (e.g. 2026-12-01T08:00:00+08:00)", status=422,
-                      slug="validation", title="Invalid request",
-                      errors=[{"field": "query.updated_since", "message": "no time zone"}])
     async with uow:
         rows = await CaseRepository(uow.session).changed_since(caller.locality, since, after, limit + 1)
     more = len(rows) > limit
     rows = rows[:limit]
     next_cursor = encode_feed_cursor(since, rows[-1]) if rows else (cursor or encode_feed_cursor(since, None))
-    return {"cases": [case_view(r) for r in rows], "has_more": more, "next_cursor": next_cursor}
+    return CasePage.model_validate({"cases": [case_view(r) for r in rows], "has_more": more,
+                                    "next_cursor": next_cursor})
 
 
-@cases.get("/{case_id}", summary="One case with its timeline")
-async def get_case(case_id: str, uow: Uow, ctx: Ctx, caller: Reader) -> dict[str, Any]:
+@cases.get("/{case_id}", summary="One case with its timeline", response_model_exclude_unset=True)
+async def get_case(case_id: str, uow: Uow, ctx: Ctx, caller: Reader) -> CaseDetail:
     async with uow:
         repo = CaseRepository(uow.session)
         row = await repo.row(case_id)
@@ -204,10 +208,11 @@ async def get_case(case_id: str, uow: Uow, ctx: Ctx, caller: Reader) -> dict[str
             raise NotFound(f"no case {case_id}")
         steps = await repo.timeline(case_id)
     reasons = ctx.keys.keyset(REASON_KEY)
-    return {**case_view(row), "timeline": [
-        {"sequence": s.sequence, "at": s.at.isoformat(), "action": s.action, "from": s.from_status,
-         "to": s.to_status, "by": s.by_locality, "detail": _party_detail(reasons, case_id, s.sequence, s.detail)}
-        for s in steps]}
+    return CaseDetail.model_validate({**case_view(row), "timeline": [
+        Step.model_validate({"sequence": s.sequence, "at": s.at, "action": s.action, "from": s.from_status,
+                             "to": s.to_status, "by": s.by_locality,
+                             "detail": _party_detail(reasons, case_id, s.sequence, s.detail)})
+        for s in steps]})
 
 
 def _party_detail(reasons: KeySet, case_id: str, sequence: int, detail: dict[str, Any]) -> dict[str, Any]:
@@ -219,8 +224,9 @@ def _party_detail(reasons: KeySet, case_id: str, sequence: int, detail: dict[str
     return shown
 
 
-@cases.post("/{case_id}/transitions", summary="Move a case through its life cycle",
-            responses={409: {"description": "not allowed now; lists the allowed actions"}})
+@cases.post("/{case_id}/transitions", summary="Move a case through its life cycle", response_model=CaseView,
+            responses={409: {"description": "not allowed now (`allowed` lists the actions that are), the "
+                                            "materials received differ, or files are missing"}})
 async def transition_case(case_id: str, body: Transition, uow: Uow, ctx: Ctx, caller: Reader,
                           idempotency_key: IdempotencyKey = None) -> JSONResponse:
     detail = body.model_dump(exclude={"action"})
@@ -241,11 +247,11 @@ Keeper = Annotated[Caller, Depends(require(Role.OPERATOR, Role.MAINTAINER))]
 
 
 @deadlines.post("/scan", summary="Look for cases due soon or overdue now (also done periodically)")
-async def scan(uow: Uow, ctx: Ctx, _caller: Keeper) -> dict[str, int]:
+async def scan(uow: Uow, ctx: Ctx, _caller: Keeper) -> ScanCounts:
     async with uow:
         counts = await scan_deadlines(uow, ctx.state["calendar"].calendar, today())
         await uow.commit()
-    return counts
+    return ScanCounts(**counts)
 
 
 # --------------------------------------------------------------------------- statistics
@@ -258,23 +264,21 @@ class LocalFigures(BaseModel):
 
     item_code: str = Field(min_length=1, max_length=32)
     period: str = Field(pattern=r"^20\d{2}(-(0[1-9]|1[0-2]|Q[1-4]))?$", examples=["2026-Q3", "2026-07", "2026"])
-    cases: int = Field(ge=0, le=100_000_000)
-    median_working_days: float = Field(ge=0, le=10_000)
-    on_time_rate: float = Field(ge=0, le=1)
+    cases: int = Field(ge=0, le=100_000_000, strict=True)  # strict: true/false are no figures
+    median_working_days: float = Field(ge=0, le=10_000, strict=True)
+    on_time_rate: float = Field(ge=0, le=1, strict=True)
 
 
 @stats.get("", summary="Per item: counts by status, median working days, on-time rate (and local-only)")
 async def get_statistics(uow: Uow, ctx: Ctx, caller: Reader,
-                         item: Annotated[str | None, Query(max_length=32)] = None) -> dict[str, Any]:
+                         item: Annotated[str | None, Query(max_length=32)] = None) -> Figures:
     async with uow:
-        return await figures(uow, caller.locality, item, ctx.state["calendar"].calendar)
+        return Figures.model_validate(await figures(uow, caller.locality, item, ctx.state["calendar"].calendar))
 
 
 @stats.put("/local", summary="Report the caller's locality's local-only figures for an item")
 async def put_local(body: LocalFigures, uow: Uow,
-                    caller: Annotated[Caller, Depends(require(Role.SUPERVISOR, Role.OPERATOR))]) -> dict[str, Any]:
-    from datetime import UTC, datetime
-
+                    caller: Annotated[Caller, Depends(require(Role.SUPERVISOR, Role.OPERATOR))]) -> LocalFiguresView:
     for attempt in (1, 2):  # two reports racing on one key: the second becomes an update
         async with uow:
             row = await uow.session.get(LocalStatisticsRow, (caller.locality, body.item_code, body.period))
@@ -291,7 +295,7 @@ async def put_local(body: LocalFigures, uow: Uow,
             except IntegrityError:
                 if attempt == 2:
                     raise Conflict("another report of the same figures is being written; retry") from None
-    return {"locality": caller.locality, **body.model_dump()}
+    return LocalFiguresView(locality=caller.locality, **body.model_dump())
 
 
 routers = [cases, calendar, deadlines, stats]  # calendar: services/routing/calendar_api.py

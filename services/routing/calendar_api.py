@@ -6,8 +6,8 @@ Every locality's deadlines are counted on this calendar, so only the joint offic
 
 from __future__ import annotations
 
-from datetime import date, datetime
-from typing import Annotated, Any, Literal
+from datetime import date
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Path
 from pydantic import BaseModel, ConfigDict, Field
@@ -16,7 +16,9 @@ from sqlalchemy.exc import IntegrityError
 from services.routing.calendar import load_schedule, schedule_history, withdraw_schedule
 from services.routing.domain import YearSchedule
 from services.routing.domain.calendar import NothingToWithdraw, ScheduleVersion
+from services.routing.schemas import YearView
 from services.routing.service import CalendarKeeper, today
+from shared.api_types import Timestamp
 from shared.auth import Caller, Role, authenticated, require
 from shared.problems import Conflict, NotFound, Problem
 from shared.service import ServiceContext, get_context, get_uow
@@ -61,7 +63,7 @@ class VersionView(BaseModel):
     reason: str
     by_locality: str
     by_client: str
-    at: datetime
+    at: Timestamp
 
     @classmethod
     def of(cls, version: ScheduleVersion) -> VersionView:
@@ -105,12 +107,12 @@ def _change_view(keeper: CalendarKeeper, version: ScheduleVersion, recomputed: i
 
 
 @calendar.get("/{year}", summary="A year's working-day schedule as routing uses it")
-async def get_year(year: Year, ctx: Ctx, _caller: Reader) -> dict[str, Any]:
+async def get_year(year: Year, ctx: Ctx, _caller: Reader) -> YearView:
     schedule = _keeper(ctx).calendar.schedules.get(year)
     if schedule is None:
         raise NotFound(f"no schedule for {year}: deadlines in it are counted on weekends alone (provisional)")
-    return {"year": year, "source": schedule.source, "holidays": sorted(schedule.holidays),
-            "adjusted_workdays": sorted(schedule.adjusted_workdays)}
+    return YearView(year=year, source=schedule.source, holidays=sorted(schedule.holidays),
+                    adjusted_workdays=sorted(schedule.adjusted_workdays))
 
 
 @calendar.get("/{year}/versions", summary="Every version of a year's schedule: who loaded, replaced or withdrew it")

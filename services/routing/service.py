@@ -42,6 +42,7 @@ from services.routing.store import (
     to_case,
 )
 from shared import clock
+from shared.api_types import rfc3339
 from shared.auth import Caller, InsufficientRole, Role
 from shared.contracts.routing import (
     CaseDeadlineSet,
@@ -181,7 +182,7 @@ def case_view(row: CaseRow) -> dict[str, Any]:
         "due_on": row.due_on.isoformat() if row.due_on else None,
         "deadline_provisional": row.deadline_provisional,
         "overdue": bool(row.due_on and not row.finished_on and today() > row.due_on),
-        "submitted_at": row.submitted_at.isoformat(),
+        "submitted_at": rfc3339(row.submitted_at),
     }
 
 

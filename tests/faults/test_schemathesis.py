@@ -3,9 +3,14 @@
 Each service's document (``GET /openapi.json`` of its running process) is fuzzed by the
 schemathesis CLI (examples, boundary coverage, then random fuzzing until the time budget is
 spent), the four in parallel, each with a bearer token of another locality's bootstrap client
-(window clerk, department officer, supervisor, maintainer, operator). Two checks: no response is a 5xx
-(``not_a_server_error``), and every 4xx/5xx is ``application/problem+json`` with its type, title and
-status (``tests/faults/schemathesis_hooks.py``). A failure names the operation, a curl command that
+(window clerk, department officer, supervisor, maintainer, operator). On every service: no response is
+a 5xx (``not_a_server_error``), and every 4xx/5xx is ``application/problem+json`` with its type, title
+and status (``tests/faults/schemathesis_hooks.py``). On the services whose documents are complete
+(``TYPED_SERVICES``, tests/support/contract.py), every response also conforms to the document: its
+status code is declared, its content type too, its declared headers are there (``Location`` on a 201)
+and its body validates against the declared schema; an operation with a bearer token refuses a
+request without one, an undeclared method answers 405 with ``Allow``, a missing required header and
+data that breaks the schema are refused. A failure names the operation, a curl command that
 reproduces it, and the traceback the service logged.
 
 A maintainer may revoke its own client, and schemathesis reuses the ids it reads in responses: the
@@ -16,15 +21,19 @@ client whose token the run uses is not revoked before the rest was tried.
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import re
 import sys
 import time
 from pathlib import Path
 
+import httpx
+
 from shared.settings import SERVICE_NAMES
-from tests.faults.world import B, S, T, Y, figures_line, prepare, unhandled_errors
+from tests.faults.world import SCAN, SCAN_SHA256, B, S, T, Y, figures_line, prepare, submission, unhandled_errors
 from tests.integration.conftest import System, SystemFactory
+from tests.support.contract import TYPED_SERVICES
 from tests.support.infra import REPO
 from tests.support.patience import patience
 
@@ -35,9 +44,59 @@ SECONDS_PER_SERVICE = 45
 TOKEN_OF = {"catalogue": Y, "routing": S, "authorization": T, "delivery": B, "webhooks": S}
 """Whose token each run uses: one locality per service, so that no run revokes another's client."""
 SELF_REVOKING = "/v1/clients/{client_id}/revoke"
+CHECKS = ("not_a_server_error", "problem_details_on_errors")
+"""What every service's responses are held to."""
+CONFORMANCE = ("status_code_conformance", "content_type_conformance", "response_headers_conformance",
+               "response_schema_conformance", "negative_data_rejection", "missing_required_header",
+               "unsupported_method", "allow_header_conformance", "ignored_auth")
+"""What the responses of a service with a complete document are held to besides: ``all`` but
+``positive_data_acceptance`` (schema-valid data is refused for reasons no schema says: an unknown case
+id, a role the token lacks, a transition the status does not allow) and the stateful checks
+(``use_after_free``, ``ensure_resource_availability``, ``object_level_authorization``: no stateful phase)."""
+
+
+def checks_of(service: str) -> str:
+    """The ``--checks`` of a service's run."""
+    return ",".join(CHECKS + (CONFORMANCE if service in TYPED_SERVICES else ()))
+
+
+async def routing_ids(system: System) -> dict[str, list[str]]:
+    """A case of the routing run's locality, with its file in: ids the run mixes into the ones it makes up.
+
+    Without them every operation on ``/v1/cases/{case_id}`` answers 404, and their 2xx bodies would
+    never be checked against the document.
+    """
+    async with httpx.AsyncClient(base_url=system.url("routing"), headers=await system.headers(TOKEN_OF["routing"]),
+                                 timeout=15 * patience()) as http:
+        created = await http.post("/v1/cases", json=submission(Y))
+        assert created.status_code == 201, created.text
+        case_id = created.json()["id"]
+        uploaded = await http.put(f"/v1/cases/{case_id}/files/{SCAN_SHA256}", content=SCAN, params={"name": "id.pdf"})
+        assert uploaded.status_code == 201, uploaded.text
+    return {"case_id": [case_id], "sha256": [SCAN_SHA256]}
+
+
+KNOWN_IDS = {"routing": routing_ids}
+"""Per service: real path parameters, drawn half of the time instead of generated ones."""
+
+
+def config_file(work: Path, known: dict[str, list[str]]) -> Path:
+    """A schemathesis.toml binding each path parameter to its known values (probability 0.5)."""
+    lines = []
+    for name, values in known.items():
+        lines += [f"[dictionaries.{name}]", f"values = {json.dumps(values)}", ""]
+    lines.append("[parameters]")
+    lines += [f'"path.{name}" = {{ dictionary = "{name}", probability = 0.5 }}' for name in known]
+    path = work / "schemathesis.toml"
+    path.write_text("\n".join(lines) + "\n")
+    return path
 
 
 async def _fuzz(system: System, service: str, work: Path) -> tuple[int, str]:
+    work.mkdir(parents=True, exist_ok=True)
+    if service in KNOWN_IDS:
+        config = config_file(work, await KNOWN_IDS[service](system))
+        return await _run(system, service, work, SECONDS_PER_SERVICE, config=config)
     if service != "authorization":
         return await _run(system, service, work, SECONDS_PER_SERVICE)
     code, text = await _run(system, service, work, SECONDS_PER_SERVICE - 8, "--exclude-path", SELF_REVOKING)
@@ -45,13 +104,15 @@ async def _fuzz(system: System, service: str, work: Path) -> tuple[int, str]:
     return code or last_code, text + "\n" + last_text
 
 
-async def _run(system: System, service: str, work: Path, seconds: int, *extra: str) -> tuple[int, str]:
+async def _run(system: System, service: str, work: Path, seconds: int, *extra: str,
+               config: Path | None = None) -> tuple[int, str]:
     headers = await system.headers(TOKEN_OF[service])
     work.mkdir(parents=True, exist_ok=True)
     command = [
-        sys.executable, "-m", "schemathesis.cli", "run", system.url(service) + "/openapi.json",
+        sys.executable, "-m", "schemathesis.cli", *(["--config-file", str(config)] if config else []),
+        "run", system.url(service) + "/openapi.json",
         "--header", f"Authorization: {headers['Authorization']}",
-        "--checks", "not_a_server_error,problem_details_on_errors",
+        "--checks", checks_of(service),
         "--phases", "examples,coverage,fuzzing", "--max-examples", str(MAX_EXAMPLES),
         "--max-time", str(seconds), "--request-timeout", str(15 * patience()), "--workers", "1",
         "--suppress-health-check", "all", "--no-color", "--output-truncate", "false", *extra,

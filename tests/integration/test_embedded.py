@@ -7,6 +7,7 @@ import os
 import subprocess
 import sys
 import time
+from datetime import datetime
 from pathlib import Path
 
 import httpx
@@ -87,10 +88,16 @@ async def test_tongban_up_runs_the_whole_system(tmp_path: Path) -> None:
             await wait_for(accepted, timeout=30)
             assert created[-1].status_code == 201, created[-1].text
             case_id = created[-1].json()["id"]
+            assert created[-1].headers["Location"] == f"/v1/cases/{case_id}"
             for action in ("accept", "forward"):
                 response = await http.post(f"{base['routing']}/v1/cases/{case_id}/transitions",
                                            json={"action": action})
                 assert response.status_code == 200, response.text
+            # SQLite gives times back without their zone: the API still answers them with their offset.
+            read = (await http.get(f"{base['routing']}/v1/cases/{case_id}")).json()
+            assert read["submitted_at"] == created[-1].json()["submitted_at"]
+            times = [read["submitted_at"], *(step["at"] for step in read["timeline"])]
+            assert len(times) == 4 and all(datetime.fromisoformat(t).utcoffset() is not None for t in times), times
 
             async def waybill() -> bool:
                 return bool((await http.get(f"{base['routing']}/v1/cases/{case_id}")).json()["waybill_numbers"])

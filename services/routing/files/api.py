@@ -10,13 +10,24 @@ from urllib.parse import quote
 from fastapi import APIRouter, Depends, Header, Path, Query, Request, Response, status
 from fastapi.responses import JSONResponse, StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field
+from starlette.convertors import StringConvertor, register_url_convertor
 
 from services.routing.files.domain import FileKind
 from services.routing.files.service import CaseFiles, Upload, aware
+from services.routing.files.sniff import ACCEPTED
+from shared.api_types import Timestamp, location
 from shared.auth import Caller, Role, authenticated, require
 from shared.problems import Problem
 from shared.service import ServiceContext, get_context
 
+
+class _Sha256(StringConvertor):
+    """A path segment that is a SHA-256: ``/files/downloads`` is then no file's path (a PUT on it is a 405)."""
+
+    regex = "[0-9a-f]{64}"
+
+
+register_url_convertor("sha256", _Sha256())
 files = APIRouter(prefix="/v1/cases/{case_id}/files", tags=["case files"])
 maintenance = APIRouter(prefix="/v1/files", tags=["case files"])
 Ctx = Annotated[ServiceContext, Depends(get_context)]
@@ -42,7 +53,7 @@ class CaseFile(BaseModel):
     size: int
     verified: bool = Field(description="Its bytes hash to the declared SHA-256 (checked while they arrived).")
     uploaded_by: str
-    uploaded_at: str
+    uploaded_at: Timestamp
     key_id: str = Field(description="Id of the key that wraps the file's data key.")
     cipher: str = Field(description="What it is sealed with at rest: `A256GCM` (AES-256-GCM) or `SM4GCM`.")
 
@@ -52,7 +63,7 @@ class LegalHold(BaseModel):
 
     reason: str
     by: str
-    at: str
+    at: Timestamp
 
 
 class CaseFileList(BaseModel):
@@ -69,7 +80,7 @@ class CaseFileList(BaseModel):
 class Download(BaseModel):
     """An audit line: one download."""
 
-    at: str
+    at: Timestamp
     locality: str
     client_id: str
     file_id: str
@@ -147,7 +158,7 @@ async def lift_hold(case_id: CaseId, ctx: Ctx, caller: Holder) -> dict[str, Any]
     return await case_files(ctx).set_hold(caller, case_id, None)
 
 
-@files.put("/{sha256}", status_code=status.HTTP_201_CREATED, response_model=CaseFile, openapi_extra=_BINARY,
+@files.put("/{sha256:sha256}", status_code=status.HTTP_201_CREATED, response_model=CaseFile, openapi_extra=_BINARY,
            summary="Upload a file of the case (streamed; its SHA-256 must be the one in the path)",
            responses={200: {"model": CaseFile, "description": "the same file is in already"},
                       413: {"description": "over the size cap"}, 415: {"description": "not PDF, JPEG, PNG or OFD"},
@@ -157,15 +168,20 @@ async def upload(request: Request, case_id: CaseId, sha256: Sha256, ctx: Ctx, ca
                  kind: FileKind = FileKind.MATERIAL,
                  name: Annotated[str, Query(max_length=255, description="Display name (normalised)")] = "") \
         -> JSONResponse:
-    # Content-Length is framing, checked by the HTTP server before the app runs; it is not declared as a
-    # parameter (a client generator or fuzzer would send it as data). Absent for a chunked upload.
-    declared = request.headers.get("content-length")
-    length = int(declared) if declared is not None and declared.isdigit() else None
-    code, view = await case_files(ctx).upload(caller, Upload(case_id, sha256, kind, name, length,
+    # Content-Length is the transport's, not a parameter of the contract: a client declaring one it
+    # does not send would leave the upload waiting for bytes that never come.
+    length = request.headers.get("content-length", "")
+    code, view = await case_files(ctx).upload(caller, Upload(case_id, sha256, kind, name,
+                                                             int(length) if length.isdigit() else None,
                                                              request.stream()))
-    return JSONResponse(view, status_code=code, headers={"ETag": f'"{sha256}"'})
+    headers = {"ETag": f'"{sha256}"'}
+    if code == status.HTTP_201_CREATED:
+        headers.update(location(f"/v1/cases/{case_id}/files/{sha256}"))
+    return JSONResponse(CaseFile.model_validate(view).model_dump(mode="json"), status_code=code, headers=headers)
 
 
+_FILE_BODY = {media: {"schema": {"type": "string", "format": "binary"}} for media in ACCEPTED}
+"""A file's bytes, of one of the types case files hold."""
 _RANGE = re.compile(r"^bytes=(\d*)-(\d*)$")
 
 
@@ -189,10 +205,12 @@ def parse_range(header: str | None, size: int) -> tuple[int, int] | None:
     return start, end
 
 
-@files.get("/{sha256}", summary="Download a file (Range, ETag); each download is an audit line",
+@files.get("/{sha256:sha256}", summary="Download a file (Range, ETag); each download is an audit line",
            response_class=StreamingResponse,
-           responses={200: {"content": {"application/octet-stream": {}}}, 206: {"description": "the range asked"},
-                      304: {"description": "the caller's copy is this one"}, 416: {"description": "bad range"}})
+           responses={200: {"description": "the file", "content": _FILE_BODY},
+                      206: {"description": "the range asked", "content": _FILE_BODY},
+                      304: {"description": "the caller's copy is this one"},
+                      416: {"description": "the range cannot be served (`Content-Range` gives the size)"}})
 async def download(case_id: CaseId, sha256: Sha256, ctx: Ctx, caller: Reader,
                    range_: Annotated[str | None, Header(alias="Range", max_length=100)] = None,
                    if_none_match: Annotated[str | None, Header(max_length=200)] = None) -> Response:
