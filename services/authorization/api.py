@@ -6,25 +6,48 @@ import base64
 import time
 import uuid
 from datetime import UTC, datetime
-from typing import Annotated, Any, Literal
+from typing import Annotated
 
-from fastapi import APIRouter, Depends, Form, Query, Request, status
+from fastapi import APIRouter, Depends, Form, Path, Query, Request, Response, status
 from fastapi.responses import JSONResponse
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from starlette.convertors import StringConvertor, register_url_convertor
 
 from services.authorization.domain import (
     ISSUER,
     Agreement,
     AgreementError,
-    Client,
     Consent,
     KeyStatus,
     Permission,
     Role,
-    SigningKey,
-    canonical_form,
-    canonical_sha256,
     may_record,
+)
+from services.authorization.schemas import (
+    LOCALITY,
+    ActRequest,
+    AgreementDraft,
+    AgreementView,
+    AttestationRequest,
+    AttestationView,
+    AuditEntryView,
+    AuditPage,
+    ChainVerification,
+    Checkpoint,
+    ClientRequest,
+    ClientView,
+    ConsentDecisionView,
+    ConsentRequest,
+    ConsentView,
+    DelegationDecision,
+    IssuedAttestation,
+    IssuedClient,
+    Jwks,
+    KeyView,
+    Mode,
+    SignatureRequest,
+    TokenResponse,
+    VerificationRequest,
+    VerificationView,
 )
 from services.authorization.service import (
     Keyring,
@@ -56,17 +79,17 @@ from services.authorization.trust import (
     verify_attestation,
 )
 from shared import clock
+from shared.api_types import TimestampIn, set_location
 from shared.auth import REGIONAL_ROLES, Caller, authenticated, require
 from shared.contracts.authorization import ClientRevoked
-from shared.crypto import Algorithm
 from shared.problems import PROBLEM_BASE, PROBLEM_JSON, Conflict, Forbidden, NotFound, Problem
 from shared.service import ServiceContext, get_context, get_uow
 from shared.throttle import Throttle, TooManyAttempts
 from shared.uow import UnitOfWork
 
+UUID = "[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"
 Uow = Annotated[UnitOfWork, Depends(get_uow)]
 Ctx = Annotated[ServiceContext, Depends(get_context)]
-LOCALITY = r"^\d{6}$"
 
 public = APIRouter(tags=["tokens"])
 clients = APIRouter(prefix="/v1/clients", tags=["clients"])
@@ -89,9 +112,9 @@ def _own_locality(caller: Caller, locality: str) -> None:
 
 
 @public.get("/.well-known/jwks.json", summary="Published signing keys (JWKS)")
-async def jwks(uow: Uow) -> dict[str, Any]:
+async def jwks(uow: Uow) -> Jwks:
     async with uow:
-        return await Keyring.jwks(uow.session)
+        return Jwks.model_validate(await Keyring.jwks(uow.session))
 
 
 def _basic(request: Request) -> tuple[str, str] | None:
@@ -127,6 +150,7 @@ def _token_error(exc: TokenRefused) -> JSONResponse:
 @public.post(
     "/oauth/token",
     summary="Client credentials grant (RFC 6749, section 4.4)",
+    response_model=TokenResponse,
     responses={400: {"description": "invalid_request, unsupported_grant_type, invalid_scope"},
                401: {"description": "invalid_client"},
                429: {"description": "too many failed attempts for the client id or from the address"}},
@@ -169,52 +193,22 @@ async def token(
             await uow.commit()
             return _token_error(exc)
         claims = issued.pop("_claims")
+        answer = TokenResponse.model_validate(issued).model_dump(mode="json")
         audit_log.record(claims["locality"], claims["sub"], "token.issued", claims["jti"], "ok",
                          {"roles": claims["roles"], "aud": claims["aud"], "exp": claims["exp"]})
         await uow.commit()
-    return JSONResponse(issued, headers={"Cache-Control": "no-store", "Pragma": "no-cache"})
+    return JSONResponse(answer, headers={"Cache-Control": "no-store", "Pragma": "no-cache"})
 
 
 # --------------------------------------------------------------------------- clients
-
-
-class ClientRequest(BaseModel):
-    """A locality system asking for credentials."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    locality: str = Field(pattern=LOCALITY)
-    name: str = Field(min_length=1, max_length=200)
-    roles: list[Role] = Field(min_length=1)
-
-
-class ClientView(BaseModel):
-    """A client, without its secret."""
-
-    client_id: str
-    locality: str
-    name: str
-    roles: list[Role]
-    revoked: bool
-
-    @classmethod
-    def of(cls, client: Client) -> ClientView:
-        """The view of a domain client."""
-        return cls(client_id=client.client_id, locality=client.locality, name=client.name,
-                   roles=list(client.roles), revoked=client.revoked)
-
-
-class IssuedClient(ClientView):
-    """A new client with its secret: shown once, stored only as a hash."""
-
-    client_secret: str
 
 
 Maintainer = Annotated[Caller, Depends(require(Role.MAINTAINER))]
 
 
 @clients.post("", status_code=status.HTTP_201_CREATED, summary="Register a system of the caller's locality")
-async def create_client(body: ClientRequest, uow: Uow, ctx: Ctx, caller: Maintainer) -> IssuedClient:
+async def create_client(body: ClientRequest, uow: Uow, ctx: Ctx, caller: Maintainer, response: Response
+                        ) -> IssuedClient:
     if body.locality not in ctx.localities:
         raise Problem(f"locality {body.locality} is not registered", status=422,
                       slug="unknown-locality", title="Unknown locality")
@@ -226,6 +220,7 @@ async def create_client(body: ClientRequest, uow: Uow, ctx: Ctx, caller: Maintai
     async with uow:
         client, secret = await register_client(uow, body.locality, body.name, body.roles)
         await uow.commit()
+    set_location(response, f"/v1/clients/{client.client_id}")
     return IssuedClient(**ClientView.of(client).model_dump(), client_secret=secret)
 
 
@@ -254,25 +249,6 @@ async def revoke_client(client_id: str, uow: Uow, caller: Maintainer) -> ClientV
 
 
 # --------------------------------------------------------------------------- keys
-
-
-class KeyView(BaseModel):
-    """A public signing key."""
-
-    kid: str
-    owner: str
-    x: str
-    status: KeyStatus
-    created_at: int
-    retired_at: int | None
-    revoked_at: int | None
-    algorithm: Algorithm = Algorithm.ED25519
-    y: str | None = Field(default=None, description="The second coordinate of an SM2 key (base64url).")
-
-    @classmethod
-    def of(cls, key: SigningKey) -> KeyView:
-        """The view of a domain key."""
-        return cls(**key.__dict__)
 
 
 @keys.get("/keys", summary="Every signing key with its status")
@@ -325,29 +301,36 @@ Auditor = Annotated[Caller, Depends(require(Role.SUPERVISOR, Role.MAINTAINER, Ro
 
 
 @audit.get("/verify", summary="Verify the whole audit chain; name the first broken link")
-async def verify(uow: Uow, _caller: Auditor) -> dict[str, Any]:
+async def verify(uow: Uow, _caller: Auditor) -> ChainVerification:
     async with uow:
-        return await verify_audit_chain(uow.session)
+        return ChainVerification.model_validate(await verify_audit_chain(uow.session))
 
 
-@audit.get("/entries", summary="The caller's locality's audit entries")
+@audit.get("/entries", summary="The caller's locality's audit entries, a page at a time")
 async def entries(
     uow: Uow, caller: Auditor,
-    after: Annotated[int, Query(ge=0, le=2**62)] = 0, limit: Annotated[int, Query(ge=1, le=500)] = 100,
-) -> list[dict[str, Any]]:
+    cursor: Annotated[str | None, Query(pattern=r"^\d{1,18}$", description="`next_cursor` of the page before.")] = None,
+    after: Annotated[int, Query(ge=0, le=2**62, description="Entries after this sequence number "
+                                "(the first page; `cursor` goes on from a page).")] = 0,
+    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+) -> AuditPage:
+    start = int(cursor) if cursor is not None else after
     async with uow:
-        found = await AuditRepository(uow.session).chained(after, limit)
-    return [e.__dict__ for e in found if e.locality == caller.locality]
+        found = await AuditRepository(uow.session).chained(start, limit)
+    # The cursor walks the whole chain (a page may hold none of the caller's entries, and then says where to go on).
+    next_cursor = str(found[-1].seq) if len(found) == limit else None
+    mine = [AuditEntryView.model_validate(e.__dict__) for e in found if e.locality == caller.locality]
+    return AuditPage(entries=mine, next_cursor=next_cursor)
 
 
 @audit.post("/checkpoints", status_code=status.HTTP_201_CREATED, summary="Sign the chain's head now")
-async def checkpoint(uow: Uow, ctx: Ctx, caller: Annotated[Caller, Depends(require(Role.SUPERVISOR,
-                                                                                    Role.MAINTAINER))]
-                     ) -> dict[str, Any]:
+async def checkpoint(uow: Uow, ctx: Ctx, response: Response,
+                     caller: Annotated[Caller, Depends(require(Role.SUPERVISOR, Role.MAINTAINER))]) -> Checkpoint:
     async with uow:
         signed = await sign_checkpoint(uow.session, keyring(ctx), caller.locality)
         await uow.commit()
-    return signed
+    set_location(response, f"/v1/audit/entries?after={max(signed['seq'] - 1, 0)}&limit=1")
+    return Checkpoint.model_validate(signed)
 
 
 # --------------------------------------------------------------------------- agreements and delegations
@@ -358,67 +341,6 @@ attestations = APIRouter(prefix="/v1/attestations", tags=["attestations"])
 consents = APIRouter(prefix="/v1/consents", tags=["consents"])
 Signatory = Annotated[Caller, Depends(require(Role.MAINTAINER, Role.SUPERVISOR))]
 Reader = Annotated[Caller, Depends(authenticated)]
-Mode = Literal["fully_online", "accepted_here_handled_there", "joint_handling"]
-
-
-class PermissionBody(BaseModel):
-    """``acceptor`` may accept for ``owner`` in ``modes``."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    acceptor: str = Field(pattern=LOCALITY)
-    owner: str = Field(pattern=LOCALITY)
-    modes: list[Mode] = Field(min_length=1)
-
-
-class AgreementDraft(BaseModel):
-    """A new agreement, drafted by the caller's locality (which must be a party)."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    title: str = Field(min_length=1, max_length=300)
-    text: str = Field(min_length=1, max_length=100_000)
-    parties: list[str] = Field(min_length=2, max_length=64)
-    items: list[str] = Field(default_factory=list, max_length=10_000)
-    areas: list[str] = Field(default_factory=list, max_length=100)
-    permissions: list[PermissionBody] = Field(min_length=1, max_length=10_000)
-    valid_from: AwareDatetime
-    valid_until: AwareDatetime
-
-
-class AgreementView(BaseModel):
-    """An agreement with its canonical form, signatures, acts and whether they verify."""
-
-    id: str
-    title: str
-    text: str
-    parties: list[str]
-    items: list[str]
-    areas: list[str]
-    permissions: list[PermissionBody]
-    valid_from: datetime
-    valid_until: datetime
-    drafted_by: str
-    status: str
-    unsigned_parties: list[str]
-    signatures: list[dict[str, Any]]
-    acts: list[dict[str, Any]]
-    canonical: str
-    canonical_sha256: str
-    fault: str | None
-
-    @classmethod
-    def of(cls, a: Agreement, fault: str | None) -> AgreementView:
-        """The view of a domain agreement."""
-        return cls(
-            id=a.id, title=a.title, text=a.text, parties=list(a.parties), items=list(a.items), areas=list(a.areas),
-            permissions=[PermissionBody(acceptor=p.acceptor, owner=p.owner, modes=list(p.modes))  # type: ignore[arg-type]
-                         for p in a.permissions],
-            valid_from=a.valid_from, valid_until=a.valid_until, drafted_by=a.drafted_by, status=a.status.value,
-            unsigned_parties=a.unsigned_parties, signatures=[s.__dict__ for s in a.signatures],
-            acts=[x.__dict__ for x in a.acts], canonical=canonical_form(a).decode("utf-8"),
-            canonical_sha256=canonical_sha256(a), fault=fault,
-        )
 
 
 async def _party_agreement(uow: UnitOfWork, agreement_id: str, caller: Caller) -> Agreement:
@@ -429,7 +351,7 @@ async def _party_agreement(uow: UnitOfWork, agreement_id: str, caller: Caller) -
 
 
 @agreements.post("", status_code=status.HTTP_201_CREATED, summary="Draft an agreement")
-async def draft(body: AgreementDraft, uow: Uow, ctx: Ctx, caller: Signatory) -> AgreementView:
+async def draft(body: AgreementDraft, uow: Uow, ctx: Ctx, caller: Signatory, response: Response) -> AgreementView:
     unknown = [p for p in body.parties if p not in ctx.localities]
     if unknown:
         raise Problem(f"unknown localities: {', '.join(unknown)}", status=422, slug="unknown-locality",
@@ -448,6 +370,7 @@ async def draft(body: AgreementDraft, uow: Uow, ctx: Ctx, caller: Signatory) -> 
     async with uow:
         await draft_agreement(uow, agreement, caller.client_id)
         await uow.commit()
+    set_location(response, f"/v1/agreements/{agreement.id}")
     return AgreementView.of(agreement, None)
 
 
@@ -465,17 +388,10 @@ async def get_agreement(agreement_id: str, uow: Uow, caller: Reader) -> Agreemen
         return AgreementView.of(agreement, await agreement_fault(uow.session, agreement))
 
 
-class SignatureRequest(BaseModel):
-    """A party signs the canonical form it reviewed, named by its SHA-256."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    canonical_sha256: str = Field(pattern=r"^[0-9a-f]{64}$")
-
-
 @agreements.post("/{agreement_id}/signatures", status_code=status.HTTP_201_CREATED,
                  summary="Sign an agreement with the caller's locality key")
-async def sign(agreement_id: str, body: SignatureRequest, uow: Uow, ctx: Ctx, caller: Signatory) -> AgreementView:
+async def sign(agreement_id: str, body: SignatureRequest, uow: Uow, ctx: Ctx, caller: Signatory,
+               response: Response) -> AgreementView:
     async with uow:
         await _party_agreement(uow, agreement_id, caller)
         try:
@@ -485,6 +401,7 @@ async def sign(agreement_id: str, body: SignatureRequest, uow: Uow, ctx: Ctx, ca
             await _refused(uow, caller, "agreement.sign.refused", agreement_id, str(exc))
             raise Conflict(str(exc), slug="agreement-refused", title="Signature refused") from exc
         await uow.commit()
+    set_location(response, f"/v1/agreements/{agreement_id}")
     return AgreementView.of(signed, None)
 
 
@@ -494,15 +411,6 @@ async def _refused(uow: UnitOfWork, caller: Caller, action: str, subject: str, r
     AuditRepository(uow.session).record(caller.locality, caller.client_id, action, subject, "refused",
                                         {"reason": reason})
     await uow.commit()
-
-
-class ActRequest(BaseModel):
-    """Suspend, resume or terminate an agreement."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    kind: Literal["suspend", "resume", "terminate"]
-    reason: str = Field(min_length=1, max_length=1000)
 
 
 @agreements.post("/{agreement_id}/acts", summary="Suspend, resume or terminate by a signed act")
@@ -528,49 +436,23 @@ async def check(
     item: Annotated[str, Query(min_length=1, max_length=32)],
     mode: Annotated[Mode, Query()],
     area: Annotated[str | None, Query(max_length=64)] = None,
-    at: Annotated[AwareDatetime | None, Query()] = None,
-) -> dict[str, Any]:
+    at: Annotated[TimestampIn | None, Query()] = None,
+) -> DelegationDecision:
     if caller.locality not in (acceptor, owner):
         raise Forbidden(f"{caller.locality} may only ask about delegations it is party to")
     async with uow:
         decision = await check_delegation(uow, caller.locality, caller.client_id, acceptor, owner, item, area, mode,
                                           at or clock.current().now())
         await uow.commit()
-    return {"allowed": decision.allowed, "reason": decision.reason, "agreement_id": decision.agreement_id}
+    return DelegationDecision(allowed=decision.allowed, reason=decision.reason, agreement_id=decision.agreement_id)
 
 
 # --------------------------------------------------------------------------- attestations
 
 
-class Material(BaseModel):
-    """One material handed in at the window."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    name: str = Field(min_length=1, max_length=200)
-    sha256: str | None = Field(default=None, pattern=r"^[0-9a-f]{64}$")
-    sm3: str | None = Field(default=None, pattern=r"^[0-9a-f]{64}$", exclude_if=lambda value: value is None,
-                            description="SM3 digest of the file, when the window declared it (national suite).")
-    form: Literal["paper", "electronic"]
-
-
-class AttestationRequest(BaseModel):
-    """What the window accepted: the case, the item, the owners, the materials' hashes, the clerk."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    case_id: str = Field(min_length=1, max_length=64)
-    item_code: str = Field(min_length=1, max_length=32)
-    mode: Mode
-    owners: list[str] = Field(min_length=1, max_length=16)
-    materials: list[Material] = Field(max_length=200)
-    clerk: str = Field(min_length=1, max_length=100)
-    accepted_at: AwareDatetime
-
-
 @attestations.post("", status_code=status.HTTP_201_CREATED, summary="Attest an acceptance with the caller's key")
-async def attest(body: AttestationRequest, uow: Uow, ctx: Ctx,
-                 caller: Annotated[Caller, Depends(require(Role.WINDOW_CLERK))]) -> dict[str, Any]:
+async def attest(body: AttestationRequest, uow: Uow, ctx: Ctx, response: Response,
+                 caller: Annotated[Caller, Depends(require(Role.WINDOW_CLERK))]) -> IssuedAttestation:
     unknown = [o for o in body.owners if o not in ctx.localities]
     if unknown:
         raise Problem(f"unknown owners: {', '.join(unknown)}", status=422, slug="unknown-locality",
@@ -579,60 +461,45 @@ async def attest(body: AttestationRequest, uow: Uow, ctx: Ctx,
         attestation_id, jws = await issue_attestation(uow, keyring(ctx), caller.locality, caller.client_id,
                                                       body.model_dump(mode="json"))
         await uow.commit()
-    return {"attestation_id": attestation_id, "jws": jws, "issuer": caller.locality}
-
-
-class VerificationRequest(BaseModel):
-    """A compact JWS to verify."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    jws: str = Field(min_length=10, max_length=200_000)
+    set_location(response, f"/v1/attestations/{attestation_id}")
+    return IssuedAttestation(attestation_id=attestation_id, jws=jws, issuer=caller.locality)
 
 
 @attestations.post("/verify", summary="Verify an attestation against the published keys")
-async def verify_attestation_endpoint(body: VerificationRequest, uow: Uow, caller: Reader) -> dict[str, Any]:
+async def verify_attestation_endpoint(body: VerificationRequest, uow: Uow, caller: Reader) -> VerificationView:
     async with uow:
         result = await verify_attestation(uow, caller.locality, caller.client_id, body.jws)
         await uow.commit()
-    return result
+    return VerificationView.model_validate(result)
 
 
-@attestations.get("/{attestation_id}", summary="One attestation (issuer and owners only)")
-async def get_attestation(attestation_id: str, uow: Uow, caller: Reader) -> dict[str, Any]:
+class _AttestationId(StringConvertor):
+    """A path segment that is an attestation id (a UUID): ``/v1/attestations/verify`` is then no attestation's."""
+
+    regex = UUID
+
+
+register_url_convertor("attestation_id", _AttestationId())
+
+
+@attestations.get("/{attestation_id:attestation_id}", summary="One attestation (issuer and owners only)")
+async def get_attestation(attestation_id: Annotated[str, Path(pattern=f"^{UUID}$")], uow: Uow, caller: Reader
+                          ) -> AttestationView:
     async with uow:
         row = await AttestationRepository(uow.session).get(attestation_id)
     if row is None or caller.locality not in (row.issuer, *row.owners):
         raise NotFound(f"no attestation {attestation_id}")
-    return {"attestation_id": row.id, "case_id": row.case_id, "issuer": row.issuer, "owners": row.owners,
-            "jws": row.jws, "issued_at": row.issued_at}
+    return AttestationView(attestation_id=row.id, case_id=row.case_id, issuer=row.issuer, owners=list(row.owners),
+                           jws=row.jws, issued_at=row.issued_at)
 
 
 # --------------------------------------------------------------------------- consents
 
 
-class ConsentRequest(BaseModel):
-    """An applicant's consent, as recorded at a window."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    subject_ref: str = Field(min_length=8, max_length=128, description="Opaque reference to the applicant.")
-    item_code: str = Field(min_length=1, max_length=32)
-    data_kind: str = Field(min_length=1, max_length=64)
-    requester: str = Field(pattern=LOCALITY)
-    holder: str = Field(pattern=LOCALITY)
-    purpose: str = Field(min_length=1, max_length=200)
-    expires_at: AwareDatetime
-
-
-def _consent_view(c: Consent) -> dict[str, Any]:
-    return {**c.__dict__, "revoked": c.revoked_at is not None}
-
-
 @consents.post("", status_code=status.HTTP_201_CREATED,
                summary="Record an applicant's consent (at a window of the requesting locality)")
-async def record_consent(body: ConsentRequest, uow: Uow, ctx: Ctx,
-                         caller: Annotated[Caller, Depends(require(Role.WINDOW_CLERK))]) -> dict[str, Any]:
+async def record_consent(body: ConsentRequest, uow: Uow, ctx: Ctx, response: Response,
+                         caller: Annotated[Caller, Depends(require(Role.WINDOW_CLERK))]) -> ConsentView:
     if not may_record(body.requester, caller.locality):
         raise Forbidden(f"only the requesting locality records a consent (the applicant gives it at its window): "
                         f"a client of {caller.locality} cannot record one for requester {body.requester}")
@@ -650,11 +517,12 @@ async def record_consent(body: ConsentRequest, uow: Uow, ctx: Ctx,
     async with uow:
         await grant_consent(uow, consent, caller.client_id)
         await uow.commit()
-    return _consent_view(consent)
+    set_location(response, f"/v1/consents/{consent.id}")
+    return ConsentView.of(consent)
 
 
 @consents.post("/{consent_id}/revoke", summary="Revoke a consent (its requester or its holder)")
-async def revoke(consent_id: str, uow: Uow, caller: Reader) -> dict[str, Any]:
+async def revoke(consent_id: str, uow: Uow, caller: Reader) -> ConsentView:
     async with uow:
         consent = await ConsentRepository(uow.session).get(consent_id)
         if consent is None or not consent.may_be_revoked_by(caller.locality):
@@ -664,7 +532,7 @@ async def revoke(consent_id: str, uow: Uow, caller: Reader) -> dict[str, Any]:
         except ValueError as exc:
             raise Conflict(str(exc)) from exc
         await uow.commit()
-    return _consent_view(revoked)
+    return ConsentView.of(revoked)
 
 
 @consents.get("/check", summary="May the requester query these records now?")
@@ -676,12 +544,12 @@ async def check_consent_endpoint(
     data_kind: Annotated[str, Query(min_length=1, max_length=64)],
     holder: Annotated[str, Query(pattern=LOCALITY)],
     purpose: Annotated[str, Query(min_length=1, max_length=200)],
-) -> dict[str, Any]:
+) -> ConsentDecisionView:
     async with uow:
         decision = await query_allowed(uow, caller.locality, caller.client_id, subject_ref, item_code, data_kind,
                                        caller.locality, holder, purpose, datetime.now(UTC))
         await uow.commit()
-    return {"allowed": decision.allowed, "reason": decision.reason, "consent_id": decision.consent_id}
+    return ConsentDecisionView(allowed=decision.allowed, reason=decision.reason, consent_id=decision.consent_id)
 
 
 routers = [public, clients, keys, audit, agreements, delegations, attestations, consents]

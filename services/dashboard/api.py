@@ -9,16 +9,18 @@ from __future__ import annotations
 
 import secrets
 import time
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
 import httpx
 from fastapi import APIRouter, Depends, Query, Request, Response
 from fastapi.responses import FileResponse, StreamingResponse
+from fastapi.security import APIKeyCookie
 from pydantic import BaseModel, ConfigDict, Field
 
 from services.dashboard.domain import (
+    FUNNEL,
     LOCALITY_ROLE,
     REGIONAL_ROLE,
     Viewer,
@@ -31,6 +33,19 @@ from services.dashboard.domain import (
 )
 from services.dashboard.events import broadcaster
 from services.dashboard.lag import LagReader
+from services.dashboard.schemas import (
+    AgreementsPanel,
+    DeadLettersPanel,
+    DeadlinesPanel,
+    DeliveriesPanel,
+    EventView,
+    FilesPanel,
+    FunnelPanel,
+    LagPanel,
+    LocalityName,
+    Meta,
+    RatesPanel,
+)
 from services.dashboard.store import ReadModel, login_failures, utc
 from services.dashboard.stream import stream
 from shared.auth import InsufficientRole, Unauthenticated
@@ -57,6 +72,14 @@ SECURITY_HEADERS = {
     "X-Frame-Options": "DENY",
 }
 
+SSE_EVENT = {
+    "type": "object", "required": ["event", "data"],
+    "description": "One server-sent event: `hello` (the viewer), `event` (an EventView), `localities` (an event "
+                   "seen on another topic), `gap` (how many were missed), `logout` (the session ended).",
+    "properties": {"event": {"type": "string", "enum": ["hello", "event", "localities", "gap", "logout"]},
+                   "data": {"type": "string", "description": "JSON"},
+                   "id": {"type": "string"}, "retry": {"type": "integer"}},
+}
 pages = APIRouter(tags=["page"])
 api = APIRouter(prefix="/api", tags=["dashboard"])
 Ctx = Annotated[ServiceContext, Depends(get_context)]
@@ -80,9 +103,12 @@ class AuthorizationUnavailable(Problem):
     status, slug, title = 503, "authorization-unavailable", "Authorization service unavailable"
 
 
-async def current_viewer(request: Request, ctx: Ctx) -> Viewer:
+SessionCookie = APIKeyCookie(name=COOKIE, auto_error=False, scheme_name="session",
+                             description="The operator's session, set by `POST /api/session`.")
+
+
+async def current_viewer(ctx: Ctx, session_id: Annotated[str | None, Depends(SessionCookie)]) -> Viewer:
     """FastAPI dependency: the operator of the request's session."""
-    session_id = request.cookies.get(COOKIE)
     if not session_id:
         raise SessionRequired("log in first: this needs an operator's session")
     async with ctx.sessionmaker() as session:
@@ -201,7 +227,9 @@ async def _throttled_token(ctx: ServiceContext, body: Login, address: str) -> st
 
 
 @api.post("/session", summary="Log in with an operator's client credentials",
-          responses={429: {"description": "too many failed logins for the client id or from the address"}})
+          responses={401: {"description": "unknown client or wrong secret"},
+                     403: {"description": "the client does not hold the operator role (or the regional one)"},
+                     429: {"description": "too many failed logins for the client id or from the address"}})
 async def login(body: Login, request: Request, response: Response, ctx: Ctx) -> SessionView:
     token = await _throttled_token(ctx, body, request.client.host if request.client else "-")
     try:
@@ -238,22 +266,20 @@ async def logout(request: Request, ctx: Ctx, _viewer: Operator) -> Response:
 
 
 @api.get("/meta", summary="Localities and the statuses of the life cycle, for the page")
-async def meta(_viewer: Operator, ctx: Ctx) -> dict[str, Any]:
-    from services.dashboard.domain import FUNNEL
-
-    return {
-        "localities": [
-            {"code": loc.code, "name_zh": loc.name_zh, "name_en": loc.name_en} for loc in ctx.localities
-        ],
-        "statuses": list(FUNNEL),
-        "lag_source": "memory" if ctx.state["lag"].source == "memory" else "kafka",
-    }
+async def meta(_viewer: Operator, ctx: Ctx) -> Meta:
+    return Meta(
+        localities=[LocalityName(code=loc.code, name_zh=loc.name_zh, name_en=loc.name_en) for loc in ctx.localities],
+        statuses=list(FUNNEL),
+        lag_source="memory" if ctx.state["lag"].source == "memory" else "kafka",
+    )
 
 
 # --------------------------------------------------------------------------- events
 
 
-@api.get("/stream", summary="Live events (server-sent events)", response_class=StreamingResponse)
+@api.get("/stream", summary="Live events (server-sent events)", response_class=StreamingResponse,
+         responses={200: {"description": "A `text/event-stream` of `EventView` messages (JSON in each `data:`)",
+                          "content": {"text/event-stream": {"schema": SSE_EVENT}}}})
 async def live(request: Request, viewer: Operator, ctx: Ctx) -> StreamingResponse:
     session_id = request.cookies[COOKIE]
 
@@ -270,13 +296,12 @@ async def live(request: Request, viewer: Operator, ctx: Ctx) -> StreamingRespons
     )
 
 
-def _event_view(row: Any, localities: list[str]) -> dict[str, Any]:
-    return {
-        "id": row.event_id, "type": row.type, "source": row.source, "subject": row.subject,
-        "time": utc(row.time).isoformat(), "case_id": row.case_id, "traceparent": row.traceparent,
-        "data": row.data, "localities": localities, "locality": localities[0] if localities else None,
-        "received_at": utc(row.received_at).isoformat(), "dead_letter": None,
-    }
+def _event_view(row: Any, localities: list[str]) -> EventView:
+    return EventView(
+        id=row.event_id, type=row.type, source=row.source, subject=row.subject, time=utc(row.time),
+        case_id=row.case_id, traceparent=row.traceparent, data=row.data, localities=localities,
+        locality=localities[0] if localities else None, received_at=utc(row.received_at), dead_letter=None,
+    )
 
 
 @api.get("/events", summary="Recent events the operator may see, newest first")
@@ -286,14 +311,14 @@ async def recent(
     case_id: Annotated[str | None, Query(max_length=128)] = None,
     locality: Annotated[str | None, Query(pattern=r"^\d{6}$")] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 200,
-) -> list[dict[str, Any]]:
+) -> list[EventView]:
     async with ctx.sessionmaker() as session:
         rows = await ReadModel(session).recent_events(viewer, limit, type_, case_id, locality)
     return [_event_view(r, where) for r, where in rows]
 
 
 @api.get("/events/{event_id}", summary="One event: its envelope and data (masked)")
-async def one_event(event_id: str, viewer: Operator, ctx: Ctx) -> dict[str, Any]:
+async def one_event(event_id: str, viewer: Operator, ctx: Ctx) -> EventView:
     async with ctx.sessionmaker() as session:
         found = await ReadModel(session).event(event_id)
     if found is None or not viewer.sees(found[1]):
@@ -305,88 +330,97 @@ async def one_event(event_id: str, viewer: Operator, ctx: Ctx) -> dict[str, Any]
 
 
 @api.get("/panels/rates", summary="Events per minute and locality, and per type, over the last hour")
-async def rates(viewer: Operator, ctx: Ctx) -> dict[str, Any]:
+async def rates(viewer: Operator, ctx: Ctx) -> RatesPanel:
     now = epoch_minute(datetime.now(UTC))
     async with ctx.sessionmaker() as session:
         rows = await ReadModel(session).rate_rows(viewer, now - 59)
-    return rate_series(rows, now, viewer.visible(ctx.localities.codes))
+    return RatesPanel.model_validate(rate_series(rows, now, viewer.visible(ctx.localities.codes)))
 
 
 @api.get("/panels/funnel", summary="Cases by status")
-async def case_funnel(viewer: Operator, ctx: Ctx) -> dict[str, Any]:
+async def case_funnel(viewer: Operator, ctx: Ctx) -> FunnelPanel:
     async with ctx.sessionmaker() as session:
         counts = await ReadModel(session).status_counts(viewer)
-    return {"statuses": funnel(counts), "total": sum(counts.values())}
+    return FunnelPanel.model_validate({"statuses": funnel(counts), "total": sum(counts.values())})
 
 
 @api.get("/panels/deadlines", summary="Cases due soon and overdue per owner")
-async def deadlines(viewer: Operator, ctx: Ctx) -> dict[str, Any]:
+async def deadlines(viewer: Operator, ctx: Ctx) -> DeadlinesPanel:
     async with ctx.sessionmaker() as session:
         model = ReadModel(session)
         rows = await model.deadline_rows(viewer)
         late = await model.late_deadlines(viewer)
-    return {
+    return DeadlinesPanel.model_validate({
         "owners": deadline_panel(rows, viewer.visible(ctx.localities.codes)),
-        "cases": [{"case_id": d.case_id, "owner": d.owner, "state": d.state, "due_on": d.due_on,
+        "cases": [{"case_id": d.case_id, "owner": d.owner, "state": d.state, "due_on": _date(d.due_on),
                    "provisional": d.provisional} for d in late],
-    }
+    })
+
+
+def _date(text: str | None) -> date | None:
+    """The date a deadline event named (a date, or the date of a time); None when it named none readable."""
+    try:
+        return date.fromisoformat(text[:10]) if text else None
+    except ValueError:
+        return None
 
 
 @api.get("/panels/files", summary="Per case: how many files are in and whether they are complete (never content)")
-async def case_files(viewer: Operator, ctx: Ctx) -> dict[str, Any]:
+async def case_files(viewer: Operator, ctx: Ctx) -> FilesPanel:
     async with ctx.sessionmaker() as session:
         rows = await ReadModel(session).file_counts(viewer)
-    return {"cases": [{"case_id": r.case_id, "status": r.status, "accepting_locality": r.accepting_locality,
-                       "owning_localities": list(r.owning_localities or ()), "files_in": r.files_in or 0,
-                       "complete": r.files_complete} for r in rows]}
+    return FilesPanel.model_validate({"cases": [
+        {"case_id": r.case_id, "status": r.status, "accepting_locality": r.accepting_locality,
+         "owning_localities": list(r.owning_localities or ()), "files_in": r.files_in or 0,
+         "complete": r.files_complete} for r in rows]})
 
 
 @api.get("/panels/deliveries", summary="Waybills in exception or late")
-async def deliveries(viewer: Operator, ctx: Ctx) -> dict[str, Any]:
+async def deliveries(viewer: Operator, ctx: Ctx) -> DeliveriesPanel:
     async with ctx.sessionmaker() as session:
         model = ReadModel(session)
         rows = await model.exceptions(viewer)
         by_status = await model.waybill_status_counts(viewer)
-    return {
+    return DeliveriesPanel.model_validate({
         "exceptions": [
             {"waybill_number": r.waybill_number, "case_id": r.case_id, "flow": r.flow,
              "sender_locality": r.sender_locality, "receiver_locality": r.receiver_locality, "status": r.status,
              "exception": r.exception, "late": r.late, "reason": r.reason,
-             "updated_at": utc(r.updated_at).isoformat() if r.updated_at else None}
+             "updated_at": utc(r.updated_at) if r.updated_at else None}
             for r in rows
         ],
         "by_status": by_status,
         "total": sum(by_status.values()),
-    }
+    })
 
 
 @api.get("/panels/agreements", summary="Agreements and their signatures")
-async def agreements(viewer: Operator, ctx: Ctx) -> dict[str, Any]:
+async def agreements(viewer: Operator, ctx: Ctx) -> AgreementsPanel:
     async with ctx.sessionmaker() as session:
         found = await ReadModel(session).agreements(viewer)
-    return {"agreements": [
+    return AgreementsPanel.model_validate({"agreements": [
         {"agreement_id": a.agreement_id, "status": a.status, "parties": list(a.parties),
          "signed_parties": list(a.signed_parties), "unsigned_parties": list(a.unsigned_parties),
          "last_change": a.last_change, "last_party": a.last_party, "reason": a.reason,
-         "updated_at": a.updated_at.isoformat() if a.updated_at else None}
+         "updated_at": a.updated_at}
         for a in found
-    ]}
+    ]})
 
 
 @api.get("/panels/dead-letters", summary="Dead letters by reason and consumer group")
-async def dead_letters(viewer: Operator, ctx: Ctx) -> dict[str, Any]:
+async def dead_letters(viewer: Operator, ctx: Ctx) -> DeadLettersPanel:
     async with ctx.sessionmaker() as session:
         rows = await ReadModel(session).dead_letter_counts(viewer)
     rows.sort(key=lambda r: (-r[2], r[0], r[1]))
-    return {
+    return DeadLettersPanel.model_validate({
         "total": sum(r[2] for r in rows),
-        "reasons": [{"reason_class": c, "group": g, "count": n, "example": ex, "last_at": at.isoformat()}
+        "reasons": [{"reason_class": c, "group": g, "count": n, "example": ex, "last_at": at}
                     for c, g, n, ex, at in rows],
-    }
+    })
 
 
 @api.get("/panels/lag", summary="Consumer lag per service and topic")
-async def lag(viewer: Operator, ctx: Ctx) -> dict[str, Any]:
+async def lag(viewer: Operator, ctx: Ctx) -> LagPanel:
     reader: LagReader = ctx.state["lag"]
     result = await reader.read()
     visible = set(viewer.visible(ctx.localities.codes))
@@ -397,8 +431,8 @@ async def lag(viewer: Operator, ctx: Ctx) -> dict[str, Any]:
          "end": r.end}
         for r in result["rows"] if topic_of.get(r.topic) in visible
     ]
-    return {"source": result["source"], "rows": rows, "error": result["error"], "at": result["at"],
-            "age_seconds": round(time.time() - result["at"], 1)}
+    return LagPanel.model_validate({"source": result["source"], "rows": rows, "error": result["error"],
+                                    "at": result["at"], "age_seconds": round(time.time() - result["at"], 1)})
 
 
 routers = [pages, api]

@@ -17,6 +17,7 @@ from services.dashboard.api import Ctx, Operator
 from services.dashboard.handling import MAX_WEEKS, first_moment, handling_trends, weeks_back
 from services.dashboard.handling_store import handled_cases
 from services.dashboard.vocabulary import EVENT_TYPE_NAMES
+from shared.api_types import Timestamp
 
 Clock = Callable[[], datetime]
 
@@ -74,7 +75,7 @@ class HandlingPanel(BaseModel):
     """Handling time (acceptance to decision) and on-time rate per owning locality and week."""
 
     weeks: list[date]
-    now: datetime
+    now: Timestamp
     series: list[LocalitySeries]
 
 

@@ -17,7 +17,7 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Header, Query, Request, status
 from fastapi.responses import JSONResponse
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 
 from services.delivery.domain import (
     EMSEVT,
@@ -25,7 +25,10 @@ from services.delivery.domain import (
     BadSignature,
     Carrier,
     DeliverTo,
+    Flow,
     InvalidAddress,
+    ReceiptOutcome,
+    Status,
     Waybill,
     is_sha256_hex,
     mask_name,
@@ -45,6 +48,7 @@ from services.delivery.service import (
 )
 from services.delivery.simulation import pick_scenario, plan_journey
 from services.delivery.store import WaybillRepository, utc
+from shared.api_types import Timestamp, TimestampIn
 from shared.auth import Caller, Role, authenticated, require
 from shared.bounded_json import JsonTooDeep, loads_json
 from shared.keys import KeyMissing
@@ -155,26 +159,26 @@ class WaybillView(BaseModel):
 
     number: str
     case_id: str
-    flow: str
+    flow: Flow
     sender_locality: str
     receiver_locality: str
-    status: str
+    status: Status
     carrier: str
     service: str
     carrier_number: str | None
-    deliver_to: str
+    deliver_to: DeliverTo
     sender_address: AddressView | None
     receiver_address: AddressView | None
     contents: Contents
     target_hours: int
     status_code: str | None
-    status_at: datetime | None
-    posted_at: datetime | None
-    delivered_at: datetime | None
-    due_at: datetime | None
+    status_at: Timestamp | None
+    posted_at: Timestamp | None
+    delivered_at: Timestamp | None
+    due_at: Timestamp | None
     attempts: int
     late: bool
-    receipt: str | None
+    receipt: ReceiptOutcome | None
 
     @classmethod
     def of(cls, w: Waybill) -> WaybillView:
@@ -196,8 +200,8 @@ class TrackingEventView(BaseModel):
 
     code: str
     meaning: str
-    occurred_at: datetime
-    received_at: datetime
+    occurred_at: Timestamp
+    received_at: Timestamp
     location: str
     reason: str
     action: str
@@ -223,7 +227,7 @@ class Receipt(BaseModel):
 class ReceiptView(BaseModel):
     """The outcome of a receipt: confirmed, or a mismatch (an exception to both localities)."""
 
-    outcome: str
+    outcome: ReceiptOutcome
     missing: list[str]
     unexpected: list[str]
     waybill: WaybillView
@@ -236,7 +240,7 @@ class CarrierEventIn(BaseModel):
 
     waybill_number: str = Field(min_length=1, max_length=32, description="S10 number, or the carrier's own.")
     code: str = Field(min_length=1, max_length=8, examples=["EMA"])
-    occurred_at: AwareDatetime = Field(description="When it happened (RFC 3339 with offset).")
+    occurred_at: TimestampIn = Field(description="When it happened (RFC 3339 with offset).")
     location: str = Field("", max_length=200)
     reason: str = Field("", max_length=200, description="EMH: the non-delivery reason.")
     action: str = Field("", max_length=32, description="EMH: redeliver, hold_for_pickup or return_to_sender.")
@@ -271,6 +275,13 @@ class TargetView(BaseModel):
     hours: int
 
 
+class TargetsView(BaseModel):
+    """The delivery time targets: one per pair of localities, and the default for any other pair."""
+
+    default_hours: int
+    pairs: list[TargetView]
+
+
 class SimulationRequest(BaseModel):
     """Play a carrier journey for a waybill (embedded system only)."""
 
@@ -282,12 +293,22 @@ class SimulationRequest(BaseModel):
     seed: int | None = None
 
 
+class PlannedEvent(BaseModel):
+    """One carrier event of a simulated journey, ``after_seconds`` (simulated) from its start."""
+
+    after_seconds: float
+    code: str
+    location: str
+    reason: str
+    action: str
+
+
 class SimulationView(BaseModel):
     """The journey being played."""
 
     waybill_number: str
     scenario: str
-    events: list[dict[str, Any]]
+    events: list[PlannedEvent]
 
 
 # --------------------------------------------------------------------------- waybills
@@ -382,12 +403,10 @@ async def receipt(number: str, body: Receipt, uow: Uow, caller: Officer) -> Rece
 
 
 @targets_router.get("", summary="Delivery time targets per pair of localities")
-async def delivery_targets(_caller: Reader) -> dict[str, Any]:
+async def delivery_targets(_caller: Reader) -> TargetsView:
     targets = reference().targets
-    return {
-        "default_hours": targets.default_hours,
-        "pairs": [TargetView(between=list(p), hours=h).model_dump() for p, h in sorted(targets.hours.items())],
-    }
+    return TargetsView(default_hours=targets.default_hours,
+                       pairs=[TargetView(between=list(p), hours=h) for p, h in sorted(targets.hours.items())])
 
 
 # --------------------------------------------------------------------------- carrier webhook
@@ -571,7 +590,8 @@ async def simulate(body: SimulationRequest, uow: Uow, ctx: Ctx, caller: Operator
     task = asyncio.create_task(_play(ctx, carrier, caller.locality, waybill.number, plan, body.speed))
     tasks.add(task)
     task.add_done_callback(tasks.discard)
-    return SimulationView(waybill_number=waybill.number, scenario=scenario, events=plan)
+    return SimulationView(waybill_number=waybill.number, scenario=scenario,
+                          events=[PlannedEvent.model_validate(step) for step in plan])
 
 
 async def stop_simulations(ctx: ServiceContext) -> None:

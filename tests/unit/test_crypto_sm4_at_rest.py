@@ -233,7 +233,7 @@ def test_file_events_carry_sm3_only_when_there_is_one() -> None:
 
 
 def test_a_material_may_declare_its_sm3_beside_its_sha256() -> None:
-    from services.authorization.api import Material as AttestedMaterial
+    from services.authorization.schemas import Material as AttestedMaterial
     from services.routing.api import MaterialIn
     from services.routing.domain import Material
     from services.routing.files.domain import FileKind, declared_sm3

@@ -43,7 +43,10 @@ assert set(SHEETS) == {"items", "standards", "materials", "procedures", "windows
 @router.get(
     "/export",
     summary="Export the catalogue: every sheet as an XLSX workbook, or one sheet as CSV",
-    responses={200: {"content": {XLSX_MEDIA_TYPE: {}, CSV_MEDIA_TYPE: {}}}},
+    response_class=Response,
+    responses={200: {"description": "An XLSX workbook (`format=xlsx`) or one sheet as CSV (`format=csv`)",
+                     "content": {XLSX_MEDIA_TYPE: {"schema": {"type": "string", "format": "binary"}},
+                                 CSV_MEDIA_TYPE: {"schema": {"type": "string"}}}}},
 )
 async def export(
     uow: Uow,
