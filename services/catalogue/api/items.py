@@ -44,7 +44,9 @@ from services.catalogue.domain.lists import LIST_ID
 from services.catalogue.domain.paging import decode_cursor, encode_cursor
 from services.catalogue.domain.search import query_terms
 from services.catalogue.service import save_item
-from services.catalogue.store import ItemFilter, ItemRepository, ListRepository, StandardRepository
+from services.catalogue.store import ItemFilter, ItemRepository
+from services.catalogue.store_lists import ListRepository
+from services.catalogue.store_standards import StandardRepository
 from shared.contracts.catalogue import HandlingMode
 from shared.problems import Conflict, NotFound
 

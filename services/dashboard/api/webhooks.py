@@ -12,10 +12,10 @@ from typing import Annotated
 from fastapi import APIRouter, Depends
 from pydantic import BaseModel, Field
 
-from services.dashboard.api import Ctx, Operator
-from services.dashboard.views import Clock, get_clock
-from services.dashboard.webhook_health import webhook_panel
-from services.dashboard.webhook_store import webhook_figures
+from services.dashboard.api.common import Ctx, Operator
+from services.dashboard.api.handling import Clock, get_clock
+from services.dashboard.domain.webhook_health import webhook_panel
+from services.dashboard.store_webhooks import webhook_figures
 from shared.api_types import Timestamp
 
 router = APIRouter(prefix="/api", tags=["dashboard"])
