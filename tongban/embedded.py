@@ -110,7 +110,7 @@ async def publish_first_list(app: FastAPI) -> bool:
     the joint office here); in production a client of the joint office (``regional_catalogue``) publishes it.
     """
     from services.catalogue.service import publish_list_version
-    from services.catalogue.store import ListRepository
+    from services.catalogue.store_lists import ListRepository
 
     async with app.state.ctx.uow() as uow:
         draft = await ListRepository(uow.session).get("yrd-first-list.v1")

@@ -24,7 +24,7 @@ import httpx
 import typer
 
 from services.delivery.domain import sign
-from services.delivery.simulation import SCENARIOS, pick_scenario, plan_journey
+from services.delivery.domain.journeys import SCENARIOS, pick_scenario, plan_journey
 from shared.settings import Settings
 
 Clock = Literal["compressed", "backdated"]

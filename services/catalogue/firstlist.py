@@ -21,7 +21,9 @@ from services.catalogue.domain.items import Item
 from services.catalogue.domain.lists import CatalogueList, ListEntry
 from services.catalogue.domain.standards import Procedure, ProcedureStep, Standard, Window, headline_days
 from services.catalogue.service import save_item
-from services.catalogue.store import Area, AreaRepository, ItemRepository, ListRepository, WindowRepository
+from services.catalogue.store import Area, ItemRepository
+from services.catalogue.store_lists import ListRepository
+from services.catalogue.store_standards import AreaRepository, WindowRepository
 from shared.service import ServiceContext
 from shared.uow import UnitOfWork
 

@@ -14,14 +14,10 @@ from services.catalogue.domain.items import Item
 from services.catalogue.domain.lists import CatalogueList, Publication, publish_list
 from services.catalogue.domain.snapshot import snapshot
 from services.catalogue.domain.standards import Procedure, Standard, headline_days
-from services.catalogue.domain.tabular import ImportPlan
-from services.catalogue.store import (
-    AreaRepository,
-    ItemRepository,
-    ListRepository,
-    StandardRepository,
-    WindowRepository,
-)
+from services.catalogue.domain.tabular_import import ImportPlan
+from services.catalogue.store import ItemRepository
+from services.catalogue.store_lists import ListRepository
+from services.catalogue.store_standards import AreaRepository, StandardRepository, WindowRepository
 from shared.contracts.catalogue import ItemPublished, ItemWithdrawn, ListPublished
 from shared.uow import UnitOfWork
 

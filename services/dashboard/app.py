@@ -12,11 +12,11 @@ import logging
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from services.dashboard import api, events, store, views, webhook_api
+from services.dashboard import api, events, store
 from services.dashboard.lag import LagReader
-from services.dashboard.store import ReadModel
+from services.dashboard.store_read_model import ReadModel
+from services.dashboard.store_webhooks import WebhookHealthStore
 from services.dashboard.stream import Broadcaster
-from services.dashboard.webhook_store import WebhookHealthStore
 from shared.service import ServiceContext, ServiceDefinition
 
 log = logging.getLogger("tongban.dashboard")
@@ -70,7 +70,7 @@ DEFINITION = ServiceDefinition(
     outbox=store.outbox,
     inbox=store.inbox,
     migrations=Path(__file__).parent / "migrations",
-    routers=[*api.routers, *views.routers, *webhook_api.routers],
+    routers=api.routers,
     handlers=events.HANDLERS,
     on_startup=on_startup,
     on_shutdown=on_shutdown,

@@ -31,10 +31,10 @@ from services.dashboard.domain import (
     parse_topic,
     reason_class,
 )
-from services.dashboard.store import ReadModel
+from services.dashboard.domain.webhook_health import WEBHOOK_TYPES
+from services.dashboard.store_read_model import ReadModel
+from services.dashboard.store_webhooks import fold_webhook_event
 from services.dashboard.stream import Broadcaster
-from services.dashboard.webhook_health import WEBHOOK_TYPES
-from services.dashboard.webhook_store import fold_webhook_event
 from shared.consumer import EventHandler
 from shared.db import is_transient
 from shared.envelope import Envelope, Record

@@ -9,7 +9,6 @@ from pathlib import Path
 
 from services.routing import api, events, store
 from services.routing.clients import AuthorizationClient, CatalogueClient
-from services.routing.files import api as files_api
 from services.routing.files.maintenance import start_files, stop_files
 from services.routing.files.service import FILE_KEY
 from services.routing.service import APPLICANT_KEY, REASON_KEY, CalendarKeeper, scan_deadlines, today
@@ -76,7 +75,7 @@ DEFINITION = ServiceDefinition(
     outbox=store.outbox,
     inbox=store.inbox,
     migrations=Path(__file__).parent / "migrations",
-    routers=[*api.routers, *files_api.routers],
+    routers=api.routers,
     handlers=events.HANDLERS,
     on_startup=on_startup,
     on_shutdown=on_shutdown,

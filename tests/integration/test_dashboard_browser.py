@@ -277,8 +277,8 @@ async def assert_every_type_named(page: Page, language: str) -> None:
 async def test_under_traffic_at_1280_px_case_ids_whole_types_named_and_handling_charts(
     embedded: Embedded, browser: Browser, tmp_path: Path
 ) -> None:
-    from services.dashboard.handling import week_of
-    from services.dashboard.vocabulary import EVENT_TYPE_NAMES
+    from services.dashboard.domain.handling import week_of
+    from services.dashboard.domain.vocabulary import EVENT_TYPE_NAMES
 
     def clock() -> datetime:  # the test's clock: the expected week is computed from it, at run time
         return datetime.now(UTC)

@@ -20,9 +20,9 @@ import pytest
 from fastapi import FastAPI
 
 from services.dashboard.api import COOKIE
+from services.dashboard.api.handling import get_clock
 from services.dashboard.domain import Viewer, session_digest
-from services.dashboard.store import ReadModel
-from services.dashboard.views import get_clock
+from services.dashboard.store_read_model import ReadModel
 from shared.bus import MemoryBus
 from shared.contracts.routing import CaseDeadlineSet, CaseStatusChanged, CaseSubmitted
 from shared.envelope import Envelope, Event

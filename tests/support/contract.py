@@ -7,5 +7,5 @@ A service joins :data:`TYPED_SERVICES` once each of its routes declares a respon
 
 from __future__ import annotations
 
-TYPED_SERVICES: tuple[str, ...] = ("routing",)
-"""Services under response conformance (catalogue, authorization, delivery, webhooks, dashboard to come)."""
+TYPED_SERVICES: tuple[str, ...] = ("routing", "authorization", "delivery", "catalogue", "webhooks", "dashboard")
+"""Services under response conformance: every one, the dashboard's JSON API included."""

@@ -14,8 +14,7 @@ from pathlib import Path
 import pytest
 
 from services.routing.domain import ApplicantRef, Case, CaseStatus, Material
-from services.routing.files.crypto import CHUNK, SealBroken, Sealer, cipher_range, open_range, stored_size
-from services.routing.files.domain import (
+from services.routing.domain.files import (
     FileFact,
     FileKind,
     FileRuleBroken,
@@ -27,6 +26,7 @@ from services.routing.files.domain import (
     normalise_name,
     purge_due,
 )
+from services.routing.files.crypto import CHUNK, SealBroken, Sealer, cipher_range, open_range, stored_size
 from services.routing.files.sniff import RefusedContent, Sniffer
 from shared.crypto import Aead, AeadName
 from shared.storage import FolderStore

@@ -6,15 +6,8 @@ from typing import Any
 
 import pytest
 
-from services.catalogue.domain.tabular import (
-    Existing,
-    ImportRejected,
-    Table,
-    export_tables,
-    parse_table,
-    plan_import,
-    referenced,
-)
+from services.catalogue.domain.tabular import ImportRejected, Table, export_tables, parse_table
+from services.catalogue.domain.tabular_import import Existing, plan_import, referenced
 from services.catalogue.firstlist import read
 from services.catalogue.spreadsheets import read_csv, read_xlsx, write_csv, write_xlsx
 

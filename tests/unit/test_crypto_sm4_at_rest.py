@@ -233,10 +233,10 @@ def test_file_events_carry_sm3_only_when_there_is_one() -> None:
 
 
 def test_a_material_may_declare_its_sm3_beside_its_sha256() -> None:
-    from services.authorization.api import Material as AttestedMaterial
-    from services.routing.api import MaterialIn
+    from services.authorization.api.schemas import Material as AttestedMaterial
+    from services.routing.api.cases import MaterialIn
     from services.routing.domain import Material
-    from services.routing.files.domain import FileKind, declared_sm3
+    from services.routing.domain.files import FileKind, declared_sm3
     from tests.unit.test_case_file_rules import case
 
     declared = Material.from_dict({"name": "身份证", "form": "electronic", "sha256": "a" * 64, "sm3": "b" * 64})

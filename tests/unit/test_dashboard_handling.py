@@ -9,7 +9,7 @@ from itertools import pairwise
 import pytest
 
 from services.dashboard.domain import apply_case_event
-from services.dashboard.handling import (
+from services.dashboard.domain.handling import (
     Handling,
     first_moment,
     handling_marks,

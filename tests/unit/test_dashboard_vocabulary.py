@@ -6,7 +6,7 @@ import re
 
 import shared.contracts  # noqa: F401  (registers every event type)
 from services.dashboard.domain import base_type
-from services.dashboard.vocabulary import EVENT_TYPE_NAMES
+from services.dashboard.domain.vocabulary import EVENT_TYPE_NAMES
 from shared.envelope import EVENT_TYPES
 
 CJK = re.compile(r"[\u4e00-\u9fff]")

@@ -9,8 +9,8 @@ from typing import Any
 from sqlalchemy.ext.asyncio import async_sessionmaker
 
 from services.dashboard.domain import Viewer
-from services.dashboard.webhook_health import FAILING_TYPE, REPORT_TYPE, RESUMED_TYPE, webhook_panel
-from services.dashboard.webhook_store import fold_webhook_event, webhook_figures
+from services.dashboard.domain.webhook_health import FAILING_TYPE, REPORT_TYPE, RESUMED_TYPE, webhook_panel
+from services.dashboard.store_webhooks import fold_webhook_event, webhook_figures
 from shared.db import create_engine
 from shared.migrations import upgrade
 from tongban.registry import definition

@@ -7,7 +7,7 @@ import random
 import pytest
 
 from services.delivery.domain import EMSEVT, TrackingEvent, check_event, derive_tracking, is_late
-from services.delivery.simulation import SCENARIOS, final_status, plan_journey
+from services.delivery.domain.journeys import SCENARIOS, final_status, plan_journey
 from tests.unit.test_delivery_tracking import T0
 
 

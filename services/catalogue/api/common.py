@@ -8,7 +8,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Annotated, Any
 
-from fastapi import Depends, Request, Response
+from fastapi import Depends, Path, Request, Response
 from fastapi.encoders import jsonable_encoder
 from pydantic import BaseModel
 from sqlalchemy.exc import IntegrityError
@@ -42,7 +42,10 @@ def may_write_locality(caller: Caller, locality: str) -> None:
                         f"not those of {locality}")
 
 
-async def _standard_writer(locality: str, caller: Reader) -> Caller:
+LocalityCode = Annotated[str, Path(pattern=r"^\d{6}$", description="A locality code (GB/T 2260), e.g. 320505.")]
+
+
+async def _standard_writer(locality: LocalityCode, caller: Reader) -> Caller:
     may_write_locality(caller, locality)
     return caller
 

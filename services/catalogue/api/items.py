@@ -5,10 +5,12 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request, Response, status
+from starlette.convertors import StringConvertor, register_url_convertor
 
 from services.catalogue.api.common import (
     LOCALITY_PATTERN,
     Ctx,
+    LocalityCode,
     Reader,
     Regional,
     StandardWriter,
@@ -42,11 +44,22 @@ from services.catalogue.domain.lists import LIST_ID
 from services.catalogue.domain.paging import decode_cursor, encode_cursor
 from services.catalogue.domain.search import query_terms
 from services.catalogue.service import save_item
-from services.catalogue.store import ItemFilter, ItemRepository, ListRepository, StandardRepository
+from services.catalogue.store import ItemFilter, ItemRepository
+from services.catalogue.store_lists import ListRepository
+from services.catalogue.store_standards import StandardRepository
 from shared.contracts.catalogue import HandlingMode
 from shared.problems import Conflict, NotFound
 
 router = APIRouter(prefix="/v1/items", tags=["items"])
+
+
+class _Locality(StringConvertor):
+    """A path segment that is a locality code: ``/standards/diff`` is then no locality's standard."""
+
+    regex = r"\d{6}"
+
+
+register_url_convertor("locality", _Locality())
 MAX_TERMS = 32
 
 
@@ -256,9 +269,9 @@ async def diff_standards(
     return conditional_json(request, view)
 
 
-@router.put("/{code}/standards/{locality}", summary="Set the item's business standard in a locality")
+@router.put("/{code}/standards/{locality:locality}", summary="Set the item's business standard in a locality")
 async def put_standard(
-    code: str, locality: str, body: StandardBody, uow: Uow, ctx: Ctx, _caller: StandardWriter
+    code: str, locality: LocalityCode, body: StandardBody, uow: Uow, ctx: Ctx, _caller: StandardWriter
 ) -> StandardView:
     if not ITEM_CODE.match(code):
         raise NotFound(f"no item {code}")
@@ -281,10 +294,10 @@ async def put_standard(
 
 
 @router.delete(
-    "/{code}/standards/{locality}", status_code=status.HTTP_204_NO_CONTENT,
+    "/{code}/standards/{locality:locality}", status_code=status.HTTP_204_NO_CONTENT,
     summary="Remove the item's business standard in a locality",
 )
-async def delete_standard(code: str, locality: str, uow: Uow, ctx: Ctx, _caller: StandardWriter) -> Response:
+async def delete_standard(code: str, locality: LocalityCode, uow: Uow, ctx: Ctx, _caller: StandardWriter) -> Response:
     if locality not in ctx.localities:
         raise NotFound(f"no locality {locality}")
     async with uow, concurrently_changed():

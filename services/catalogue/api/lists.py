@@ -29,7 +29,9 @@ from services.catalogue.domain.diff import changes
 from services.catalogue.domain.errors import InvalidContent, ItemRuleViolation
 from services.catalogue.domain.lists import LIST_ID, CatalogueList, ListEntry
 from services.catalogue.service import publish_list_version
-from services.catalogue.store import ItemRepository, ListRepository, StandardRepository
+from services.catalogue.store import ItemRepository
+from services.catalogue.store_lists import ListRepository
+from services.catalogue.store_standards import StandardRepository
 from shared.problems import Conflict, NotFound
 from shared.uow import UnitOfWork
 

@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, StrictBool
 
 from services.catalogue.domain.items import AREA_KEY, ITEM_CODE, Item
 from services.catalogue.domain.lists import LIST_SLUG, CatalogueList
 from services.catalogue.domain.standards import MATERIAL_FORMS, Material, Procedure, ProcedureStep, Standard, Window
+from shared.api_types import Timestamp
 from shared.contracts.catalogue import HandlingMode, OwnershipRule
 
 ItemStatusName = Literal["draft", "published", "withdrawn"]
@@ -39,7 +40,7 @@ class ItemDraft(Strict):
     ownership_rule: OwnershipRule
     committed_days: int = Field(ge=0, le=365, description="Until the item has business standards.")
     keywords: list[Annotated[str, Field(min_length=1, max_length=100)]] = Field(default_factory=list, max_length=30)
-    illustrative: bool = False
+    illustrative: StrictBool = False
 
 
 class ItemPatch(Strict):
@@ -52,7 +53,7 @@ class ItemPatch(Strict):
     ownership_rule: OwnershipRule | None = None
     committed_days: int | None = Field(None, ge=0, le=365)
     keywords: list[Annotated[str, Field(min_length=1, max_length=100)]] | None = Field(None, max_length=30)
-    illustrative: bool | None = None
+    illustrative: StrictBool | None = None
 
 
 class Withdrawal(Strict):
@@ -115,7 +116,7 @@ class MaterialBody(Strict):
     name: str = Field(min_length=1, max_length=200)
     form: MaterialFormName = "original"
     count: int = Field(1, ge=1, le=99)
-    electronic_accepted: bool = False
+    electronic_accepted: StrictBool = False
     note: str = Field("", max_length=500)
 
     def domain(self) -> Material:
@@ -133,7 +134,7 @@ class StandardBody(Strict):
     committed_days: int = Field(ge=0, le=365)
     fee: str = Field("不收费", min_length=1, max_length=200)
     legal_basis: list[str] = Field(default_factory=list, max_length=50)
-    illustrative: bool = False
+    illustrative: StrictBool = False
     note: str = Field("", max_length=1000)
 
     def domain(self, code: str, locality: str) -> Standard:
@@ -192,7 +193,7 @@ class DifferenceView(BaseModel):
     """A field whose values differ between localities (null: absent in that locality)."""
 
     field: str
-    values: dict[str, Any]
+    values: dict[str, Any] = Field(description="Per locality code, the field's value there (any JSON value).")
 
 
 class StandardsDiff(BaseModel):
@@ -220,7 +221,7 @@ class ProcedureBody(Strict):
     """The ordered steps of an item in one mode."""
 
     steps: list[StepBody] = Field(min_length=1, max_length=50)
-    illustrative: bool = False
+    illustrative: StrictBool = False
 
     def domain(self, code: str, mode: str) -> Procedure:
         """The domain procedure."""
@@ -253,7 +254,7 @@ class WindowBody(Strict):
     hours: str = Field(min_length=1, max_length=300)
     phone: str = Field(min_length=1, max_length=64)
     item_codes: list[str] = Field(default_factory=list, max_length=20_000)
-    illustrative: bool = False
+    illustrative: StrictBool = False
 
 
 class WindowView(BaseModel):
@@ -323,7 +324,7 @@ class ListSummary(BaseModel):
     name_en: str
     status: ListStatusName
     announced_on: date | None
-    published_at: datetime | None
+    published_at: Timestamp | None
     item_count: int
 
     @classmethod

@@ -11,15 +11,8 @@ from starlette.datastructures import UploadFile
 
 from services.catalogue.api.common import Ctx, Exporter, Regional, Uow, concurrently_changed, invalid
 from services.catalogue.api.schemas import ImportReport
-from services.catalogue.domain.tabular import (
-    SHEETS,
-    Existing,
-    ImportRejected,
-    Table,
-    export_tables,
-    plan_import,
-    referenced,
-)
+from services.catalogue.domain.tabular import SHEETS, ImportRejected, Table, export_tables
+from services.catalogue.domain.tabular_import import Existing, plan_import, referenced
 from services.catalogue.service import apply_import
 from services.catalogue.spreadsheets import (
     CSV_MEDIA_TYPE,
@@ -30,7 +23,8 @@ from services.catalogue.spreadsheets import (
     write_csv,
     write_xlsx,
 )
-from services.catalogue.store import ItemRepository, StandardRepository, WindowRepository
+from services.catalogue.store import ItemRepository
+from services.catalogue.store_standards import StandardRepository, WindowRepository
 from shared.problems import Problem
 
 router = APIRouter(prefix="/v1", tags=["import and export"])
@@ -43,7 +37,10 @@ assert set(SHEETS) == {"items", "standards", "materials", "procedures", "windows
 @router.get(
     "/export",
     summary="Export the catalogue: every sheet as an XLSX workbook, or one sheet as CSV",
-    responses={200: {"content": {XLSX_MEDIA_TYPE: {}, CSV_MEDIA_TYPE: {}}}},
+    response_class=Response,
+    responses={200: {"description": "An XLSX workbook (`format=xlsx`) or one sheet as CSV (`format=csv`)",
+                     "content": {XLSX_MEDIA_TYPE: {"schema": {"type": "string", "format": "binary"}},
+                                 CSV_MEDIA_TYPE: {"schema": {"type": "string"}}}}},
 )
 async def export(
     uow: Uow,

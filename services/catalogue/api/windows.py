@@ -24,7 +24,8 @@ from services.catalogue.domain.errors import InvalidContent
 from services.catalogue.domain.items import AREA_KEY, ITEM_CODE
 from services.catalogue.domain.standards import WINDOW_ID, Window
 from services.catalogue.domain.text import clean_text
-from services.catalogue.store import Area, AreaRepository, ItemFilter, ItemRepository, WindowRepository
+from services.catalogue.store import Area, ItemFilter, ItemRepository
+from services.catalogue.store_standards import AreaRepository, WindowRepository
 from shared.problems import NotFound
 
 windows = APIRouter(prefix="/v1/windows", tags=["windows"])

@@ -21,8 +21,7 @@ from sqlalchemy.exc import IntegrityError
 from starlette.requests import ClientDisconnect
 
 from services.routing.domain import Case
-from services.routing.files.crypto import Sealer, cipher_range, open_range
-from services.routing.files.domain import (
+from services.routing.domain.files import (
     CLOSED,
     FileKind,
     FileRuleBroken,
@@ -36,6 +35,7 @@ from services.routing.files.domain import (
     normalise_name,
     purge_due,
 )
+from services.routing.files.crypto import Sealer, cipher_range, open_range
 from services.routing.files.sniff import ACCEPTED, RefusedContent, Sniffer
 from services.routing.files.store import CaseFileRow, FilePurgeRow, FileRepository, LegalHoldRow
 from services.routing.store import CaseRepository, CaseRow, to_case

@@ -9,8 +9,8 @@ from sqlalchemy import DateTime, Integer, LargeBinary, String, Text, UniqueConst
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
+from services.routing.domain.files import FileFact, FileKind
 from services.routing.files.crypto import Sealing
-from services.routing.files.domain import FileFact, FileKind
 from services.routing.store import Base
 from shared.crypto import AeadName
 

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any, Literal
 
 from pydantic import AnyUrl, BaseModel, ConfigDict, Field
 
 from services.webhooks.domain import Delivery, Subscription
 from services.webhooks.store import AttemptRow
+from shared.api_types import CursorPage, Timestamp, TimestampIn
 
 TYPES_DOC = ("CloudEvents types to deliver: exact types (`cn.tongban.routing.case.status_changed.v1`), "
              "prefixes ending in `.*` (`cn.tongban.routing.*`), or `*` for every event of the locality's topic.")
@@ -38,8 +38,8 @@ class SubscriptionChange(BaseModel):
 class SecretInfo(BaseModel):
     """A secret's validity (never the secret itself)."""
 
-    created_at: datetime
-    expires_at: datetime | None = Field(description="None for the current secret.")
+    created_at: Timestamp
+    expires_at: Timestamp | None = Field(description="None for the current secret.")
 
 
 class SubscriptionOut(BaseModel):
@@ -51,9 +51,9 @@ class SubscriptionOut(BaseModel):
     event_types: list[str]
     description: str
     status: Literal["active", "failing"]
-    failing_since: datetime | None
+    failing_since: Timestamp | None
     last_error: str
-    created_at: datetime
+    created_at: Timestamp
     secrets: list[SecretInfo]
 
     @classmethod
@@ -90,7 +90,7 @@ class SecretRotated(BaseModel):
     """The new secret (shown this once) and until when the previous one still signs."""
 
     secret: str
-    previous_valid_until: datetime | None
+    previous_valid_until: Timestamp | None
     subscription: SubscriptionOut
 
 
@@ -105,7 +105,7 @@ class AttemptOut(BaseModel):
     """One attempt of a delivery."""
 
     number: int
-    at: datetime
+    at: Timestamp
     status_code: int | None
     latency_ms: float
     error: str
@@ -122,8 +122,8 @@ class DeliveryOut(BaseModel):
     subject: str
     state: Literal["pending", "delivered"]
     attempts: int
-    next_attempt_at: datetime | None
-    delivered_at: datetime | None
+    next_attempt_at: Timestamp | None
+    delivered_at: Timestamp | None
     last_status: int | None
     last_error: str
     last_latency_ms: float | None
@@ -140,11 +140,10 @@ class DeliveryOut(BaseModel):
                                    error=a.error) for a in attempts or []])
 
 
-class DeliveryLog(BaseModel):
+class DeliveryLog(CursorPage):
     """A page of a subscription's deliveries, newest event first."""
 
     deliveries: list[DeliveryOut]
-    next_cursor: str | None
 
 
 class ReplayIn(BaseModel):
@@ -152,7 +151,7 @@ class ReplayIn(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    since: datetime = Field(description="CloudEvents `time` from which events are sent again (with a time zone).")
+    since: TimestampIn = Field(description="CloudEvents `time` from which events are sent again (with a time zone).")
 
 
 class ReplayQueued(BaseModel):
@@ -161,12 +160,28 @@ class ReplayQueued(BaseModel):
     queued: int
 
 
+class StructuredEvent(BaseModel):
+    """A CloudEvent in structured JSON mode (CloudEvents 1.0), as a webhook's body carries it."""
+
+    model_config = ConfigDict(extra="allow")
+
+    specversion: Literal["1.0"]
+    id: str
+    source: str
+    type: str = Field(examples=["cn.tongban.routing.case.status_changed.v1"])
+    subject: str
+    time: str = Field(description="RFC 3339 with an offset, as the record's `ce_time` header carries it.")
+    datacontenttype: Literal["application/json"]
+    data: dict[str, Any] = Field(description="The event's data: the JSON Schema of its type is in `/asyncapi.json`.")
+    traceparent: str | None = Field(default=None, description="W3C trace context, when the event carried one.")
+
+
 class FeedItem(BaseModel):
     """One event of the locality's feed."""
 
     position: int
-    received_at: datetime
-    event: dict[str, Any] = Field(description="The CloudEvent in structured JSON, as its webhook body.")
+    received_at: Timestamp
+    event: StructuredEvent = Field(description="The CloudEvent in structured JSON, as its webhook body.")
 
 
 class FeedPage(BaseModel):

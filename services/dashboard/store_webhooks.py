@@ -17,14 +17,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
 from services.dashboard.domain import Viewer
-from services.dashboard.store import Base, utc
-from services.dashboard.webhook_health import (
+from services.dashboard.domain.webhook_health import (
     REPORT_TYPE,
     SubscriptionHealth,
     fold_subscription_event,
     parse_report,
     reconcile,
 )
+from services.dashboard.store import Base, utc
 from shared.contracts.webhooks import WebhookHealthReported
 
 KEEP_CLEARED = timedelta(days=7)

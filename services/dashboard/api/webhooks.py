@@ -7,16 +7,16 @@ dependency of ``views.py`` (which the tests replace), from the time the report s
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Depends
 from pydantic import BaseModel, Field
 
-from services.dashboard.api import Ctx, Operator
-from services.dashboard.views import Clock, get_clock
-from services.dashboard.webhook_health import webhook_panel
-from services.dashboard.webhook_store import webhook_figures
+from services.dashboard.api.common import Ctx, Operator
+from services.dashboard.api.handling import Clock, get_clock
+from services.dashboard.domain.webhook_health import webhook_panel
+from services.dashboard.store_webhooks import webhook_figures
+from shared.api_types import Timestamp
 
 router = APIRouter(prefix="/api", tags=["dashboard"])
 
@@ -25,13 +25,13 @@ class LocalityWebhookHealth(BaseModel):
     """One locality's webhook health, as of its last report (zeros before any)."""
 
     locality: str
-    reported_at: datetime | None = Field(description="When the webhooks service took the figures; None: no report "
+    reported_at: Timestamp | None = Field(description="When the webhooks service took the figures; None: no report "
                                                      "yet (the locality has had no subscription).")
     stale: bool = Field(description="No report for more than twice the heartbeat the last one announced.")
     active: int = Field(description="Subscriptions being served.")
     failing: int = Field(description="Subscriptions failing (their events wait for an operator).")
     undelivered: int = Field(description="Deliveries waiting, of every subscription of the locality.")
-    oldest_undelivered_at: datetime | None = Field(description="When the oldest waiting delivery's event was read.")
+    oldest_undelivered_at: Timestamp | None = Field(description="When the oldest waiting delivery's event was read.")
     oldest_undelivered_seconds: float = Field(description="Its age now (0 when nothing waits).")
     window_seconds: float | None = Field(description="The window the latency figures cover.")
     delivered: int = Field(description="Deliveries accepted by their endpoints within the window.")
@@ -46,16 +46,16 @@ class FailingSubscription(BaseModel):
     subscription_id: str
     locality: str
     url: str
-    failing_since: datetime | None
+    failing_since: Timestamp | None
     last_error: str = Field(description="Why the last attempt failed (personal data masked).")
     undelivered: int = Field(description="Its deliveries waiting, as last reported.")
-    known_at: datetime = Field(description="When the webhooks service said so.")
+    known_at: Timestamp = Field(description="When the webhooks service said so.")
 
 
 class WebhookPanel(BaseModel):
     """Webhook health of the localities the operator sees."""
 
-    now: datetime
+    now: Timestamp
     localities: list[LocalityWebhookHealth]
     failing: list[FailingSubscription] = Field(description="Oldest failure first.")
 

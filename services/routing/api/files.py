@@ -12,7 +12,7 @@ from fastapi.responses import JSONResponse, StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.convertors import StringConvertor, register_url_convertor
 
-from services.routing.files.domain import FileKind
+from services.routing.domain.files import FileKind
 from services.routing.files.service import CaseFiles, Upload, aware
 from services.routing.files.sniff import ACCEPTED
 from shared.api_types import Timestamp, location

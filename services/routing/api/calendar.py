@@ -13,10 +13,10 @@ from fastapi import APIRouter, Depends, Path
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.exc import IntegrityError
 
+from services.routing.api.schemas import YearView
 from services.routing.calendar import load_schedule, schedule_history, withdraw_schedule
 from services.routing.domain import YearSchedule
 from services.routing.domain.calendar import NothingToWithdraw, ScheduleVersion
-from services.routing.schemas import YearView
 from services.routing.service import CalendarKeeper, today
 from shared.api_types import Timestamp
 from shared.auth import Caller, Role, authenticated, require

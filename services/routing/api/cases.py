@@ -10,9 +10,9 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 from sqlalchemy.exc import IntegrityError
 
-from services.routing.calendar_api import calendar
+from services.routing.api.calendar import calendar
+from services.routing.api.schemas import CaseDetail, CasePage, CaseView, Figures, LocalFiguresView, ScanCounts, Step
 from services.routing.domain import TRANSITIONS, applicant_digest
-from services.routing.schemas import CaseDetail, CasePage, CaseView, Figures, LocalFiguresView, ScanCounts, Step
 from services.routing.service import (
     APPLICANT_KEY,
     REASON_KEY,

@@ -13,10 +13,11 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query
 from pydantic import BaseModel
 
-from services.dashboard.api import Ctx, Operator
-from services.dashboard.handling import MAX_WEEKS, first_moment, handling_trends, weeks_back
-from services.dashboard.handling_store import handled_cases
-from services.dashboard.vocabulary import EVENT_TYPE_NAMES
+from services.dashboard.api.common import Ctx, Operator
+from services.dashboard.domain.handling import MAX_WEEKS, first_moment, handling_trends, weeks_back
+from services.dashboard.domain.vocabulary import EVENT_TYPE_NAMES
+from services.dashboard.store_handling import handled_cases
+from shared.api_types import Timestamp
 
 Clock = Callable[[], datetime]
 
@@ -74,7 +75,7 @@ class HandlingPanel(BaseModel):
     """Handling time (acceptance to decision) and on-time rate per owning locality and week."""
 
     weeks: list[date]
-    now: datetime
+    now: Timestamp
     series: list[LocalitySeries]
 
 

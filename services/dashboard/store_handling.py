@@ -13,7 +13,7 @@ from sqlalchemy import Select, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.dashboard.domain import Viewer
-from services.dashboard.handling import Handling, parse_due
+from services.dashboard.domain.handling import Handling, parse_due
 from services.dashboard.store import CasePartyRow, CaseRow, DeadlineRow, utc
 
 SelectT = TypeVar("SelectT", bound=Select[*tuple[Any, ...]])
