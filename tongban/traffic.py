@@ -375,6 +375,9 @@ class Player:
             if action == "receive":
                 # The owner confirms the materials it received against those attested at acceptance.
                 payload["material_hashes"] = hashes
+                if body.get("mode") == "accepted_here_handled_there":
+                    # The played journey may not have delivered the post yet: the demonstration says so.
+                    payload["handover_reason"] = "演示：材料由窗口专人送达 / demonstration: handed over by courier"
             moved = await self.client.call("POST", "routing", f"/v1/cases/{case_id}/transitions", side, json=payload,
                                            headers={"Idempotency-Key": str(uuid.uuid4())})
             if moved.status_code == 200:

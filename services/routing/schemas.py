@@ -28,6 +28,14 @@ class MaterialView(BaseModel):
     sha256: str | None = Field(description="SHA-256 of an electronic material's file; null for paper.")
 
 
+class DeliveryExceptionView(BaseModel):
+    """The result's post came back or was lost; a new post or a hand-over with a reason comes first."""
+
+    waybill_number: str
+    waybill_status: Literal["returned", "exception"]
+    reason: str = Field(description="The carrier's reason, personal numbers masked.")
+
+
 class CaseView(BaseModel):
     """A case as routing answers about it: its parties, status, deadline; the applicant masked."""
 
@@ -45,12 +53,22 @@ class CaseView(BaseModel):
     sequence: int = Field(description="The number of the case's last step.")
     waybill_numbers: list[str] = Field(description="UPU S10 numbers of the posts of its materials and result.")
     attestation_id: str | None = Field(description="The acceptance attestation, once accepted.")
+    delivery_exception: DeliveryExceptionView | None = Field(
+        default=None, description="Set while the result's post is returned or lost (issue 16).")
     committed_days: int = Field(description="Working days the owners committed to.")
     accepted_on: date | None
     due_on: date | None = Field(description="Due date in working days, paused during supplements.")
     deadline_provisional: bool = Field(description="The due date crosses a year whose schedule is not loaded.")
     overdue: bool
     submitted_at: Timestamp
+
+
+class ClerkView(BaseModel):
+    """Who took a step: the locality system's client and, when it said so, the person (id and name)."""
+
+    client_id: str
+    id: str | SkipJsonSchema[None] = None
+    name: str | SkipJsonSchema[None] = None
 
 
 class StepDetail(BaseModel):
@@ -63,6 +81,9 @@ class StepDetail(BaseModel):
                                                               description="Receipt: the materials received.")
     waybill_number: str | SkipJsonSchema[None] = Field(default=None, description="Moved by a post's tracking.")
     reason: str | SkipJsonSchema[None] = Field(default=None, description="The reason, personal numbers masked.")
+    clerk: ClerkView | SkipJsonSchema[None] = Field(default=None, description="The person behind the step.")
+    handover_reason: str | SkipJsonSchema[None] = Field(
+        default=None, description="Received or delivered outside the post: why (personal numbers masked).")
     reason_original: str | SkipJsonSchema[None] = Field(default=None,
                                                         description="The reason as given, for the case's parties.")
 

@@ -20,7 +20,6 @@ from services.routing.domain import (
     TRANSITIONS,
     Case,
     CaseStatus,
-    IllegalTransition,
     Material,
     WorkingCalendar,
     YearSchedule,
@@ -29,6 +28,7 @@ from services.routing.domain import (
     notice,
     owners_for,
 )
+from services.routing.domain.cases import RIGHT_OF_ACTION, CaseRuleBroken, Move, joint_owners
 from services.routing.files.service import transition_gate
 from services.routing.store import (
     CalendarRepository,
@@ -54,7 +54,7 @@ from shared.contracts.routing import (
 )
 from shared.keys import Key, KeySet, ServiceKeys
 from shared.masking import mask_text
-from shared.problems import Conflict, Forbidden, NotFound, Problem
+from shared.problems import Forbidden, NotFound, Problem
 from shared.sealing import SealError, open_text, seal_text
 from shared.uow import UnitOfWork
 
@@ -166,6 +166,11 @@ def original_reason(keys: KeySet, case_id: str, sequence: int, detail: dict[str,
         return None
 
 
+def rule_problem(exc: CaseRuleBroken) -> Problem:
+    """The problem+json answer of a broken case rule."""
+    return Problem(str(exc), status=exc.status, slug=exc.slug, title=exc.title, **exc.extra)
+
+
 def case_view(row: CaseRow) -> dict[str, Any]:
     """A case as routing answers about it (applicant masked)."""
     case = to_case(row)
@@ -177,6 +182,9 @@ def case_view(row: CaseRow) -> dict[str, Any]:
         "materials": [m.to_dict() for m in case.materials],
         "status": case.status.value, "reason": case.reason, "sequence": case.sequence,
         "waybill_numbers": list(case.waybill_numbers), "attestation_id": row.attestation_id,
+        "delivery_exception": None if case.delivery_exception is None else {
+            "waybill_number": case.delivery_exception.waybill_number,
+            "waybill_status": case.delivery_exception.status, "reason": case.delivery_exception.reason},
         "committed_days": row.committed_days,
         "accepted_on": row.accepted_on.isoformat() if row.accepted_on else None,
         "due_on": row.due_on.isoformat() if row.due_on else None,
@@ -212,7 +220,7 @@ async def submit(
 ) -> tuple[int, dict[str, Any]]:
     """Accept a case at the caller's window, for the owner(s) its item's rule names."""
     try:
-        applicant = applicant_ref(body["applicant_id"], applicant_key.secret, applicant_key.id)
+        applicant = applicant_ref(body["applicant_id"], applicant_key.secret, applicant_key.id, today())
     except ValueError as exc:
         raise Problem(str(exc), status=422, slug="invalid-identifier", title="Invalid identifier") from exc
     item = await known_item(uow, catalogue, caller, body["item_code"])
@@ -228,27 +236,37 @@ async def submit(
         owners = owners_for(item.ownership_rule, attributes, localities)
     except ValueError as exc:
         raise Problem(str(exc), status=422, slug="owner-not-found", title="No owning locality") from exc
+    if mode == "joint_handling":
+        try:
+            owners = joint_owners(owners, caller.locality)  # the accepting locality handles its own part
+        except CaseRuleBroken as exc:
+            raise rule_problem(exc) from exc
     if owners == [caller.locality]:
         raise Problem(f"the applicant's {item.ownership_rule} is in {caller.locality}: a local case, not a "
                       "cross-locality one", status=422, slug="local-case", title="Local case")
-    owners = [o for o in owners if o != caller.locality] if mode == "joint_handling" else owners
     if mode != "joint_handling" and len(owners) != 1:
         raise Problem(f"mode {mode} has one owner; the applicant's places name {len(owners)}", status=422,
                       slug="owner-not-found", title="Several owners")
-    for owner in owners:
-        answer = await authorization.may_accept(caller, owner, item.code, item.area, mode)
+    try:
+        materials = tuple(Material.from_dict(m) for m in body["materials"])
+    except ValueError as exc:
+        raise Problem(str(exc), status=422, slug="invalid-material", title="Invalid material") from exc
+    for owner in (o for o in owners if o != caller.locality):
+        answer = await authorization.may_accept(caller, owner, item.code, item.area, mode, "receive_accept")
         if not answer.allowed:
-            raise Forbidden(answer.reason, slug="no-delegation", title="No delegation")
+            raise Forbidden(answer.reason, slug="no-delegation", title="No delegation", right="receive_accept",
+                            owner=owner)
     case = Case(
         id=str(uuid.uuid4()), item_code=item.code, mode=mode, accepting_locality=caller.locality,
         owners=tuple(owners), applicant=applicant,
-        materials=tuple(Material.from_dict(m) for m in body["materials"]),
+        materials=materials,
     )
     cases = CaseRepository(uow.session)
     by_locality = item.days_by_locality or {}
     committed = max(int(by_locality.get(owner, item.committed_days)) for owner in owners)
     row = await cases.add(case, committed)
-    cases.add_step(case, "submit", "", caller.locality, caller.client_id, {"owners": owners})
+    cases.add_step(case, "submit", "", caller.locality, caller.client_id,
+                   {"owners": owners, "clerk": clerk_of(caller, body.get("clerk"))})
     uow.publish(
         CaseSubmitted(case_id=case.id, item_code=case.item_code, mode=mode, accepting_locality=caller.locality,
                       owning_localities=list(owners), applicant_masked=applicant.masked,
@@ -257,6 +275,32 @@ async def submit(
     )
     await uow.session.flush()
     return 201, case_view(row)
+
+
+# --------------------------------------------------------------------------- delegated rights
+
+
+async def require_right(uow: UnitOfWork, authorization: AuthorizationClient, caller: Caller, case: Case,
+                        action: str) -> None:
+    """403 unless the caller's locality holds the delegated right ``action`` needs for every owner it acts for."""
+    right = RIGHT_OF_ACTION.get(action)
+    if right is None:
+        return
+    item = await KnownItemRepository(uow.session).get(case.item_code)
+    for owner in (o for o in case.owners if o != caller.locality):
+        answer = await authorization.may_accept(caller, owner, case.item_code, item.area if item else None,
+                                                case.mode, right)
+        if not answer.allowed:
+            raise Forbidden(answer.reason, slug="right-not-delegated", title="Right not delegated", right=right,
+                            owner=owner)
+
+
+def clerk_of(caller: Caller, clerk: dict[str, Any] | None) -> dict[str, str]:
+    """The person behind an action: the client, and the clerk's id and name as the locality system asserts."""
+    person = {"client_id": caller.client_id}
+    if clerk:
+        person.update({"id": str(clerk["id"]), "name": str(clerk["name"])})
+    return person
 
 
 # --------------------------------------------------------------------------- transitions
@@ -278,28 +322,30 @@ async def transition(
         needed = ROLE_OF_SIDE[TRANSITIONS[action][2].value]
         if not caller.has(needed):
             raise InsufficientRole(f"{action} needs the role {needed.value}")
-    if action == "receive" and case.mode == "accepted_here_handled_there" and caller is not None:
-        received = sorted(detail.get("material_hashes") or [])
-        if received != case.material_hashes:
-            raise Conflict("the materials received do not match those attested at acceptance",
-                           slug="materials-mismatch", title="Materials mismatch",
-                           expected=case.material_hashes, received=received)
+    if caller is not None and authorization is not None and action in TRANSITIONS:
+        await require_right(uow, authorization, caller, case, action)
     result_documents = await transition_gate(uow, case, action, by_locality, detail)  # files the step waits for
     original = str(detail.get("reason", ""))
     masked = mask_text(original)
-    step_detail = {k: v for k, v in detail.items() if k in ("material_hashes", "waybill_number")}
+    handover = mask_text(str(detail.get("handover_reason", "")))
+    step_detail = {k: v for k, v in detail.items() if k in ("material_hashes", "waybill_number") and v}
     if original:
         step_detail["reason"] = masked
+    if handover:
+        step_detail["handover_reason"] = handover
+    if caller is not None:
+        step_detail["clerk"] = clerk_of(caller, detail.get("clerk"))
+    move = Move(action, by_locality, reason=masked, handover_reason=handover,
+                material_hashes=tuple(detail.get("material_hashes") or ()),
+                waybill_number=str(detail.get("waybill_number") or ""), by_event=caller is None)
     try:
-        moved = case.apply(action, by_locality, reason=masked)
-    except IllegalTransition as exc:
-        raise Conflict(str(exc), slug="illegal-transition", title="Illegal transition", allowed=exc.allowed) from exc
+        moved = case.apply(move)
+    except CaseRuleBroken as exc:
+        raise rule_problem(exc) from exc
     if masked != original:  # the parties may read the original; events, dashboard and logs see it masked
         keys: ServiceKeys = uow.session.info["keys"]
         step_detail["reason_sealed"] = seal_text(keys.keyset(REASON_KEY), original,
                                                  reason_context(case.id, moved.sequence))
-    if action in ("reject", "withdraw") and not detail.get("reason"):
-        raise Problem(f"{action} needs a reason", status=422, slug="reason-required", title="Reason required")
     day = today()
     extra: dict[str, Any] = {}
     if action == "accept" and authorization is not None and caller is not None:
@@ -307,6 +353,8 @@ async def transition(
             "case_id": case.id, "item_code": case.item_code, "mode": case.mode, "owners": list(case.owners),
             "materials": [m.to_dict() for m in case.materials],
             "clerk": caller.client_id, "accepted_at": clock.current().now().isoformat(),
+            **({"clerk_id": step_detail["clerk"]["id"], "clerk_name": step_detail["clerk"]["name"]}
+               if "id" in step_detail["clerk"] else {}),
         })
         row.accepted_on = day
     if action == "request_supplement" and moved.status is CaseStatus.SUPPLEMENT_REQUESTED and \

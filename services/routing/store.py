@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import hashlib
 import json
 from datetime import UTC, date, datetime
 from typing import Any
@@ -29,6 +30,7 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from services.routing.changes import ChangeStamp, decode_feed_cursor, encode_feed_cursor, feed_horizon
 from services.routing.domain import ApplicantRef, Case, CaseStatus, Material, Pause, YearSchedule
 from services.routing.domain.calendar import ScheduleVersion, YearHistory
+from services.routing.domain.cases import DeliveryProblem, Waybill
 from shared.bounded_json import loads_json
 from shared.outbox import inbox_table, outbox_table
 
@@ -90,6 +92,10 @@ class CaseRow(Base):
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     change_seq: Mapped[int] = mapped_column(BigInteger, default=0)
     """Where the case's last change stands in commit order (see ``services/routing/changes.py``)."""
+    waybill_states: Mapped[list[dict[str, str]]] = mapped_column(JSON, default=list, server_default="[]")
+    """Each post of the case as delivery last told: number, flow, status."""
+    delivery_exception: Mapped[dict[str, str] | None] = mapped_column(JSON, nullable=True)
+    """The result's post that came back or was lost, until a new post or a hand-over."""
 
     __table_args__ = (Index("ix_cases_change_seq_id", "change_seq", "id"),)
 
@@ -183,6 +189,8 @@ def to_case(row: CaseRow) -> Case:
         sequence=row.sequence,
         waybill_numbers=tuple(row.waybill_numbers),
         reason=row.reason,
+        waybills=tuple(Waybill(w["number"], w["flow"], w["status"]) for w in row.waybill_states or []),
+        delivery_exception=DeliveryProblem(**row.delivery_exception) if row.delivery_exception else None,
     )
 
 
@@ -191,19 +199,29 @@ def pauses_of(row: CaseRow) -> list[Pause]:
     return [Pause(date.fromisoformat(str(s)), date.fromisoformat(str(e)) if e else None) for s, e in row.pauses]
 
 
-def encode_cursor(row: CaseRow) -> str:
-    """An opaque cursor after ``row``."""
-    raw = json.dumps([row.submitted_at.isoformat(), row.id]).encode()
+def filters_fingerprint(**filters: object) -> str:
+    """A short digest of a query's filters, carried in its cursors (a cursor pages only the query it came from)."""
+    raw = json.dumps(filters, sort_keys=True, default=str).encode()
+    return hashlib.sha256(raw).hexdigest()[:16]
+
+
+def encode_cursor(row: CaseRow, filters: str = "") -> str:
+    """An opaque cursor after ``row``, bound to the query's ``filters`` fingerprint."""
+    raw = json.dumps([row.submitted_at.isoformat(), row.id, filters]).encode()
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
 
-def decode_cursor(cursor: str) -> tuple[datetime, str]:
-    """The position a cursor names; ValueError when it is not one of ours."""
+def decode_cursor(cursor: str, filters: str = "") -> tuple[datetime, str]:
+    """The position a cursor names; ValueError when it is not one of ours or belongs to other filters."""
     try:
-        at, case_id = loads_json(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
-        return datetime.fromisoformat(at), str(case_id)
+        at, case_id, made_with = loads_json(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
+        position = datetime.fromisoformat(at), str(case_id)
     except (ValueError, TypeError) as exc:
         raise ValueError("invalid cursor") from exc
+    if made_with != filters:
+        raise ValueError("the cursor was made for other filters (status, overdue, item, applicant_id); "
+                         "start again without a cursor")
+    return position
 
 
 class CaseRepository:
@@ -231,7 +249,8 @@ class CaseRepository:
             applicant_kind=case.applicant.kind, applicant_digest=case.applicant.digest,
             applicant_masked=case.applicant.masked, applicant_key_id=case.applicant.key_id,
             status=case.status.value, reason="", sequence=case.sequence,
-            waybill_numbers=[], committed_days=committed_days, pauses=[], notified=[], deadline_provisional=False,
+            waybill_numbers=[], waybill_states=[], committed_days=committed_days, pauses=[], notified=[],
+            deadline_provisional=False,
             submitted_at=now, updated_at=now, change_seq=ChangeStamp(),
         )
         self.session.add(row)
@@ -247,6 +266,10 @@ class CaseRepository:
         row.sequence = case.sequence
         row.waybill_numbers = list(case.waybill_numbers)
         row.reason = case.reason
+        row.waybill_states = [{"number": w.number, "flow": w.flow, "status": w.status} for w in case.waybills]
+        problem = case.delivery_exception
+        row.delivery_exception = None if problem is None else {
+            "waybill_number": problem.waybill_number, "status": problem.status, "reason": problem.reason}
         row.updated_at = datetime.now(UTC)
         row.change_seq = ChangeStamp()  # type: ignore[assignment]  # evaluated by the database at flush
 
