@@ -26,6 +26,7 @@ from services.authorization.domain import (
     canonical_sha256,
     may_record,
 )
+from services.authorization.rights import RightBody, RightName
 from services.authorization.service import (
     Keyring,
     TokenRefused,
@@ -369,6 +370,8 @@ class PermissionBody(BaseModel):
     acceptor: str = Field(pattern=LOCALITY)
     owner: str = Field(pattern=LOCALITY)
     modes: list[Mode] = Field(min_length=1)
+    rights: list[RightBody] | None = Field(default=None, max_length=100, description=(
+        "The delegated rights the acceptor holds (services/authorization/rights.py); left out: all four."))
 
 
 class AgreementDraft(BaseModel):
@@ -412,8 +415,7 @@ class AgreementView(BaseModel):
         """The view of a domain agreement."""
         return cls(
             id=a.id, title=a.title, text=a.text, parties=list(a.parties), items=list(a.items), areas=list(a.areas),
-            permissions=[PermissionBody(acceptor=p.acceptor, owner=p.owner, modes=list(p.modes))  # type: ignore[arg-type]
-                         for p in a.permissions],
+            permissions=[PermissionBody.model_validate(p.as_dict()) for p in a.permissions],
             valid_from=a.valid_from, valid_until=a.valid_until, drafted_by=a.drafted_by, status=a.status.value,
             unsigned_parties=a.unsigned_parties, signatures=[s.__dict__ for s in a.signatures],
             acts=[x.__dict__ for x in a.acts], canonical=canonical_form(a).decode("utf-8"),
@@ -440,7 +442,7 @@ async def draft(body: AgreementDraft, uow: Uow, ctx: Ctx, caller: Signatory) -> 
         agreement = Agreement(
             id=f"agr-{uuid.uuid4().hex[:12]}", title=body.title, text=body.text, parties=tuple(body.parties),
             items=tuple(body.items), areas=tuple(body.areas),
-            permissions=tuple(Permission(p.acceptor, p.owner, tuple(p.modes)) for p in body.permissions),
+            permissions=tuple(Permission.of(p.model_dump()) for p in body.permissions),
             valid_from=body.valid_from, valid_until=body.valid_until, drafted_by=caller.locality,
         )
     except AgreementError as exc:
@@ -529,12 +531,13 @@ async def check(
     mode: Annotated[Mode, Query()],
     area: Annotated[str | None, Query(max_length=64)] = None,
     at: Annotated[AwareDatetime | None, Query()] = None,
+    right: Annotated[RightName, Query(description="The delegated right asked about.")] = "receive_accept",
 ) -> dict[str, Any]:
     if caller.locality not in (acceptor, owner):
         raise Forbidden(f"{caller.locality} may only ask about delegations it is party to")
     async with uow:
         decision = await check_delegation(uow, caller.locality, caller.client_id, acceptor, owner, item, area, mode,
-                                          at or clock.current().now())
+                                          at or clock.current().now(), right)
         await uow.commit()
     return {"allowed": decision.allowed, "reason": decision.reason, "agreement_id": decision.agreement_id}
 
@@ -565,6 +568,9 @@ class AttestationRequest(BaseModel):
     owners: list[str] = Field(min_length=1, max_length=16)
     materials: list[Material] = Field(max_length=200)
     clerk: str = Field(min_length=1, max_length=100)
+    clerk_id: str | None = Field(default=None, min_length=1, max_length=64, exclude_if=lambda v: v is None,
+                                 description="The person at the window, as the locality system asserts (signed).")
+    clerk_name: str | None = Field(default=None, min_length=1, max_length=100, exclude_if=lambda v: v is None)
     accepted_at: AwareDatetime
 
 
