@@ -13,6 +13,7 @@ from sqlalchemy.exc import IntegrityError
 from services.routing.calendar_api import calendar
 from services.routing.domain import TRANSITIONS, CaseStatus, Material, applicant_digest
 from services.routing.domain.materials import clean_name
+from services.routing.parties_api import AgentIn, ApplicantIn, parties
 from services.routing.schemas import CaseDetail, CasePage, CaseView, Figures, LocalFiguresView, ScanCounts, Step
 from services.routing.service import (
     APPLICANT_KEY,
@@ -119,6 +120,9 @@ class CaseSubmission(BaseModel):
     ownership: Ownership
     materials: list[MaterialIn] = Field(default_factory=list, max_length=100)
     clerk: ClerkIn | None = None
+    applicant: ApplicantIn | None = Field(default=None, description=(
+        "The applicant's name, document, phone and address (sealed at rest, answered masked)."))
+    agent: AgentIn | None = Field(default=None, description="Someone acting for the applicant (代办人).")
 
 
 Action = Literal[tuple(TRANSITIONS)]  # type: ignore[valid-type]
@@ -329,4 +333,4 @@ async def put_local(body: LocalFigures, uow: Uow,
     return LocalFiguresView(locality=caller.locality, **body.model_dump())
 
 
-routers = [cases, calendar, deadlines, stats]  # calendar: services/routing/calendar_api.py
+routers = [cases, parties, calendar, deadlines, stats]  # calendar: calendar_api.py; parties: parties_api.py

@@ -28,6 +28,28 @@ class MaterialView(BaseModel):
     sha256: str | None = Field(description="SHA-256 of an electronic material's file; null for paper.")
 
 
+class MaskedApplicant(BaseModel):
+    """The applicant as every answer shows them: a person's name, numbers, phone and address masked."""
+
+    kind: Literal["person", "enterprise"]
+    name: str = Field(examples=["王**"])
+    id_kind: str
+    id_number: str
+    phone: str = Field(examples=["138****5678"])
+    address: str
+    legal_representative: str
+
+
+class MaskedAgent(BaseModel):
+    """The agent, masked; the authorisation letter named (one of the materials)."""
+
+    name: str
+    id_kind: str
+    id_number: str
+    phone: str
+    authorisation_letter: str
+
+
 class DeliveryExceptionView(BaseModel):
     """The result's post came back or was lost; a new post or a hand-over with a reason comes first."""
 
@@ -47,6 +69,8 @@ class CaseView(BaseModel):
     owners: list[str] = Field(description="Every owning locality (several in joint handling).")
     parts: dict[str, CaseStatus] = Field(description="Joint handling: each owner's part and where it stands.")
     applicant_masked: str = Field(examples=["110105********002X"])
+    applicant: MaskedApplicant | None = Field(default=None, description="The applicant, masked (issue 16).")
+    agent: MaskedAgent | None = Field(default=None, description="The agent acting for them, masked.")
     materials: list[MaterialView]
     status: CaseStatus
     reason: str = Field(description="The reason of the last rejection, supplement request or withdrawal (masked).")

@@ -28,6 +28,7 @@ from services.routing.domain import (
     notice,
     owners_for,
 )
+from services.routing.domain.applicants import Agent, Applicant, InvalidParty
 from services.routing.domain.cases import RIGHT_OF_ACTION, CaseRuleBroken, Move, joint_owners
 from services.routing.files.service import transition_gate
 from services.routing.store import (
@@ -55,7 +56,7 @@ from shared.contracts.routing import (
 from shared.keys import Key, KeySet, ServiceKeys
 from shared.masking import mask_text
 from shared.problems import Forbidden, NotFound, Problem
-from shared.sealing import SealError, open_text, seal_text
+from shared.sealing import SealError, open_text, seal_json, seal_text
 from shared.uow import UnitOfWork
 
 log = logging.getLogger("tongban.routing")
@@ -147,6 +148,13 @@ REASON_KEY = "reason-seal"
 """Routing's own key that seals the original of a free-text reason holding personal numbers."""
 APPLICANT_KEY = "applicant-hash"
 """Routing's own key (versioned) of the applicant hashes."""
+PARTIES_KEY = "applicant-seal"
+"""Routing's own key (versioned) that seals the applicant's and the agent's personal fields."""
+
+
+def parties_context(case_id: str) -> str:
+    """What a case's sealed parties are bound to."""
+    return f"case:{case_id}:parties"
 
 
 def reason_context(case_id: str, sequence: int) -> str:
@@ -179,6 +187,7 @@ def case_view(row: CaseRow) -> dict[str, Any]:
         "accepting_locality": case.accepting_locality, "owning_locality": case.owning_locality,
         "owners": list(case.owners), "parts": {o: s.value for o, s in case.parts},
         "applicant_masked": case.applicant.masked,
+        "applicant": (row.parties_masked or {}).get("applicant"), "agent": (row.parties_masked or {}).get("agent"),
         "materials": [m.to_dict() for m in case.materials],
         "status": case.status.value, "reason": case.reason, "sequence": case.sequence,
         "waybill_numbers": list(case.waybill_numbers), "attestation_id": row.attestation_id,
@@ -212,6 +221,21 @@ async def known_item(uow: UnitOfWork, catalogue: CatalogueClient, caller: Caller
                      days_by_locality={str(k): int(v) for k, v in
                                        (fetched.get("committed_days_by_locality") or {}).items()})
     return await repo.get(code)
+
+
+def the_parties(body: dict[str, Any], material_names: list[str]) -> dict[str, Applicant | Agent]:
+    """The applicant and agent a submission names (422 when they break the rules)."""
+    parties: dict[str, Applicant | Agent] = {}
+    try:
+        if body.get("applicant"):
+            parties["applicant"] = Applicant.of(body["applicant"], body["applicant_id"], today())
+        if body.get("agent"):
+            if "applicant" not in parties:
+                raise InvalidParty("an agent acts for an applicant: name the applicant too")
+            parties["agent"] = Agent.of(body["agent"], material_names, today())
+    except InvalidParty as exc:
+        raise Problem(str(exc), status=422, slug="invalid-party", title="Invalid applicant or agent") from exc
+    return parties
 
 
 async def submit(
@@ -264,7 +288,13 @@ async def submit(
     cases = CaseRepository(uow.session)
     by_locality = item.days_by_locality or {}
     committed = max(int(by_locality.get(owner, item.committed_days)) for owner in owners)
+    parties = the_parties(body, [m.name for m in materials])
     row = await cases.add(case, committed)
+    if parties:
+        keys: ServiceKeys = uow.session.info["keys"]
+        row.parties_sealed = seal_json(keys.keyset(PARTIES_KEY), {k: v.as_dict() for k, v in parties.items()},
+                                       parties_context(case.id))
+        row.parties_masked = {k: v.masked() for k, v in parties.items()}
     cases.add_step(case, "submit", "", caller.locality, caller.client_id,
                    {"owners": owners, "clerk": clerk_of(caller, body.get("clerk"))})
     uow.publish(

@@ -96,6 +96,10 @@ class CaseRow(Base):
     """Each post of the case as delivery last told: number, flow, status."""
     delivery_exception: Mapped[dict[str, str] | None] = mapped_column(JSON, nullable=True)
     """The result's post that came back or was lost, until a new post or a hand-over."""
+    parties_sealed: Mapped[str | None] = mapped_column(Text, nullable=True)
+    """The applicant and the agent, every field, sealed under routing's ``applicant-seal`` key."""
+    parties_masked: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
+    """Their masked forms, as answered."""
 
     __table_args__ = (Index("ix_cases_change_seq_id", "change_seq", "id"),)
 
@@ -124,6 +128,19 @@ class TimelineRow(Base):
     by_locality: Mapped[str] = mapped_column(String(16))
     by_client: Mapped[str] = mapped_column(String(64))
     detail: Mapped[dict[str, Any]] = mapped_column(JSON)
+
+
+class PersonalDataReadRow(Base):
+    """One unmasking of a case's applicant and agent: who read which fields, when (the audit line)."""
+
+    __tablename__ = "personal_data_reads"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    case_id: Mapped[str] = mapped_column(String(36), index=True)
+    locality: Mapped[str] = mapped_column(String(6))
+    client_id: Mapped[str] = mapped_column(String(64))
+    fields: Mapped[list[str]] = mapped_column(JSON)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 
 
 class IdempotencyRow(Base):

@@ -128,6 +128,9 @@ RULES: dict[tuple[str, str, str], Access] = {
     ("routing", "GET", "/v1/cases/{case_id}"): world(sees="case_id"),
     # withdraw without a reason: the accepting window 422, the owner 409; the case stays forwarded
     ("routing", "POST", "/v1/cases/{case_id}/transitions"): world(CLERK, body={"action": "withdraw"}),
+    # the applicant and agent unmasked for a party's clerk or officer, each opening audited (docs/routing.md)
+    ("routing", "GET", "/v1/cases/{case_id}/parties"): world(CLERK, OFFICER, sees="case_id"),
+    ("routing", "GET", "/v1/cases/{case_id}/parties/reads"): world(),
     # ---------------------------------------------------------------- routing: case files (docs/case-files.md)
     ("routing", "GET", "/v1/cases/{case_id}/files"): world(sees="case_id"),
     ("routing", "GET", "/v1/cases/{case_id}/files/downloads"): world(sees="case_id"),
