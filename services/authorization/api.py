@@ -59,6 +59,7 @@ from services.authorization.trust import (
 from shared import clock
 from shared.auth import REGIONAL_ROLES, Caller, authenticated, require
 from shared.contracts.authorization import ClientRevoked
+from shared.contracts.catalogue import MaterialForm
 from shared.crypto import Algorithm
 from shared.problems import PROBLEM_BASE, PROBLEM_JSON, Conflict, Forbidden, NotFound, Problem
 from shared.service import ServiceContext, get_context, get_uow
@@ -554,7 +555,9 @@ class Material(BaseModel):
     sha256: str | None = Field(default=None, pattern=r"^[0-9a-f]{64}$")
     sm3: str | None = Field(default=None, pattern=r"^[0-9a-f]{64}$", exclude_if=lambda value: value is None,
                             description="SM3 digest of the file, when the window declared it (national suite).")
-    form: Literal["paper", "electronic"]
+    form: MaterialForm | Literal["paper"] = Field(description="shared/contracts/catalogue.py's vocabulary.")
+    count: int | None = Field(default=None, ge=1, le=99, exclude_if=lambda value: value is None)
+    supplement: int | None = Field(default=None, ge=0, exclude_if=lambda value: value is None)
 
 
 class AttestationRequest(BaseModel):

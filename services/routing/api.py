@@ -12,8 +12,8 @@ from sqlalchemy.exc import IntegrityError
 
 from services.routing.calendar_api import calendar
 from services.routing.domain import TRANSITIONS, CaseStatus, Material, applicant_digest
-from services.routing.domain.materials import clean_name
-from services.routing.parties_api import AgentIn, ApplicantIn, parties
+from services.routing.originals_api import originals
+from services.routing.parties_api import AgentIn, ApplicantIn, ClerkIn, parties
 from services.routing.schemas import CaseDetail, CasePage, CaseView, Figures, LocalFiguresView, ScanCounts, Step
 from services.routing.service import (
     APPLICANT_KEY,
@@ -80,30 +80,18 @@ class MaterialIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     name: str = Field(min_length=1, max_length=200)
-    form: Literal["paper", "electronic"]
+    form: Literal["original", "copy", "original_and_copy", "electronic", "paper"] = Field(description=(
+        "原件 original, 复印件 copy, 原件及复印件 original_and_copy, 电子件 electronic "
+        "(shared/contracts/catalogue.py); paper: the older word for a paper material of unstated form (a copy)."))
+    count: int = Field(default=1, ge=1, le=99)
     sha256: Digest | None = Field(default=None, description="SHA-256 of the file; required when electronic.")
     sm3: Digest | None = Field(default=None,
                                description="SM3 digest of the file (national suite): attested, and checked at upload.")
 
     @model_validator(mode="after")
     def _rules(self) -> MaterialIn:
-        material = Material(self.name, self.form, self.sha256, self.sm3)  # the domain's rules, as 422s
+        material = Material(self.name, self.form, self.sha256, self.sm3, self.count)  # the domain's rules, as 422s
         self.name = material.name
-        return self
-
-
-class ClerkIn(BaseModel):
-    """The person at the window or desk who takes the action, as the locality system asserts them: recorded
-    on the case's timeline and, at acceptance, signed into the acceptance attestation."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    id: str = Field(min_length=1, max_length=64, pattern=r"^[\w.@:-]+$", examples=["SZ-0427"])
-    name: str = Field(min_length=1, max_length=100, examples=["王晓明"])
-
-    @model_validator(mode="after")
-    def _visible(self) -> ClerkIn:
-        self.name = clean_name(self.name, "the clerk's name")
         return self
 
 
@@ -333,4 +321,4 @@ async def put_local(body: LocalFigures, uow: Uow,
     return LocalFiguresView(locality=caller.locality, **body.model_dump())
 
 
-routers = [cases, parties, calendar, deadlines, stats]  # calendar: calendar_api.py; parties: parties_api.py
+routers = [cases, parties, originals, calendar, deadlines, stats]  # each in its module: <name>_api.py

@@ -90,4 +90,8 @@ class CatalogueClient(_Client):
         if response.status_code == 404:
             return None
         item: dict[str, Any] = response.json()
+        standards = await self._call("GET", f"/v1/items/{code}/standards", caller, ok=(200, 404))
+        item["materials_by_locality"] = {} if standards.status_code == 404 else {
+            s["locality"]: [{k: m[k] for k in ("name", "form", "count", "electronic_accepted")}
+                            for m in s.get("materials", [])] for s in standards.json().get("standards", [])}
         return item

@@ -13,9 +13,10 @@ from datetime import UTC, datetime
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 from sqlalchemy import select
 
+from services.routing.domain.materials import clean_name
 from services.routing.service import PARTIES_KEY, parties_context
 from services.routing.store import CaseRepository, PersonalDataReadRow
 from shared.api_types import Timestamp
@@ -29,6 +30,21 @@ log = logging.getLogger("tongban.routing")
 parties = APIRouter(prefix="/v1/cases", tags=["cases"])
 IdKind = Literal["resident_id", "hk_macao_permit", "taiwan_permit", "passport", "foreign_permanent_residence"]
 UNMASKING_ROLES = (Role.WINDOW_CLERK, Role.DEPARTMENT_OFFICER)
+
+
+class ClerkIn(BaseModel):
+    """The person at the window or desk who takes the action, as the locality system asserts them: recorded
+    on the case's timeline and, at acceptance, signed into the acceptance attestation."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    id: str = Field(min_length=1, max_length=64, pattern=r"^[\w.@:-]+$", examples=["SZ-0427"])
+    name: str = Field(min_length=1, max_length=100, examples=["王晓明"])
+
+    @model_validator(mode="after")
+    def _visible(self) -> ClerkIn:
+        self.name = clean_name(self.name, "the clerk's name")
+        return self
 
 
 class PersonIn(BaseModel):

@@ -24,8 +24,11 @@ class MaterialView(BaseModel):
     """A material handed in at the window."""
 
     name: str
-    form: Literal["paper", "electronic"]
+    form: Literal["original", "copy", "original_and_copy", "electronic", "paper"] = Field(
+        description="shared/contracts/catalogue.py's vocabulary (paper: the older word, a copy).")
     sha256: str | None = Field(description="SHA-256 of an electronic material's file; null for paper.")
+    count: int = 1
+    supplement: int = Field(default=0, description="0: handed in at submission; n: added by the n-th supplement.")
 
 
 class MaskedApplicant(BaseModel):
@@ -77,6 +80,8 @@ class CaseView(BaseModel):
     sequence: int = Field(description="The number of the case's last step.")
     waybill_numbers: list[str] = Field(description="UPU S10 numbers of the posts of its materials and result.")
     attestation_id: str | None = Field(description="The acceptance attestation, once accepted.")
+    originals_checks: list[OriginalsCheckView] = Field(default_factory=list,
+                                                       description="The window's checks of originals.")
     delivery_exception: DeliveryExceptionView | None = Field(
         default=None, description="Set while the result's post is returned or lost (issue 16).")
     committed_days: int = Field(description="Working days the owners committed to.")
@@ -93,6 +98,16 @@ class ClerkView(BaseModel):
     client_id: str
     id: str | SkipJsonSchema[None] = None
     name: str | SkipJsonSchema[None] = None
+
+
+class OriginalsCheckView(BaseModel):
+    """One material's original as the window checked it (原件核验)."""
+
+    material: str
+    matches: bool
+    note: str
+    by: ClerkView
+    at: Timestamp
 
 
 class StepDetail(BaseModel):

@@ -30,6 +30,7 @@ from services.routing.domain import (
 )
 from services.routing.domain.applicants import Agent, Applicant, InvalidParty
 from services.routing.domain.cases import RIGHT_OF_ACTION, CaseRuleBroken, Move, joint_owners
+from services.routing.domain.standard import shortfalls
 from services.routing.files.service import transition_gate
 from services.routing.store import (
     CalendarRepository,
@@ -191,6 +192,7 @@ def case_view(row: CaseRow) -> dict[str, Any]:
         "materials": [m.to_dict() for m in case.materials],
         "status": case.status.value, "reason": case.reason, "sequence": case.sequence,
         "waybill_numbers": list(case.waybill_numbers), "attestation_id": row.attestation_id,
+        "originals_checks": list(row.originals_checks or []),
         "delivery_exception": None if case.delivery_exception is None else {
             "waybill_number": case.delivery_exception.waybill_number,
             "waybill_status": case.delivery_exception.status, "reason": case.delivery_exception.reason},
@@ -219,7 +221,8 @@ async def known_item(uow: UnitOfWork, catalogue: CatalogueClient, caller: Caller
                      modes=list(fetched.get("modes", [])), ownership_rule=str(fetched.get("ownership_rule", "")),
                      committed_days=int(fetched.get("committed_days", 0)),
                      days_by_locality={str(k): int(v) for k, v in
-                                       (fetched.get("committed_days_by_locality") or {}).items()})
+                                       (fetched.get("committed_days_by_locality") or {}).items()},
+                     materials_by_locality=dict(fetched.get("materials_by_locality") or {}))
     return await repo.get(code)
 
 
@@ -325,6 +328,18 @@ async def require_right(uow: UnitOfWork, authorization: AuthorizationClient, cal
                             owner=owner)
 
 
+async def require_standard(uow: UnitOfWork, case: Case) -> None:
+    """422 with the list of what is missing unless the materials meet every owner's business standard."""
+    item = await KnownItemRepository(uow.session).get(case.item_code)
+    standards = (item.materials_by_locality or {}) if item else {}
+    declared = [m.to_dict() for m in case.materials]
+    missing = [s.as_dict() for owner in case.owners for s in shortfalls(owner, standards.get(owner, []), declared)]
+    if missing:
+        listed = "; ".join(f"{m['name']}（{m['reason']}）" for m in missing)
+        raise Problem(f"the materials do not meet the owner's business standard: {listed}", status=422,
+                      slug="materials-missing", title="Materials missing", missing=missing)
+
+
 def clerk_of(caller: Caller, clerk: dict[str, Any] | None) -> dict[str, str]:
     """The person behind an action: the client, and the clerk's id and name as the locality system asserts."""
     person = {"client_id": caller.client_id}
@@ -354,6 +369,8 @@ async def transition(
             raise InsufficientRole(f"{action} needs the role {needed.value}")
     if caller is not None and authorization is not None and action in TRANSITIONS:
         await require_right(uow, authorization, caller, case, action)
+    if action == "accept":
+        await require_standard(uow, case)
     result_documents = await transition_gate(uow, case, action, by_locality, detail)  # files the step waits for
     original = str(detail.get("reason", ""))
     masked = mask_text(original)

@@ -54,6 +54,9 @@ class KnownItemRow(Base):
     ownership_rule: Mapped[str] = mapped_column(String(64))
     committed_days: Mapped[int] = mapped_column(Integer)
     days_by_locality: Mapped[dict[str, int]] = mapped_column(JSON, default=dict)
+    materials_by_locality: Mapped[dict[str, list[dict[str, Any]]]] = mapped_column(JSON, default=dict,
+                                                                                   server_default="{}")
+    """The materials each locality's business standard requires (name, form, count, electronic_accepted)."""
     published: Mapped[bool] = mapped_column()
     revision: Mapped[int] = mapped_column(Integer)
 
@@ -100,6 +103,8 @@ class CaseRow(Base):
     """The applicant and the agent, every field, sealed under routing's ``applicant-seal`` key."""
     parties_masked: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
     """Their masked forms, as answered."""
+    originals_checks: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list, server_default="[]")
+    """The window's check of originals (原件核验), per material: matches or not, by whom, when."""
 
     __table_args__ = (Index("ix_cases_change_seq_id", "change_seq", "id"),)
 
@@ -266,7 +271,8 @@ class CaseRepository:
             applicant_kind=case.applicant.kind, applicant_digest=case.applicant.digest,
             applicant_masked=case.applicant.masked, applicant_key_id=case.applicant.key_id,
             status=case.status.value, reason="", sequence=case.sequence,
-            waybill_numbers=[], waybill_states=[], committed_days=committed_days, pauses=[], notified=[],
+            waybill_numbers=[], waybill_states=[], originals_checks=[], committed_days=committed_days, pauses=[],
+            notified=[],
             deadline_provisional=False,
             submitted_at=now, updated_at=now, change_seq=ChangeStamp(),
         )
@@ -382,7 +388,7 @@ class KnownItemRepository:
             return False
         if row is None:
             row = KnownItemRow(code=code, area="", modes=[], ownership_rule="", committed_days=0,
-                               days_by_locality={}, published=published, revision=revision)
+                               days_by_locality={}, materials_by_locality={}, published=published, revision=revision)
             self.session.add(row)
         row.revision, row.published = revision, published
         for key, value in fields.items():

@@ -131,6 +131,10 @@ RULES: dict[tuple[str, str, str], Access] = {
     # the applicant and agent unmasked for a party's clerk or officer, each opening audited (docs/routing.md)
     ("routing", "GET", "/v1/cases/{case_id}/parties"): world(CLERK, OFFICER, sees="case_id"),
     ("routing", "GET", "/v1/cases/{case_id}/parties/reads"): world(),
+    # the window's check of originals: the world's case is forwarded, so the acceptor's clerk gets 409
+    ("routing", "POST", "/v1/cases/{case_id}/originals"): world(CLERK, parties="acceptor", body={"checks": [
+        {"material": "身份证", "matches": True}]}),
+    ("routing", "GET", "/v1/cases/{case_id}/originals"): world(sees="case_id"),
     # ---------------------------------------------------------------- routing: case files (docs/case-files.md)
     ("routing", "GET", "/v1/cases/{case_id}/files"): world(sees="case_id"),
     ("routing", "GET", "/v1/cases/{case_id}/files/downloads"): world(sees="case_id"),

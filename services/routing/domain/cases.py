@@ -175,6 +175,9 @@ class DeliveryProblem:
 
 
 RESULT_LOST = frozenset({"returned", "exception"})
+DECLARED_FORMS = ("original", "copy", "original_and_copy", "electronic", "paper")
+"""The forms a window declares: the shared vocabulary (shared/contracts/catalogue.py) and ``paper``, the
+older word for a paper material of unstated form (it serves as a copy)."""
 
 
 @dataclass(frozen=True)
@@ -186,6 +189,9 @@ class Material:
     form: str
     sha256: str | None = None
     sm3: str | None = None
+    count: int = 1
+    supplement: int = 0
+    """0: handed in at submission; n: added by the n-th supplement (its answer to the one-time notice)."""
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "name", clean_name(self.name))
@@ -195,17 +201,25 @@ class Material:
             object.__setattr__(self, "sm3", clean_digest(self.sm3, "sm3"))
         if self.sm3 and not self.sha256:
             raise InvalidMaterial("an SM3 digest is declared beside the SHA-256 of an electronic material")
+        if self.form not in DECLARED_FORMS:
+            raise InvalidMaterial(f"unknown form {self.form!r}; one of {', '.join(DECLARED_FORMS)}")
+        if not 1 <= self.count <= 99:
+            raise InvalidMaterial("a material's count is 1 to 99")
         if self.form == "electronic" and not self.sha256:
             raise InvalidMaterial(f"the electronic material {self.name!r} needs the SHA-256 of its file")
 
-    def to_dict(self) -> dict[str, str | None]:
-        """As stored, answered and attested (``sm3`` only when declared, so older forms stay as they were)."""
-        return {"name": self.name, "form": self.form, "sha256": self.sha256, **({"sm3": self.sm3} if self.sm3 else {})}
+    def to_dict(self) -> dict[str, Any]:
+        """As stored, answered and attested (``sm3``, ``count`` and ``supplement`` only when not the default, so
+        older forms stay as they were)."""
+        return {"name": self.name, "form": self.form, "sha256": self.sha256, **({"sm3": self.sm3} if self.sm3 else {}),
+                **({"count": self.count} if self.count != 1 else {}),
+                **({"supplement": self.supplement} if self.supplement else {})}
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Material:
         """A material from its stored or requested form."""
-        return cls(data["name"], data["form"], data.get("sha256"), data.get("sm3"))
+        return cls(data["name"], data["form"], data.get("sha256"), data.get("sm3"), int(data.get("count") or 1),
+                   int(data.get("supplement") or 0))
 
 
 @dataclass(frozen=True)
