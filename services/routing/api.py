@@ -113,6 +113,25 @@ class CaseSubmission(BaseModel):
     agent: AgentIn | None = Field(default=None, description="Someone acting for the applicant (代办人).")
 
 
+class NoticeLineIn(BaseModel):
+    """One line of a one-time notice: a missing or defective material, and why."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    material: str = Field(min_length=1, max_length=200)
+    reason: str = Field(min_length=1, max_length=500, examples=["复印件不清晰 / the copy is illegible"])
+
+
+class AnswerIn(BaseModel):
+    """A supplement's answer to one line of the notice, with the materials it adds."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    material: str = Field(min_length=1, max_length=200, description="The notice line it answers.")
+    answer: str = Field(default="已补正", max_length=500)
+    added: list[MaterialIn] = Field(default_factory=list, max_length=20)
+
+
 Action = Literal[tuple(TRANSITIONS)]  # type: ignore[valid-type]
 
 
@@ -128,6 +147,10 @@ class Transition(BaseModel):
         "delivered yet; the result's waybill returned or lost). Personal numbers are masked."))
     material_hashes: list[Digest] = Field(default_factory=list, max_length=100)
     clerk: ClerkIn | None = None
+    notice: list[NoticeLineIn] = Field(default_factory=list, max_length=100, description=(
+        "request_supplement: the one-time notice, every missing or defective material with the reason (required)."))
+    answers: list[AnswerIn] = Field(default_factory=list, max_length=100, description=(
+        "supplement: the answer to each line of the open notice, with the materials it adds."))
 
 
 def _respond(result: tuple[int, dict[str, Any]]) -> JSONResponse:

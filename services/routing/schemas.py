@@ -82,6 +82,7 @@ class CaseView(BaseModel):
     attestation_id: str | None = Field(description="The acceptance attestation, once accepted.")
     originals_checks: list[OriginalsCheckView] = Field(default_factory=list,
                                                        description="The window's checks of originals.")
+    notices: list[NoticeView] = Field(default_factory=list, description="The case's one-time notices.")
     delivery_exception: DeliveryExceptionView | None = Field(
         default=None, description="Set while the result's post is returned or lost (issue 16).")
     committed_days: int = Field(description="Working days the owners committed to.")
@@ -108,6 +109,34 @@ class OriginalsCheckView(BaseModel):
     note: str
     by: ClerkView
     at: Timestamp
+
+
+class NoticeLineView(BaseModel):
+    """A missing or defective material and why."""
+
+    material: str
+    reason: str
+
+
+class AnswerView(BaseModel):
+    """How the supplement answered one line, and what it added."""
+
+    material: str
+    answer: str
+    added: list[str]
+
+
+class NoticeView(BaseModel):
+    """A one-time notice (一次性告知) and, once supplemented, its answer line by line."""
+
+    number: int
+    kind: Literal["window", "supplement"] = Field(description="The window's own notice, or an owner's request.")
+    by_locality: str
+    issued_at: Timestamp
+    by: ClerkView | None = None
+    lines: list[NoticeLineView]
+    answers: list[AnswerView] | None
+    answered_at: Timestamp | None
 
 
 class StepDetail(BaseModel):

@@ -30,6 +30,7 @@ from services.routing.domain import (
 )
 from services.routing.domain.applicants import Agent, Applicant, InvalidParty
 from services.routing.domain.cases import RIGHT_OF_ACTION, CaseRuleBroken, Move, joint_owners
+from services.routing.domain.notices import Notice, answer, issue
 from services.routing.domain.standard import shortfalls
 from services.routing.files.service import transition_gate
 from services.routing.store import (
@@ -192,7 +193,7 @@ def case_view(row: CaseRow) -> dict[str, Any]:
         "materials": [m.to_dict() for m in case.materials],
         "status": case.status.value, "reason": case.reason, "sequence": case.sequence,
         "waybill_numbers": list(case.waybill_numbers), "attestation_id": row.attestation_id,
-        "originals_checks": list(row.originals_checks or []),
+        "originals_checks": list(row.originals_checks or []), "notices": list(row.notices or []),
         "delivery_exception": None if case.delivery_exception is None else {
             "waybill_number": case.delivery_exception.waybill_number,
             "waybill_status": case.delivery_exception.status, "reason": case.delivery_exception.reason},
@@ -328,6 +329,36 @@ async def require_right(uow: UnitOfWork, authorization: AuthorizationClient, cal
                             owner=owner)
 
 
+def supplement_materials(case: Case, notices: list[Notice], detail: dict[str, Any]) -> list[Material]:
+    """The materials a supplement adds, numbered by the notice it answers (422 when one breaks the rules)."""
+    number = next((n.number for n in notices if n.open and n.kind == "supplement"), 0)
+    try:
+        return [Material.from_dict({**m, "supplement": number}) for a in detail.get("answers") or []
+                for m in a.get("added") or []]
+    except ValueError as exc:
+        raise Problem(str(exc), status=422, slug="invalid-material", title="Invalid material") from exc
+
+
+def notice_step(case: Case, notices: list[Notice], action: str, by_locality: str, detail: dict[str, Any],
+                added: list[Material], step_detail: dict[str, Any]) -> list[dict[str, Any]]:
+    """The case's notices after the step: ``request_supplement`` issues the one-time notice (its list is
+    required), ``supplement`` answers it line by line."""
+    now = clock.current().now().isoformat()
+    if action == "request_supplement":
+        lines = [{**x, "reason": mask_text(str(x.get("reason", "")))} for x in detail.get("notice") or []]
+        notice = issue(notices, "supplement", by_locality, lines, now, step_detail.get("clerk"))
+        notices = [*notices, notice]
+        step_detail["notice"] = notice.number
+    elif action == "supplement":
+        current = next((n for n in notices if n.open and n.kind == "supplement"), None)
+        if current is not None:
+            answered = answer(current, list(detail.get("answers") or []), added, now)
+            notices = [answered if n.number == current.number else n for n in notices]
+            step_detail["notice"] = current.number
+            step_detail["added"] = [m.name for m in added]
+    return [n.as_dict() for n in notices]
+
+
 async def require_standard(uow: UnitOfWork, case: Case) -> None:
     """422 with the list of what is missing unless the materials meet every owner's business standard."""
     item = await KnownItemRepository(uow.session).get(case.item_code)
@@ -371,6 +402,10 @@ async def transition(
         await require_right(uow, authorization, caller, case, action)
     if action == "accept":
         await require_standard(uow, case)
+    notices = [Notice.of(n) for n in row.notices or []]
+    added = supplement_materials(case, notices, detail) if action == "supplement" else []
+    if added and not detail.get("material_hashes"):  # the supplement's electronic files must be in first
+        detail = {**detail, "material_hashes": [m.sha256 for m in added if m.sha256]}
     result_documents = await transition_gate(uow, case, action, by_locality, detail)  # files the step waits for
     original = str(detail.get("reason", ""))
     masked = mask_text(original)
@@ -389,6 +424,12 @@ async def transition(
         moved = case.apply(move)
     except CaseRuleBroken as exc:
         raise rule_problem(exc) from exc
+    try:
+        row.notices = notice_step(case, notices, action, by_locality, detail, added, step_detail)
+    except CaseRuleBroken as exc:
+        raise rule_problem(exc) from exc
+    if added:
+        row.materials = [*row.materials, *(m.to_dict() for m in added)]
     if masked != original:  # the parties may read the original; events, dashboard and logs see it masked
         keys: ServiceKeys = uow.session.info["keys"]
         step_detail["reason_sealed"] = seal_text(keys.keyset(REASON_KEY), original,

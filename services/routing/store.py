@@ -103,6 +103,8 @@ class CaseRow(Base):
     """The applicant and the agent, every field, sealed under routing's ``applicant-seal`` key."""
     parties_masked: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
     """Their masked forms, as answered."""
+    notices: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list, server_default="[]")
+    """The case's one-time notices (一次性告知) and their answers."""
     originals_checks: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list, server_default="[]")
     """The window's check of originals (原件核验), per material: matches or not, by whom, when."""
 
@@ -271,9 +273,8 @@ class CaseRepository:
             applicant_kind=case.applicant.kind, applicant_digest=case.applicant.digest,
             applicant_masked=case.applicant.masked, applicant_key_id=case.applicant.key_id,
             status=case.status.value, reason="", sequence=case.sequence,
-            waybill_numbers=[], waybill_states=[], originals_checks=[], committed_days=committed_days, pauses=[],
-            notified=[],
-            deadline_provisional=False,
+            waybill_numbers=[], waybill_states=[], originals_checks=[], notices=[], committed_days=committed_days,
+            pauses=[], notified=[], deadline_provisional=False,
             submitted_at=now, updated_at=now, change_seq=ChangeStamp(),
         )
         self.session.add(row)

@@ -135,6 +135,12 @@ RULES: dict[tuple[str, str, str], Access] = {
     ("routing", "POST", "/v1/cases/{case_id}/originals"): world(CLERK, parties="acceptor", body={"checks": [
         {"material": "身份证", "matches": True}]}),
     ("routing", "GET", "/v1/cases/{case_id}/originals"): world(sees="case_id"),
+    # the window's one-time notice comes before acceptance: on the world's forwarded case the acceptor gets 409
+    ("routing", "POST", "/v1/cases/{case_id}/notices"): world(CLERK, parties="acceptor", body={"lines": [
+        {"material": "户口簿", "reason": "未提交"}]}),
+    ("routing", "POST", "/v1/cases/{case_id}/notices/{number}/answers"): world(
+        CLERK, parties="acceptor", values={"number": "1"}, body={"answers": [{"material": "户口簿"}]}),
+    ("routing", "GET", "/v1/cases/{case_id}/notices"): world(sees="case_id"),
     # ---------------------------------------------------------------- routing: case files (docs/case-files.md)
     ("routing", "GET", "/v1/cases/{case_id}/files"): world(sees="case_id"),
     ("routing", "GET", "/v1/cases/{case_id}/files/downloads"): world(sees="case_id"),
