@@ -270,6 +270,8 @@ async def submission_shape(client: Client, locality: str) -> set[str]:
     fields = set(schemas.get("CaseSubmission", {}).get("properties", {}))
     if "reason" in schemas.get("Transition", {}).get("properties", {}):
         fields.add("transition.reason")
+    if "notice" in schemas.get("Transition", {}).get("properties", {}):
+        fields.add("transition.notice")  # the one-time notice (issue 16)
     if "/v1/cases/{case_id}/files/{sha256}" in (answer.json().get("paths", {}) if answer.status_code == 200 else {}):
         fields.add("files")  # the window uploads its scans (docs/case-files.md)
     return fields or {"item_code", "mode", "owning_locality", "applicant_id"}
@@ -372,9 +374,16 @@ class Player:
             payload: dict[str, Any] = {"action": action}
             if "transition.reason" in self.shape and action in ("reject", "withdraw"):
                 payload["reason"] = REASONS[action]
+            if action == "request_supplement" and "transition.notice" in self.shape:  # what is missing, and why
+                payload["notice"] = [{"material": "户口簿", "reason": "复印件不清晰 / the copy is illegible"}]
+            if action == "supplement" and "transition.notice" in self.shape:  # answered line by line
+                payload["answers"] = [{"material": "户口簿", "answer": "已补交清晰复印件 / a clear copy handed in"}]
             if action == "receive":
                 # The owner confirms the materials it received against those attested at acceptance.
                 payload["material_hashes"] = hashes
+                if body.get("mode") == "accepted_here_handled_there" and "transition.notice" in self.shape:
+                    # The played journey may not have delivered the post yet: the demonstration says so.
+                    payload["handover_reason"] = "演示：材料由窗口专人送达 / demonstration: handed over by courier"
             moved = await self.client.call("POST", "routing", f"/v1/cases/{case_id}/transitions", side, json=payload,
                                            headers={"Idempotency-Key": str(uuid.uuid4())})
             if moved.status_code == 200:

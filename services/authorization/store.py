@@ -330,7 +330,7 @@ def to_agreement(row: AgreementRow) -> Agreement:
     return Agreement(
         id=row.id, title=row.title, text=row.text, parties=tuple(row.parties), items=tuple(row.items),
         areas=tuple(row.areas),
-        permissions=tuple(Permission(p["acceptor"], p["owner"], tuple(p["modes"])) for p in row.permissions),
+        permissions=tuple(Permission.of(p) for p in row.permissions),
         valid_from=_aware(row.valid_from), valid_until=_aware(row.valid_until), drafted_by=row.drafted_by,
         status=AgreementStatus(row.status),
         signatures=tuple(Signature(**s) for s in row.signatures),
@@ -364,8 +364,7 @@ class AgreementRepository:
         values: dict[str, Any] = {
             "title": agreement.title, "text": agreement.text, "parties": list(agreement.parties),
             "items": list(agreement.items), "areas": list(agreement.areas),
-            "permissions": [{"acceptor": p.acceptor, "owner": p.owner, "modes": list(p.modes)}
-                            for p in agreement.permissions],
+            "permissions": [p.as_dict() for p in agreement.permissions],
             "valid_from": agreement.valid_from, "valid_until": agreement.valid_until,
             "drafted_by": agreement.drafted_by, "status": agreement.status.value,
             "signatures": [s.__dict__ for s in agreement.signatures], "acts": [a.__dict__ for a in agreement.acts],

@@ -192,16 +192,17 @@ async def act_on_agreement(uow: UnitOfWork, keyring: Keyring, agreement_id: str,
 
 
 async def check_delegation(uow: UnitOfWork, actor_locality: str, actor: str, acceptor: str, owner: str, item: str,
-                           area: str | None, mode: str, at: datetime) -> Decision:
-    """May ``acceptor`` accept ``item`` for ``owner`` in ``mode`` at ``at``? Audited."""
+                           area: str | None, mode: str, at: datetime, right: str = "receive_accept") -> Decision:
+    """Does ``acceptor`` hold ``right`` for ``owner``'s ``item`` in ``mode`` at ``at``? Audited."""
     agreements = await AgreementRepository(uow.session).involving(acceptor)
     keys = {k.kid: k for k in await KeyRepository(uow.session).all()}
     checked = [(a, await agreement_fault(uow.session, a, keys)) for a in agreements if owner in a.parties]
-    decision = decide(checked, acceptor, owner, item, area, mode, at)
+    decision = decide(checked, acceptor, owner, item, area, mode, at, right)
     AuditRepository(uow.session).record(
         actor_locality, actor, "delegation.checked", f"{acceptor}->{owner}:{item}",
         "allowed" if decision.allowed else "denied",
-        {"mode": mode, "at": at.isoformat(), "agreement": decision.agreement_id, "reason": decision.reason},
+        {"mode": mode, "right": right, "at": at.isoformat(), "agreement": decision.agreement_id,
+         "reason": decision.reason},
     )
     return decision
 

@@ -18,12 +18,13 @@ from services.catalogue.domain.tabular_import import ImportPlan
 from services.catalogue.store import ItemRepository
 from services.catalogue.store_lists import ListRepository
 from services.catalogue.store_standards import AreaRepository, StandardRepository, WindowRepository
-from shared.contracts.catalogue import ItemPublished, ItemWithdrawn, ListPublished
+from shared.contracts.catalogue import ItemPublished, ItemWithdrawn, ListPublished, StandardMaterial
 from shared.uow import UnitOfWork
 
 
 def item_published(item: Item, standards: Iterable[Standard]) -> ItemPublished:
     """The event of a published item revision."""
+    standards = list(standards)
     return ItemPublished(
         code=item.code,
         name_zh=item.name_zh,
@@ -34,6 +35,9 @@ def item_published(item: Item, standards: Iterable[Standard]) -> ItemPublished:
         committed_days=item.committed_days,
         revision=item.revision,
         committed_days_by_locality={s.locality: s.committed_days for s in standards},
+        materials_by_locality={s.locality: [StandardMaterial(name=m.name, form=m.form, count=m.count,  # type: ignore[arg-type]
+                                                             electronic_accepted=m.electronic_accepted)
+                                            for m in s.materials] for s in standards},
     )
 
 

@@ -11,7 +11,14 @@ from services.routing import api, events, store
 from services.routing.clients import AuthorizationClient, CatalogueClient
 from services.routing.files.maintenance import start_files, stop_files
 from services.routing.files.service import FILE_KEY
-from services.routing.service import APPLICANT_KEY, REASON_KEY, CalendarKeeper, scan_deadlines, today
+from services.routing.service import (
+    APPLICANT_KEY,
+    PARTIES_KEY,
+    REASON_KEY,
+    CalendarKeeper,
+    scan_deadlines,
+    today,
+)
 from shared.service import ServiceContext, ServiceDefinition
 
 log = logging.getLogger("tongban.routing")
@@ -66,7 +73,7 @@ async def on_shutdown(ctx: ServiceContext) -> None:
 
 DEFINITION = ServiceDefinition(
     name="routing",
-    key_names=(APPLICANT_KEY, REASON_KEY, FILE_KEY),
+    key_names=(APPLICANT_KEY, REASON_KEY, FILE_KEY, PARTIES_KEY),
     # Case files stream in (counted against their own caps, never read whole by the frame).
     streamed_bodies={r"^/v1/cases/[^/]+/files/[0-9A-Fa-f]{64}$": lambda settings: settings.file_max_bytes + 65536},
     title="Tongban routing",

@@ -62,9 +62,11 @@ class AuthorizationClient(_Client):
     def __init__(self, base_url: str) -> None:
         super().__init__("authorization", base_url)
 
-    async def may_accept(self, caller: Caller, owner: str, item: str, area: str | None, mode: str) -> DelegationAnswer:
-        """The delegation decision for the caller's locality accepting ``item`` for ``owner``."""
-        params = {"acceptor": caller.locality, "owner": owner, "item": item, "mode": mode}
+    async def may_accept(self, caller: Caller, owner: str, item: str, area: str | None, mode: str,
+                         right: str = "receive_accept") -> DelegationAnswer:
+        """The delegation decision: does the caller's locality hold ``right`` (one of the four delegated
+        rights; receiving and accepting by default) for ``owner``'s ``item`` in ``mode``?"""
+        params = {"acceptor": caller.locality, "owner": owner, "item": item, "mode": mode, "right": right}
         if area:
             params["area"] = area
         body = (await self._call("GET", "/v1/delegations/check", caller, params=params)).json()
@@ -88,4 +90,8 @@ class CatalogueClient(_Client):
         if response.status_code == 404:
             return None
         item: dict[str, Any] = response.json()
+        standards = await self._call("GET", f"/v1/items/{code}/standards", caller, ok=(200, 404))
+        item["materials_by_locality"] = {} if standards.status_code == 404 else {
+            s["locality"]: [{k: m[k] for k in ("name", "form", "count", "electronic_accepted")}
+                            for m in s.get("materials", [])] for s in standards.json().get("standards", [])}
         return item

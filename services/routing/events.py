@@ -5,11 +5,13 @@ from __future__ import annotations
 import logging
 
 from services.routing.service import transition
-from services.routing.store import CaseRepository, KnownItemRepository
+from services.routing.store import CaseRepository, KnownItemRepository, to_case
 from shared.consumer import EventHandler
 from shared.contracts.catalogue import ItemPublished, ItemWithdrawn
 from shared.contracts.delivery import ReceiptConfirmed, WaybillCreated, WaybillStatusChanged
+from shared.contracts.routing import CaseDeliveryException
 from shared.envelope import Envelope
+from shared.masking import mask_text
 from shared.problems import Problem
 from shared.uow import UnitOfWork
 
@@ -22,6 +24,7 @@ async def on_item_published(uow: UnitOfWork, _envelope: Envelope, event: ItemPub
         event.code, event.revision, True, area=event.area, modes=list(event.modes),
         ownership_rule=event.ownership_rule, committed_days=event.committed_days,
         days_by_locality=dict(event.committed_days_by_locality),
+        materials_by_locality={loc: [m.model_dump() for m in ms] for loc, ms in event.materials_by_locality.items()},
     )
 
 
@@ -31,11 +34,11 @@ async def on_item_withdrawn(uow: UnitOfWork, _envelope: Envelope, event: ItemWit
 
 
 async def on_waybill_created(uow: UnitOfWork, _envelope: Envelope, event: WaybillCreated) -> None:
-    """Attach the waybill of a case's materials or result to the case."""
-    cases = CaseRepository(uow.session)
-    row = await cases.row(event.case_id, for_update=True)
+    """Attach the waybill of a case's materials or result to the case (a new post of a lost result ends its
+    delivery exception)."""
+    row = await CaseRepository(uow.session).row(event.case_id, for_update=True)
     if row is not None and event.waybill_number not in row.waybill_numbers:
-        row.waybill_numbers = [*row.waybill_numbers, event.waybill_number]
+        CaseRepository.write(row, to_case(row).with_waybill(event.waybill_number, event.flow))
 
 
 async def _move(uow: UnitOfWork, case_id: str, action: str, locality: str, detail: dict[str, object]) -> None:
@@ -58,7 +61,19 @@ async def on_receipt_confirmed(uow: UnitOfWork, _envelope: Envelope, event: Rece
 
 
 async def on_waybill_status(uow: UnitOfWork, _envelope: Envelope, event: WaybillStatusChanged) -> None:
-    """The result reached the applicant: the case's result is delivered."""
+    """Follow a post: the materials' delivery lets the owner receive them; the result's delivery delivers the
+    case's result; a result that came back or was lost is a delivery exception, told to both localities."""
+    row = await CaseRepository(uow.session).row(event.case_id, for_update=True)
+    if row is None:
+        return
+    case, lost = to_case(row).track(event.waybill_number, event.flow, event.to_status, mask_text(event.reason or ""))
+    CaseRepository.write(row, case)
+    if lost:
+        uow.publish(CaseDeliveryException(case_id=case.id, waybill_number=event.waybill_number,
+                                          waybill_status=event.to_status,  # type: ignore[arg-type]
+                                          reason=mask_text(event.reason or ""),
+                                          accepting_locality=case.accepting_locality, owners=list(case.owners)),
+                    case.involved)
     if event.flow == "result" and event.to_status == "delivered":
         await _move(uow, event.case_id, "deliver_result", event.sender_locality,
                     {"waybill_number": event.waybill_number})

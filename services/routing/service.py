@@ -20,7 +20,6 @@ from services.routing.domain import (
     TRANSITIONS,
     Case,
     CaseStatus,
-    IllegalTransition,
     Material,
     WorkingCalendar,
     YearSchedule,
@@ -29,6 +28,10 @@ from services.routing.domain import (
     notice,
     owners_for,
 )
+from services.routing.domain.applicants import Agent, Applicant, InvalidParty
+from services.routing.domain.cases import RIGHT_OF_ACTION, CaseRuleBroken, Move, joint_owners
+from services.routing.domain.notices import Notice, answer, issue
+from services.routing.domain.standard import shortfalls
 from services.routing.files.service import transition_gate
 from services.routing.store import (
     CalendarRepository,
@@ -54,8 +57,8 @@ from shared.contracts.routing import (
 )
 from shared.keys import Key, KeySet, ServiceKeys
 from shared.masking import mask_text
-from shared.problems import Conflict, Forbidden, NotFound, Problem
-from shared.sealing import SealError, open_text, seal_text
+from shared.problems import Forbidden, NotFound, Problem
+from shared.sealing import SealError, open_text, seal_json, seal_text
 from shared.uow import UnitOfWork
 
 log = logging.getLogger("tongban.routing")
@@ -147,6 +150,13 @@ REASON_KEY = "reason-seal"
 """Routing's own key that seals the original of a free-text reason holding personal numbers."""
 APPLICANT_KEY = "applicant-hash"
 """Routing's own key (versioned) of the applicant hashes."""
+PARTIES_KEY = "applicant-seal"
+"""Routing's own key (versioned) that seals the applicant's and the agent's personal fields."""
+
+
+def parties_context(case_id: str) -> str:
+    """What a case's sealed parties are bound to."""
+    return f"case:{case_id}:parties"
 
 
 def reason_context(case_id: str, sequence: int) -> str:
@@ -166,6 +176,11 @@ def original_reason(keys: KeySet, case_id: str, sequence: int, detail: dict[str,
         return None
 
 
+def rule_problem(exc: CaseRuleBroken) -> Problem:
+    """The problem+json answer of a broken case rule."""
+    return Problem(str(exc), status=exc.status, slug=exc.slug, title=exc.title, **exc.extra)
+
+
 def case_view(row: CaseRow) -> dict[str, Any]:
     """A case as routing answers about it (applicant masked)."""
     case = to_case(row)
@@ -174,9 +189,14 @@ def case_view(row: CaseRow) -> dict[str, Any]:
         "accepting_locality": case.accepting_locality, "owning_locality": case.owning_locality,
         "owners": list(case.owners), "parts": {o: s.value for o, s in case.parts},
         "applicant_masked": case.applicant.masked,
+        "applicant": (row.parties_masked or {}).get("applicant"), "agent": (row.parties_masked or {}).get("agent"),
         "materials": [m.to_dict() for m in case.materials],
         "status": case.status.value, "reason": case.reason, "sequence": case.sequence,
         "waybill_numbers": list(case.waybill_numbers), "attestation_id": row.attestation_id,
+        "originals_checks": list(row.originals_checks or []), "notices": list(row.notices or []),
+        "delivery_exception": None if case.delivery_exception is None else {
+            "waybill_number": case.delivery_exception.waybill_number,
+            "waybill_status": case.delivery_exception.status, "reason": case.delivery_exception.reason},
         "committed_days": row.committed_days,
         "accepted_on": row.accepted_on.isoformat() if row.accepted_on else None,
         "due_on": row.due_on.isoformat() if row.due_on else None,
@@ -202,8 +222,24 @@ async def known_item(uow: UnitOfWork, catalogue: CatalogueClient, caller: Caller
                      modes=list(fetched.get("modes", [])), ownership_rule=str(fetched.get("ownership_rule", "")),
                      committed_days=int(fetched.get("committed_days", 0)),
                      days_by_locality={str(k): int(v) for k, v in
-                                       (fetched.get("committed_days_by_locality") or {}).items()})
+                                       (fetched.get("committed_days_by_locality") or {}).items()},
+                     materials_by_locality=dict(fetched.get("materials_by_locality") or {}))
     return await repo.get(code)
+
+
+def the_parties(body: dict[str, Any], material_names: list[str]) -> dict[str, Applicant | Agent]:
+    """The applicant and agent a submission names (422 when they break the rules)."""
+    parties: dict[str, Applicant | Agent] = {}
+    try:
+        if body.get("applicant"):
+            parties["applicant"] = Applicant.of(body["applicant"], body["applicant_id"], today())
+        if body.get("agent"):
+            if "applicant" not in parties:
+                raise InvalidParty("an agent acts for an applicant: name the applicant too")
+            parties["agent"] = Agent.of(body["agent"], material_names, today())
+    except InvalidParty as exc:
+        raise Problem(str(exc), status=422, slug="invalid-party", title="Invalid applicant or agent") from exc
+    return parties
 
 
 async def submit(
@@ -212,7 +248,7 @@ async def submit(
 ) -> tuple[int, dict[str, Any]]:
     """Accept a case at the caller's window, for the owner(s) its item's rule names."""
     try:
-        applicant = applicant_ref(body["applicant_id"], applicant_key.secret, applicant_key.id)
+        applicant = applicant_ref(body["applicant_id"], applicant_key.secret, applicant_key.id, today())
     except ValueError as exc:
         raise Problem(str(exc), status=422, slug="invalid-identifier", title="Invalid identifier") from exc
     item = await known_item(uow, catalogue, caller, body["item_code"])
@@ -228,27 +264,43 @@ async def submit(
         owners = owners_for(item.ownership_rule, attributes, localities)
     except ValueError as exc:
         raise Problem(str(exc), status=422, slug="owner-not-found", title="No owning locality") from exc
+    if mode == "joint_handling":
+        try:
+            owners = joint_owners(owners, caller.locality)  # the accepting locality handles its own part
+        except CaseRuleBroken as exc:
+            raise rule_problem(exc) from exc
     if owners == [caller.locality]:
         raise Problem(f"the applicant's {item.ownership_rule} is in {caller.locality}: a local case, not a "
                       "cross-locality one", status=422, slug="local-case", title="Local case")
-    owners = [o for o in owners if o != caller.locality] if mode == "joint_handling" else owners
     if mode != "joint_handling" and len(owners) != 1:
         raise Problem(f"mode {mode} has one owner; the applicant's places name {len(owners)}", status=422,
                       slug="owner-not-found", title="Several owners")
-    for owner in owners:
-        answer = await authorization.may_accept(caller, owner, item.code, item.area, mode)
+    try:
+        materials = tuple(Material.from_dict(m) for m in body["materials"])
+    except ValueError as exc:
+        raise Problem(str(exc), status=422, slug="invalid-material", title="Invalid material") from exc
+    for owner in (o for o in owners if o != caller.locality):
+        answer = await authorization.may_accept(caller, owner, item.code, item.area, mode, "receive_accept")
         if not answer.allowed:
-            raise Forbidden(answer.reason, slug="no-delegation", title="No delegation")
+            raise Forbidden(answer.reason, slug="no-delegation", title="No delegation", right="receive_accept",
+                            owner=owner)
     case = Case(
         id=str(uuid.uuid4()), item_code=item.code, mode=mode, accepting_locality=caller.locality,
         owners=tuple(owners), applicant=applicant,
-        materials=tuple(Material.from_dict(m) for m in body["materials"]),
+        materials=materials,
     )
     cases = CaseRepository(uow.session)
     by_locality = item.days_by_locality or {}
     committed = max(int(by_locality.get(owner, item.committed_days)) for owner in owners)
+    parties = the_parties(body, [m.name for m in materials])
     row = await cases.add(case, committed)
-    cases.add_step(case, "submit", "", caller.locality, caller.client_id, {"owners": owners})
+    if parties:
+        keys: ServiceKeys = uow.session.info["keys"]
+        row.parties_sealed = seal_json(keys.keyset(PARTIES_KEY), {k: v.as_dict() for k, v in parties.items()},
+                                       parties_context(case.id))
+        row.parties_masked = {k: v.masked() for k, v in parties.items()}
+    cases.add_step(case, "submit", "", caller.locality, caller.client_id,
+                   {"owners": owners, "clerk": clerk_of(caller, body.get("clerk"))})
     uow.publish(
         CaseSubmitted(case_id=case.id, item_code=case.item_code, mode=mode, accepting_locality=caller.locality,
                       owning_localities=list(owners), applicant_masked=applicant.masked,
@@ -257,6 +309,74 @@ async def submit(
     )
     await uow.session.flush()
     return 201, case_view(row)
+
+
+# --------------------------------------------------------------------------- delegated rights
+
+
+async def require_right(uow: UnitOfWork, authorization: AuthorizationClient, caller: Caller, case: Case,
+                        action: str) -> None:
+    """403 unless the caller's locality holds the delegated right ``action`` needs for every owner it acts for."""
+    right = RIGHT_OF_ACTION.get(action)
+    if right is None:
+        return
+    item = await KnownItemRepository(uow.session).get(case.item_code)
+    for owner in (o for o in case.owners if o != caller.locality):
+        answer = await authorization.may_accept(caller, owner, case.item_code, item.area if item else None,
+                                                case.mode, right)
+        if not answer.allowed:
+            raise Forbidden(answer.reason, slug="right-not-delegated", title="Right not delegated", right=right,
+                            owner=owner)
+
+
+def supplement_materials(case: Case, notices: list[Notice], detail: dict[str, Any]) -> list[Material]:
+    """The materials a supplement adds, numbered by the notice it answers (422 when one breaks the rules)."""
+    number = next((n.number for n in notices if n.open and n.kind == "supplement"), 0)
+    try:
+        return [Material.from_dict({**m, "supplement": number}) for a in detail.get("answers") or []
+                for m in a.get("added") or []]
+    except ValueError as exc:
+        raise Problem(str(exc), status=422, slug="invalid-material", title="Invalid material") from exc
+
+
+def notice_step(case: Case, notices: list[Notice], action: str, by_locality: str, detail: dict[str, Any],
+                added: list[Material], step_detail: dict[str, Any]) -> list[dict[str, Any]]:
+    """The case's notices after the step: ``request_supplement`` issues the one-time notice (its list is
+    required), ``supplement`` answers it line by line."""
+    now = clock.current().now().isoformat()
+    if action == "request_supplement":
+        lines = [{**x, "reason": mask_text(str(x.get("reason", "")))} for x in detail.get("notice") or []]
+        notice = issue(notices, "supplement", by_locality, lines, now, step_detail.get("clerk"))
+        notices = [*notices, notice]
+        step_detail["notice"] = notice.number
+    elif action == "supplement":
+        current = next((n for n in notices if n.open and n.kind == "supplement"), None)
+        if current is not None:
+            answered = answer(current, list(detail.get("answers") or []), added, now)
+            notices = [answered if n.number == current.number else n for n in notices]
+            step_detail["notice"] = current.number
+            step_detail["added"] = [m.name for m in added]
+    return [n.as_dict() for n in notices]
+
+
+async def require_standard(uow: UnitOfWork, case: Case) -> None:
+    """422 with the list of what is missing unless the materials meet every owner's business standard."""
+    item = await KnownItemRepository(uow.session).get(case.item_code)
+    standards = (item.materials_by_locality or {}) if item else {}
+    declared = [m.to_dict() for m in case.materials]
+    missing = [s.as_dict() for owner in case.owners for s in shortfalls(owner, standards.get(owner, []), declared)]
+    if missing:
+        listed = "; ".join(f"{m['name']}（{m['reason']}）" for m in missing)
+        raise Problem(f"the materials do not meet the owner's business standard: {listed}", status=422,
+                      slug="materials-missing", title="Materials missing", missing=missing)
+
+
+def clerk_of(caller: Caller, clerk: dict[str, Any] | None) -> dict[str, str]:
+    """The person behind an action: the client, and the clerk's id and name as the locality system asserts."""
+    person = {"client_id": caller.client_id}
+    if clerk:
+        person.update({"id": str(clerk["id"]), "name": str(clerk["name"])})
+    return person
 
 
 # --------------------------------------------------------------------------- transitions
@@ -278,28 +398,42 @@ async def transition(
         needed = ROLE_OF_SIDE[TRANSITIONS[action][2].value]
         if not caller.has(needed):
             raise InsufficientRole(f"{action} needs the role {needed.value}")
-    if action == "receive" and case.mode == "accepted_here_handled_there" and caller is not None:
-        received = sorted(detail.get("material_hashes") or [])
-        if received != case.material_hashes:
-            raise Conflict("the materials received do not match those attested at acceptance",
-                           slug="materials-mismatch", title="Materials mismatch",
-                           expected=case.material_hashes, received=received)
+    if caller is not None and authorization is not None and action in TRANSITIONS:
+        await require_right(uow, authorization, caller, case, action)
+    if action == "accept":
+        await require_standard(uow, case)
+    notices = [Notice.of(n) for n in row.notices or []]
+    added = supplement_materials(case, notices, detail) if action == "supplement" else []
+    if added and not detail.get("material_hashes"):  # the supplement's electronic files must be in first
+        detail = {**detail, "material_hashes": [m.sha256 for m in added if m.sha256]}
     result_documents = await transition_gate(uow, case, action, by_locality, detail)  # files the step waits for
     original = str(detail.get("reason", ""))
     masked = mask_text(original)
-    step_detail = {k: v for k, v in detail.items() if k in ("material_hashes", "waybill_number")}
+    handover = mask_text(str(detail.get("handover_reason", "")))
+    step_detail = {k: v for k, v in detail.items() if k in ("material_hashes", "waybill_number") and v}
     if original:
         step_detail["reason"] = masked
+    if handover:
+        step_detail["handover_reason"] = handover
+    if caller is not None:
+        step_detail["clerk"] = clerk_of(caller, detail.get("clerk"))
+    move = Move(action, by_locality, reason=masked, handover_reason=handover,
+                material_hashes=tuple(detail.get("material_hashes") or ()),
+                waybill_number=str(detail.get("waybill_number") or ""), by_event=caller is None)
     try:
-        moved = case.apply(action, by_locality, reason=masked)
-    except IllegalTransition as exc:
-        raise Conflict(str(exc), slug="illegal-transition", title="Illegal transition", allowed=exc.allowed) from exc
+        moved = case.apply(move)
+    except CaseRuleBroken as exc:
+        raise rule_problem(exc) from exc
+    try:
+        row.notices = notice_step(case, notices, action, by_locality, detail, added, step_detail)
+    except CaseRuleBroken as exc:
+        raise rule_problem(exc) from exc
+    if added:
+        row.materials = [*row.materials, *(m.to_dict() for m in added)]
     if masked != original:  # the parties may read the original; events, dashboard and logs see it masked
         keys: ServiceKeys = uow.session.info["keys"]
         step_detail["reason_sealed"] = seal_text(keys.keyset(REASON_KEY), original,
                                                  reason_context(case.id, moved.sequence))
-    if action in ("reject", "withdraw") and not detail.get("reason"):
-        raise Problem(f"{action} needs a reason", status=422, slug="reason-required", title="Reason required")
     day = today()
     extra: dict[str, Any] = {}
     if action == "accept" and authorization is not None and caller is not None:
@@ -307,6 +441,8 @@ async def transition(
             "case_id": case.id, "item_code": case.item_code, "mode": case.mode, "owners": list(case.owners),
             "materials": [m.to_dict() for m in case.materials],
             "clerk": caller.client_id, "accepted_at": clock.current().now().isoformat(),
+            **({"clerk_id": step_detail["clerk"]["id"], "clerk_name": step_detail["clerk"]["name"]}
+               if "id" in step_detail["clerk"] else {}),
         })
         row.accepted_on = day
     if action == "request_supplement" and moved.status is CaseStatus.SUPPLEMENT_REQUESTED and \

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import hashlib
 import json
 from datetime import UTC, date, datetime
 from typing import Any
@@ -29,6 +30,7 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from services.routing.changes import ChangeStamp, decode_feed_cursor, encode_feed_cursor, feed_horizon
 from services.routing.domain import ApplicantRef, Case, CaseStatus, Material, Pause, YearSchedule
 from services.routing.domain.calendar import ScheduleVersion, YearHistory
+from services.routing.domain.cases import DeliveryProblem, Waybill
 from shared.bounded_json import loads_json
 from shared.outbox import inbox_table, outbox_table
 
@@ -52,6 +54,9 @@ class KnownItemRow(Base):
     ownership_rule: Mapped[str] = mapped_column(String(64))
     committed_days: Mapped[int] = mapped_column(Integer)
     days_by_locality: Mapped[dict[str, int]] = mapped_column(JSON, default=dict)
+    materials_by_locality: Mapped[dict[str, list[dict[str, Any]]]] = mapped_column(JSON, default=dict,
+                                                                                   server_default="{}")
+    """The materials each locality's business standard requires (name, form, count, electronic_accepted)."""
     published: Mapped[bool] = mapped_column()
     revision: Mapped[int] = mapped_column(Integer)
 
@@ -90,6 +95,18 @@ class CaseRow(Base):
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     change_seq: Mapped[int] = mapped_column(BigInteger, default=0)
     """Where the case's last change stands in commit order (see ``services/routing/changes.py``)."""
+    waybill_states: Mapped[list[dict[str, str]]] = mapped_column(JSON, default=list, server_default="[]")
+    """Each post of the case as delivery last told: number, flow, status."""
+    delivery_exception: Mapped[dict[str, str] | None] = mapped_column(JSON, nullable=True)
+    """The result's post that came back or was lost, until a new post or a hand-over."""
+    parties_sealed: Mapped[str | None] = mapped_column(Text, nullable=True)
+    """The applicant and the agent, every field, sealed under routing's ``applicant-seal`` key."""
+    parties_masked: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
+    """Their masked forms, as answered."""
+    notices: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list, server_default="[]")
+    """The case's one-time notices (一次性告知) and their answers."""
+    originals_checks: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list, server_default="[]")
+    """The window's check of originals (原件核验), per material: matches or not, by whom, when."""
 
     __table_args__ = (Index("ix_cases_change_seq_id", "change_seq", "id"),)
 
@@ -118,6 +135,19 @@ class TimelineRow(Base):
     by_locality: Mapped[str] = mapped_column(String(16))
     by_client: Mapped[str] = mapped_column(String(64))
     detail: Mapped[dict[str, Any]] = mapped_column(JSON)
+
+
+class PersonalDataReadRow(Base):
+    """One unmasking of a case's applicant and agent: who read which fields, when (the audit line)."""
+
+    __tablename__ = "personal_data_reads"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    case_id: Mapped[str] = mapped_column(String(36), index=True)
+    locality: Mapped[str] = mapped_column(String(6))
+    client_id: Mapped[str] = mapped_column(String(64))
+    fields: Mapped[list[str]] = mapped_column(JSON)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 
 
 class IdempotencyRow(Base):
@@ -183,6 +213,8 @@ def to_case(row: CaseRow) -> Case:
         sequence=row.sequence,
         waybill_numbers=tuple(row.waybill_numbers),
         reason=row.reason,
+        waybills=tuple(Waybill(w["number"], w["flow"], w["status"]) for w in row.waybill_states or []),
+        delivery_exception=DeliveryProblem(**row.delivery_exception) if row.delivery_exception else None,
     )
 
 
@@ -191,19 +223,29 @@ def pauses_of(row: CaseRow) -> list[Pause]:
     return [Pause(date.fromisoformat(str(s)), date.fromisoformat(str(e)) if e else None) for s, e in row.pauses]
 
 
-def encode_cursor(row: CaseRow) -> str:
-    """An opaque cursor after ``row``."""
-    raw = json.dumps([row.submitted_at.isoformat(), row.id]).encode()
+def filters_fingerprint(**filters: object) -> str:
+    """A short digest of a query's filters, carried in its cursors (a cursor pages only the query it came from)."""
+    raw = json.dumps(filters, sort_keys=True, default=str).encode()
+    return hashlib.sha256(raw).hexdigest()[:16]
+
+
+def encode_cursor(row: CaseRow, filters: str = "") -> str:
+    """An opaque cursor after ``row``, bound to the query's ``filters`` fingerprint."""
+    raw = json.dumps([row.submitted_at.isoformat(), row.id, filters]).encode()
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
 
-def decode_cursor(cursor: str) -> tuple[datetime, str]:
-    """The position a cursor names; ValueError when it is not one of ours."""
+def decode_cursor(cursor: str, filters: str = "") -> tuple[datetime, str]:
+    """The position a cursor names; ValueError when it is not one of ours or belongs to other filters."""
     try:
-        at, case_id = loads_json(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
-        return datetime.fromisoformat(at), str(case_id)
+        at, case_id, made_with = loads_json(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
+        position = datetime.fromisoformat(at), str(case_id)
     except (ValueError, TypeError) as exc:
         raise ValueError("invalid cursor") from exc
+    if made_with != filters:
+        raise ValueError("the cursor was made for other filters (status, overdue, item, applicant_id); "
+                         "start again without a cursor")
+    return position
 
 
 class CaseRepository:
@@ -231,7 +273,8 @@ class CaseRepository:
             applicant_kind=case.applicant.kind, applicant_digest=case.applicant.digest,
             applicant_masked=case.applicant.masked, applicant_key_id=case.applicant.key_id,
             status=case.status.value, reason="", sequence=case.sequence,
-            waybill_numbers=[], committed_days=committed_days, pauses=[], notified=[], deadline_provisional=False,
+            waybill_numbers=[], waybill_states=[], originals_checks=[], notices=[], committed_days=committed_days,
+            pauses=[], notified=[], deadline_provisional=False,
             submitted_at=now, updated_at=now, change_seq=ChangeStamp(),
         )
         self.session.add(row)
@@ -247,6 +290,10 @@ class CaseRepository:
         row.sequence = case.sequence
         row.waybill_numbers = list(case.waybill_numbers)
         row.reason = case.reason
+        row.waybill_states = [{"number": w.number, "flow": w.flow, "status": w.status} for w in case.waybills]
+        problem = case.delivery_exception
+        row.delivery_exception = None if problem is None else {
+            "waybill_number": problem.waybill_number, "status": problem.status, "reason": problem.reason}
         row.updated_at = datetime.now(UTC)
         row.change_seq = ChangeStamp()  # type: ignore[assignment]  # evaluated by the database at flush
 
@@ -342,7 +389,7 @@ class KnownItemRepository:
             return False
         if row is None:
             row = KnownItemRow(code=code, area="", modes=[], ownership_rule="", committed_days=0,
-                               days_by_locality={}, published=published, revision=revision)
+                               days_by_locality={}, materials_by_locality={}, published=published, revision=revision)
             self.session.add(row)
         row.revision, row.published = revision, published
         for key, value in fields.items():

@@ -5,11 +5,28 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Literal
 
-from pydantic import Field
+from pydantic import BaseModel, Field
 
 from shared.envelope import Event, event_type
 
 HandlingMode = Literal["fully_online", "accepted_here_handled_there", "joint_handling"]
+MaterialForm = Literal["original", "copy", "original_and_copy", "electronic"]
+"""The forms of a material, one vocabulary for the catalogue and routing: 原件 (original), 复印件 (copy),
+原件及复印件 (original and copy), 电子件 (electronic). A business standard names one of the paper forms and
+whether an electronic file is accepted instead; a window declares the form it received."""
+MATERIAL_FORMS: tuple[str, ...] = ("original", "copy", "original_and_copy", "electronic")
+PAPER_FORMS: tuple[str, ...] = ("original", "copy", "original_and_copy")
+
+
+class StandardMaterial(BaseModel):
+    """A material one locality's business standard requires (as routing checks a case against it)."""
+
+    name: str
+    form: Literal["original", "copy", "original_and_copy"] = "original"
+    count: int = Field(default=1, ge=1, le=99)
+    electronic_accepted: bool = False
+
+
 OwnershipRule = Literal[
     "household_registration_place",
     "insured_place",
@@ -36,6 +53,10 @@ class ItemPublished(Event):
         default_factory=dict,
         description="Committed time limit in working days of each locality with a business standard "
         "(``committed_days`` is the longest of them).",
+    )
+    materials_by_locality: dict[str, list[StandardMaterial]] = Field(
+        default_factory=dict,
+        description="The materials each locality's business standard requires (routing checks cases at acceptance).",
     )
 
     def subject(self) -> str:

@@ -75,6 +75,24 @@ class CaseStatusChanged(Event):
 
 
 @event_type
+class CaseDeliveryException(Event):
+    """The result's post came back to the sender or was lost: the case waits for a new delivery or a
+    hand-over with a reason before the result counts as delivered."""
+
+    type_name = "cn.tongban.routing.case.delivery_exception"
+
+    case_id: str
+    waybill_number: str
+    waybill_status: Literal["returned", "exception"]
+    reason: str = Field(default="", description="The carrier's reason, personal numbers masked.")
+    accepting_locality: str
+    owners: list[str]
+
+    def subject(self) -> str:
+        return self.case_id
+
+
+@event_type
 class CaseDeadlineSet(Event):
     """A case's due date was set or recomputed (on acceptance, after a pause, when a calendar arrives)."""
 

@@ -128,6 +128,19 @@ RULES: dict[tuple[str, str, str], Access] = {
     ("routing", "GET", "/v1/cases/{case_id}"): world(sees="case_id"),
     # withdraw without a reason: the accepting window 422, the owner 409; the case stays forwarded
     ("routing", "POST", "/v1/cases/{case_id}/transitions"): world(CLERK, body={"action": "withdraw"}),
+    # the applicant and agent unmasked for a party's clerk or officer, each opening audited (docs/routing.md)
+    ("routing", "GET", "/v1/cases/{case_id}/parties"): world(CLERK, OFFICER, sees="case_id"),
+    ("routing", "GET", "/v1/cases/{case_id}/parties/reads"): world(),
+    # the window's check of originals: the world's case is forwarded, so the acceptor's clerk gets 409
+    ("routing", "POST", "/v1/cases/{case_id}/originals"): world(CLERK, parties="acceptor", body={"checks": [
+        {"material": "身份证", "matches": True}]}),
+    ("routing", "GET", "/v1/cases/{case_id}/originals"): world(sees="case_id"),
+    # the window's one-time notice comes before acceptance: on the world's forwarded case the acceptor gets 409
+    ("routing", "POST", "/v1/cases/{case_id}/notices"): world(CLERK, parties="acceptor", body={"lines": [
+        {"material": "户口簿", "reason": "未提交"}]}),
+    ("routing", "POST", "/v1/cases/{case_id}/notices/{number}/answers"): world(
+        CLERK, parties="acceptor", values={"number": "1"}, body={"answers": [{"material": "户口簿"}]}),
+    ("routing", "GET", "/v1/cases/{case_id}/notices"): world(sees="case_id"),
     # ---------------------------------------------------------------- routing: case files (docs/case-files.md)
     ("routing", "GET", "/v1/cases/{case_id}/files"): world(sees="case_id"),
     ("routing", "GET", "/v1/cases/{case_id}/files/downloads"): world(sees="case_id"),

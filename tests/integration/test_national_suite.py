@@ -127,7 +127,8 @@ async def test_a_whole_case_with_the_national_suite(start_system: SystemFactory,
         # The owner receives the posted papers and handles the case; the result is delivered, then closed.
         await advance(http, routing, case_id, "forward", "forwarded")
         received = await http.post(f"{routing}/v1/cases/{case_id}/transitions", headers=bozhou,
-                                   json={"action": "receive", "material_hashes": MATERIALS})
+                                   json={"action": "receive", "material_hashes": MATERIALS,
+                                         "handover_reason": "由苏州窗口专人送达"})
         assert received.status_code == 200, received.text
         for action, reached in (("start_review", "under_review"), ("approve", "approved"),
                                 ("issue_result", "result_issued"), ("deliver_result", "result_delivered")):

@@ -82,10 +82,13 @@ async def test_personal_data_is_sealed_and_masked_everywhere(start_system: Syste
         case_id = await submit(http, routing)
         await move(http, routing, case_id, "accept", suzhou)
         await move(http, routing, case_id, "forward", suzhou)
-        await move(http, routing, case_id, "receive", bozhou, material_hashes=MATERIALS)
+        await move(http, routing, case_id, "receive", bozhou, material_hashes=MATERIALS,
+                   handover_reason="由苏州窗口专人送达")
         await move(http, routing, case_id, "start_review", bozhou)
-        await move(http, routing, case_id, "request_supplement", bozhou, reason=REASON)
-        await move(http, routing, case_id, "supplement", suzhou)
+        await move(http, routing, case_id, "request_supplement", bozhou, reason=REASON,
+                   notice=[{"material": "代办人身份证", "reason": "未提交 / missing"}])
+        await move(http, routing, case_id, "supplement", suzhou,
+                   answers=[{"material": "代办人身份证", "answer": "已补交原件及复印件"}])
         await move(http, routing, case_id, "start_review", bozhou)
         refused = await move(http, routing, case_id, "reject", bozhou, reason=REASON)
         assert REASON_ID not in refused["reason"] and REASON_PHONE not in refused["reason"], refused["reason"]

@@ -136,7 +136,7 @@ async def test_embedded_data_folder_is_private_and_keys_are_generated_per_servic
         for p in (data / "keys").glob("*/*"):
             generated[p.parent.name].add(p.name)
         assert generated == {"authorization": {"signing-key-seal"},
-                             "routing": {"applicant-hash", "reason-seal", "file-seal"},
+                             "routing": {"applicant-hash", "reason-seal", "file-seal", "applicant-seal"},
                              "delivery": {"personal-data", "carrier-hmac-ems", "carrier-hmac-cnpost"},
                              "webhooks": {"secret-seal"}}, generated
         secrets = {p.read_text().split(":")[-1].strip() for p in (data / "keys").glob("*/*")}

@@ -13,7 +13,7 @@ from pathlib import Path
 CARRIERS = ("ems", "cnpost")
 KEY_NAMES: dict[str, tuple[str, ...]] = {
     "authorization": ("signing-key-seal",),
-    "routing": ("applicant-hash", "reason-seal", "file-seal"),
+    "routing": ("applicant-hash", "reason-seal", "file-seal", "applicant-seal"),
     "delivery": ("personal-data", *(f"carrier-hmac-{c}" for c in CARRIERS)),
     "catalogue": (),
     "dashboard": (),

@@ -18,6 +18,7 @@ from services.routing.domain import (
     resident_id_check,
     uscc_check,
 )
+from services.routing.domain.cases import ReasonRequired, UnknownAction
 
 KEY = b"k" * 32
 LOCALITIES = ["310110", "320505", "331000", "341600"]
@@ -64,7 +65,7 @@ def test_places_belong_to_localities() -> None:
         owners_for("insured_place", {"insured_place": ["440300"]}, LOCALITIES)
 
 
-def _case(mode: str = "accepted_here_handled_there", owners: tuple[str, ...] = ("341600",)) -> Case:
+def _case(mode: str = "fully_online", owners: tuple[str, ...] = ("341600",)) -> Case:
     return Case(id="c", item_code="YRD-SB-0001", mode=mode, accepting_locality="320505", owners=owners,
                 applicant=applicant_ref("11010519491231002X", KEY),
                 materials=(Material("身份证", "electronic", "ab" * 32), Material("申请表", "paper")))
@@ -87,23 +88,28 @@ def test_illegal_transitions_list_the_allowed_ones() -> None:
     with pytest.raises(IllegalTransition) as refused:
         case.apply("approve", "341600")
     assert refused.value.allowed == []
+    assert refused.value.turn == {"320505": ["forward"]}, "the 409 says whose turn it is"
+    assert "320505 may forward" in str(refused.value)
     with pytest.raises(IllegalTransition) as refused:
         case.apply("receive", "320505")
     assert refused.value.allowed == ["forward", "withdraw"]
     with pytest.raises(IllegalTransition):
         case.apply("forward", "310110")  # not a party to the case
-    with pytest.raises(IllegalTransition, match="unknown action"):
+    with pytest.raises(UnknownAction, match="unknown action") as unknown:
         case.apply("teleport", "320505")
+    assert unknown.value.status == 422
 
 
 def test_withdrawal_only_before_a_decision() -> None:
     case = _case()
-    assert case.apply("withdraw", "320505").status is CaseStatus.WITHDRAWN
+    with pytest.raises(ReasonRequired):
+        case.apply("withdraw", "320505")
+    assert case.apply("withdraw", "320505", reason="申请人撤回").status is CaseStatus.WITHDRAWN
     for action, locality in [("accept", "320505"), ("forward", "320505"), ("receive", "341600"),
                              ("start_review", "341600"), ("approve", "341600")]:
         case = case.apply(action, locality)
     with pytest.raises(IllegalTransition):
-        case.apply("withdraw", "320505")
+        case.apply("withdraw", "320505", reason="too late")
 
 
 def test_joint_handling_completes_when_every_owner_has() -> None:

@@ -22,7 +22,9 @@ from services.authorization.domain import (
     canonical_form,
     canonical_sha256,
 )
+from services.authorization.rights import RightBody
 from shared.api_types import CursorPage, Timestamp, TimestampIn
+from shared.contracts.catalogue import MaterialForm
 from shared.crypto import Algorithm, HashName
 
 LOCALITY = r"^\d{6}$"
@@ -180,6 +182,8 @@ class PermissionBody(BaseModel):
     acceptor: str = Field(pattern=LOCALITY)
     owner: str = Field(pattern=LOCALITY)
     modes: list[Mode] = Field(min_length=1)
+    rights: list[RightBody] | None = Field(default=None, max_length=100, description=(
+        "The delegated rights the acceptor holds (services/authorization/rights.py); left out: all four."))
 
 
 class AgreementDraft(BaseModel):
@@ -244,7 +248,7 @@ class AgreementView(BaseModel):
         return cls.model_validate({
             "id": a.id, "title": a.title, "text": a.text, "parties": list(a.parties), "items": list(a.items),
             "areas": list(a.areas),
-            "permissions": [{"acceptor": p.acceptor, "owner": p.owner, "modes": list(p.modes)} for p in a.permissions],
+            "permissions": [p.as_dict() for p in a.permissions],
             "valid_from": a.valid_from, "valid_until": a.valid_until, "drafted_by": a.drafted_by,
             "status": a.status.value, "unsigned_parties": a.unsigned_parties,
             "signatures": [s.__dict__ for s in a.signatures], "acts": [x.__dict__ for x in a.acts],
@@ -289,7 +293,9 @@ class Material(BaseModel):
     sha256: str | None = Field(default=None, pattern=r"^[0-9a-f]{64}$")
     sm3: str | None = Field(default=None, pattern=r"^[0-9a-f]{64}$", exclude_if=lambda value: value is None,
                             description="SM3 digest of the file, when the window declared it (national suite).")
-    form: Literal["paper", "electronic"]
+    form: MaterialForm | Literal["paper"] = Field(description="shared/contracts/catalogue.py's vocabulary.")
+    count: int | None = Field(default=None, ge=1, le=99, exclude_if=lambda value: value is None)
+    supplement: int | None = Field(default=None, ge=0, exclude_if=lambda value: value is None)
 
 
 class AttestationRequest(BaseModel):
@@ -303,6 +309,9 @@ class AttestationRequest(BaseModel):
     owners: list[str] = Field(min_length=1, max_length=16)
     materials: list[Material] = Field(max_length=200)
     clerk: str = Field(min_length=1, max_length=100)
+    clerk_id: str | None = Field(default=None, min_length=1, max_length=64, exclude_if=lambda v: v is None,
+                                 description="The person at the window, as the locality system asserts (signed).")
+    clerk_name: str | None = Field(default=None, min_length=1, max_length=100, exclude_if=lambda v: v is None)
     accepted_at: TimestampIn
 
 

@@ -36,6 +36,7 @@ from services.authorization.domain import (
     Role,
     may_record,
 )
+from services.authorization.rights import RightName
 from services.authorization.store import (
     AgreementRepository,
     AttestationRepository,
@@ -87,7 +88,7 @@ async def draft(body: AgreementDraft, uow: Uow, ctx: Ctx, caller: Signatory, res
         agreement = Agreement(
             id=f"agr-{uuid.uuid4().hex[:12]}", title=body.title, text=body.text, parties=tuple(body.parties),
             items=tuple(body.items), areas=tuple(body.areas),
-            permissions=tuple(Permission(p.acceptor, p.owner, tuple(p.modes)) for p in body.permissions),
+            permissions=tuple(Permission.of(p.model_dump()) for p in body.permissions),
             valid_from=body.valid_from, valid_until=body.valid_until, drafted_by=caller.locality,
         )
     except AgreementError as exc:
@@ -162,12 +163,13 @@ async def check(
     mode: Annotated[Mode, Query()],
     area: Annotated[str | None, Query(max_length=64)] = None,
     at: Annotated[TimestampIn | None, Query()] = None,
+    right: Annotated[RightName, Query(description="The delegated right asked about.")] = "receive_accept",
 ) -> DelegationDecision:
     if caller.locality not in (acceptor, owner):
         raise Forbidden(f"{caller.locality} may only ask about delegations it is party to")
     async with uow:
         decision = await check_delegation(uow, caller.locality, caller.client_id, acceptor, owner, item, area, mode,
-                                          at or clock.current().now())
+                                          at or clock.current().now(), right)
         await uow.commit()
     return DelegationDecision(allowed=decision.allowed, reason=decision.reason, agreement_id=decision.agreement_id)
 

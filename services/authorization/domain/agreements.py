@@ -31,13 +31,72 @@ class AgreementError(ValueError):
     """A change the agreement's rules do not allow."""
 
 
+RIGHTS: dict[str, str] = {
+    "receive_accept": "收件受理权",
+    "one_time_notice": "一次性告知权",
+    "check_originals": "原件核验权",
+    "deliver_result": "审批结果送达权",
+}
+"""The four rights the localities delegate to each other's windows (Yangtze Delta practice): receive and
+accept; issue the one-time notice of what is missing; check the originals; deliver the decision."""
+
+
+@dataclass(frozen=True)
+class RightGrant:
+    """One delegated right, for some of the agreement's items or areas (none named: all it covers)."""
+
+    right: str
+    items: tuple[str, ...] = ()
+    areas: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        if self.right not in RIGHTS:
+            raise AgreementError(f"unknown right {self.right!r}; one of {', '.join(RIGHTS)}")
+
+    def covers(self, item: str, area: str | None) -> bool:
+        """Whether the grant reaches the item (every item of the agreement when it names none)."""
+        if not self.items and not self.areas:
+            return True
+        return item in self.items or (area is not None and area in self.areas)
+
+    def as_dict(self) -> dict[str, Any]:
+        """As drafted, stored and signed."""
+        return {"right": self.right, "items": list(self.items), "areas": list(self.areas)}
+
+
 @dataclass(frozen=True)
 class Permission:
-    """``acceptor`` may accept, for ``owner``, cases in ``modes``."""
+    """``acceptor`` may accept, for ``owner``, cases in ``modes``, holding the ``rights`` it names.
+
+    ``rights`` None: an agreement drafted before the rights were named (issue 16), read as delegating all
+    four for everything it covers, so that what its parties signed keeps its meaning and its signatures."""
 
     acceptor: str
     owner: str
     modes: tuple[str, ...]
+    rights: tuple[RightGrant, ...] | None = None
+
+    def grants(self, right: str, item: str, area: str | None) -> bool:
+        """Whether the permission delegates ``right`` for the item."""
+        if self.rights is None:
+            return True
+        return any(g.right == right and g.covers(item, area) for g in self.rights)
+
+    def as_dict(self) -> dict[str, Any]:
+        """As drafted, stored and signed (``rights`` only when named: older forms stay as they were)."""
+        body: dict[str, Any] = {"acceptor": self.acceptor, "owner": self.owner, "modes": list(self.modes)}
+        if self.rights is not None:
+            body["rights"] = [g.as_dict() for g in self.rights]
+        return body
+
+    @classmethod
+    def of(cls, data: dict[str, Any]) -> Permission:
+        """A permission from its stored or drafted form."""
+        rights = data.get("rights")
+        return cls(str(data["acceptor"]), str(data["owner"]), tuple(data["modes"]),
+                   None if rights is None else tuple(
+                       RightGrant(str(g["right"]), tuple(g.get("items") or ()), tuple(g.get("areas") or ()))
+                       for g in rights))
 
 
 @dataclass(frozen=True)
@@ -96,6 +155,12 @@ class Agreement:
                 raise AgreementError("a permission is between two different localities")
             if not p.modes:
                 raise AgreementError(f"permission {p.acceptor}->{p.owner} names no mode")
+            for grant in p.rights or ():
+                outside = [i for i in grant.items if i not in self.items] + \
+                    [a for a in grant.areas if a not in self.areas]
+                if outside:
+                    raise AgreementError(f"right {grant.right} of {p.acceptor}->{p.owner} names "
+                                         f"{', '.join(outside)}, which the agreement does not cover")
 
     @property
     def unsigned_parties(self) -> list[str]:
@@ -145,9 +210,7 @@ def canonical_form(agreement: Agreement) -> bytes:
         "parties": list(agreement.parties),
         "items": list(agreement.items),
         "areas": list(agreement.areas),
-        "permissions": [
-            {"acceptor": p.acceptor, "owner": p.owner, "modes": list(p.modes)} for p in agreement.permissions
-        ],
+        "permissions": [p.as_dict() for p in agreement.permissions],
         # In UTC: the same instant drafted as +08:00 and read back from the database as +00:00
         # must give the same form, or no party could ever sign what it reviewed.
         "valid_from": agreement.valid_from.astimezone(UTC).isoformat(),
@@ -179,8 +242,10 @@ def decide(
     area: str | None,
     mode: str,
     at: datetime,
+    right: str = "receive_accept",
 ) -> Decision:
-    """Deny by default; allow under the first active, intact agreement that covers the request.
+    """Deny by default; allow under the first active, intact agreement that covers the request and
+    delegates ``right`` (one of :data:`RIGHTS`) for the item.
 
     Each agreement comes with the reason its signatures do not verify, or None when they do.
     """
@@ -202,6 +267,10 @@ def decide(
         if mode not in permission.modes:
             reasons.append(f"{agreement.id} does not allow mode {mode} from {acceptor} for {owner}")
             continue
+        if not permission.grants(right, item, area):
+            reasons.append(f"{agreement.id} does not delegate {right} ({RIGHTS.get(right, right)}) "
+                           f"to {acceptor} for {owner}'s {item}")
+            continue
         if agreement.status is not AgreementStatus.ACTIVE:
             missing = ", ".join(agreement.unsigned_parties)
             detail = f" (waiting for {missing} to sign)" if agreement.status is AgreementStatus.DRAFT else ""
@@ -213,7 +282,7 @@ def decide(
         if broken is not None:
             reasons.append(f"{agreement.id} does not verify: {broken}")
             continue
-        return Decision(True, f"allowed by agreement {agreement.id}", agreement.id)
+        return Decision(True, f"{right} allowed by agreement {agreement.id}", agreement.id)
     if not reasons:
         return Decision(False, f"no agreement between {acceptor} and {owner}")
     return Decision(False, "; ".join(reasons))

@@ -15,10 +15,12 @@ from typing import Any, Literal
 from services.catalogue.domain.errors import InvalidContent
 from services.catalogue.domain.items import HANDLING_MODES, ITEM_CODE
 from services.catalogue.domain.text import clean_text
+from shared.contracts.catalogue import PAPER_FORMS
 
 MaterialForm = Literal["original", "copy", "original_and_copy"]
-MATERIAL_FORMS: tuple[str, ...] = ("original", "copy", "original_and_copy")
-"""原件; 复印件; 原件及复印件."""
+MATERIAL_FORMS: tuple[str, ...] = PAPER_FORMS
+"""原件; 复印件; 原件及复印件: the paper forms of the shared vocabulary (shared/contracts/catalogue.py); a
+standard says beside it whether an electronic file (``electronic``) is accepted instead."""
 STEP_ROLES: tuple[str, ...] = ("applicant", "window_clerk", "department_officer", "carrier")
 STEP_LOCALITIES: tuple[str, ...] = ("accepting", "owning", "every_owning")
 """Where a step happens, relative to a case: the accepting window's locality, the owner, or every

@@ -1,7 +1,7 @@
-"""Routing's REST API: one router per resource (cases, calendar, case files), their models in ``schemas``."""
+"""Routing's REST API: one router per resource (cases, calendar, notices, case files), their models in ``schemas``."""
 
 from fastapi import APIRouter
 
-from services.routing.api import cases, files
+from services.routing.api import cases, files, notices
 
-routers: list[APIRouter] = [*cases.routers, *files.routers]
+routers: list[APIRouter] = [*cases.routers, notices.notices, *files.routers]

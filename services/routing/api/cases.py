@@ -7,12 +7,14 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Header, Query, status
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 from sqlalchemy.exc import IntegrityError
 
 from services.routing.api.calendar import calendar
+from services.routing.api.originals import originals
+from services.routing.api.parties import AgentIn, ApplicantIn, ClerkIn, parties
 from services.routing.api.schemas import CaseDetail, CasePage, CaseView, Figures, LocalFiguresView, ScanCounts, Step
-from services.routing.domain import TRANSITIONS, applicant_digest
+from services.routing.domain import TRANSITIONS, CaseStatus, Material, applicant_digest
 from services.routing.service import (
     APPLICANT_KEY,
     REASON_KEY,
@@ -33,6 +35,7 @@ from services.routing.store import (
     decode_feed_cursor,
     encode_cursor,
     encode_feed_cursor,
+    filters_fingerprint,
 )
 from shared.api_types import TimestampIn, location
 from shared.auth import Caller, Role, authenticated, require
@@ -52,6 +55,8 @@ Clerk = Annotated[Caller, Depends(require(Role.WINDOW_CLERK))]
 IdempotencyKey = Annotated[str | None, Header(alias="Idempotency-Key", max_length=200,
                                               description="Retries with the same key get the first response.")]
 PLACE = r"^[1-8]\d{5}$"
+Digest = Annotated[str, Field(pattern=r"^[0-9A-Fa-f]{64}$"), AfterValidator(str.lower)]
+"""A SHA-256 or SM3 digest: 64 hexadecimal digits in either case, kept in lower case (one rule everywhere)."""
 Places = list[Annotated[str, Field(pattern=PLACE)]]
 
 
@@ -67,20 +72,26 @@ class Ownership(BaseModel):
 
 
 class MaterialIn(BaseModel):
-    """A material handed in: electronic ones carry the SHA-256 of their file, and may carry its SM3 too."""
+    """A material handed in: electronic ones carry the SHA-256 of their file, and may carry its SM3 too.
+
+    Names are NFC-normalised and must hold visible characters; digests are hexadecimal in either case,
+    kept in lower case (services/routing/domain/materials.py)."""
 
     model_config = ConfigDict(extra="forbid")
 
     name: str = Field(min_length=1, max_length=200)
-    form: Literal["paper", "electronic"]
-    sha256: str | None = Field(default=None, pattern=r"^[0-9a-f]{64}$")
-    sm3: str | None = Field(default=None, pattern=r"^[0-9a-f]{64}$",
-                            description="SM3 digest of the file (national suite): attested, and checked at upload.")
+    form: Literal["original", "copy", "original_and_copy", "electronic", "paper"] = Field(description=(
+        "原件 original, 复印件 copy, 原件及复印件 original_and_copy, 电子件 electronic "
+        "(shared/contracts/catalogue.py); paper: the older word for a paper material of unstated form (a copy)."))
+    count: int = Field(default=1, ge=1, le=99)
+    sha256: Digest | None = Field(default=None, description="SHA-256 of the file; required when electronic.")
+    sm3: Digest | None = Field(default=None,
+                               description="SM3 digest of the file (national suite): attested, and checked at upload.")
 
     @model_validator(mode="after")
-    def _sm3_beside_sha256(self) -> MaterialIn:
-        if self.sm3 and not self.sha256:
-            raise ValueError("an SM3 digest is declared beside the SHA-256 of an electronic material")
+    def _rules(self) -> MaterialIn:
+        material = Material(self.name, self.form, self.sha256, self.sm3, self.count)  # the domain's rules, as 422s
+        self.name = material.name
         return self
 
 
@@ -96,6 +107,32 @@ class CaseSubmission(BaseModel):
                                           "(GB 32100); kept only as a keyed hash and a masked form.")
     ownership: Ownership
     materials: list[MaterialIn] = Field(default_factory=list, max_length=100)
+    clerk: ClerkIn | None = None
+    applicant: ApplicantIn | None = Field(default=None, description=(
+        "The applicant's name, document, phone and address (sealed at rest, answered masked)."))
+    agent: AgentIn | None = Field(default=None, description="Someone acting for the applicant (代办人).")
+
+
+class NoticeLineIn(BaseModel):
+    """One line of a one-time notice: a missing or defective material, and why."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    material: str = Field(min_length=1, max_length=200)
+    reason: str = Field(min_length=1, max_length=500, examples=["复印件不清晰 / the copy is illegible"])
+
+
+class AnswerIn(BaseModel):
+    """A supplement's answer to one line of the notice, with the materials it adds."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    material: str = Field(min_length=1, max_length=200, description="The notice line it answers.")
+    answer: str = Field(default="已补正", max_length=500)
+    added: list[MaterialIn] = Field(default_factory=list, max_length=20)
+
+
+Action = Literal[tuple(TRANSITIONS)]  # type: ignore[valid-type]
 
 
 class Transition(BaseModel):
@@ -103,10 +140,17 @@ class Transition(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    action: str = Field(examples=list(TRANSITIONS))
+    action: Action = Field(examples=list(TRANSITIONS))  # type: ignore[valid-type]
     reason: str = Field(default="", max_length=1000)
-    material_hashes: list[Annotated[str, Field(pattern=r"^[0-9a-f]{64}$")]] = Field(default_factory=list,
-                                                                                   max_length=100)
+    handover_reason: str = Field(default="", max_length=1000, description=(
+        "Why posted materials are received, or a result delivered, outside the post (the materials' waybill not "
+        "delivered yet; the result's waybill returned or lost). Personal numbers are masked."))
+    material_hashes: list[Digest] = Field(default_factory=list, max_length=100)
+    clerk: ClerkIn | None = None
+    notice: list[NoticeLineIn] = Field(default_factory=list, max_length=100, description=(
+        "request_supplement: the one-time notice, every missing or defective material with the reason (required)."))
+    answers: list[AnswerIn] = Field(default_factory=list, max_length=100, description=(
+        "supplement: the answer to each line of the open notice, with the materials it adds."))
 
 
 def _respond(result: tuple[int, dict[str, Any]]) -> JSONResponse:
@@ -135,7 +179,7 @@ async def submit_case(body: CaseSubmission, uow: Uow, ctx: Ctx, caller: Clerk,
 async def list_cases(
     uow: Uow, ctx: Ctx, caller: Reader,
     locality: Annotated[str | None, Query(pattern=r"^\d{6}$")] = None,
-    status_: Annotated[str | None, Query(alias="status", max_length=32)] = None,
+    status_: Annotated[CaseStatus | None, Query(alias="status")] = None,
     overdue: bool | None = None,
     item: Annotated[str | None, Query(max_length=32)] = None,
     cursor: Annotated[str | None, Query(max_length=300)] = None,
@@ -153,8 +197,9 @@ async def list_cases(
         raise Forbidden(f"a client of {caller.locality} sees only its own locality's cases")
     if updated_since is not None or (cursor or "").startswith(_FEED_CURSOR_START):
         return await _change_feed(uow, caller, updated_since, cursor, limit)
+    filters = filters_fingerprint(status=status_, overdue=overdue, item=item, applicant=applicant_id)
     try:
-        after = decode_cursor(cursor) if cursor else None
+        after = decode_cursor(cursor, filters) if cursor else None
     except ValueError as exc:
         raise Problem("cursor is not valid", status=422, slug="validation", title="Invalid request",
                       errors=[{"field": "query.cursor", "message": str(exc)}]) from exc
@@ -164,7 +209,7 @@ async def list_cases(
     more = len(rows) > limit
     rows = rows[:limit]
     return CasePage.model_validate({"cases": [case_view(r) for r in rows], "has_more": more,
-                                    "next_cursor": encode_cursor(rows[-1]) if more else None})
+                                    "next_cursor": encode_cursor(rows[-1], filters) if more else None})
 
 
 _FEED_CURSOR_START = "WyJmZWVkIi"
@@ -225,8 +270,9 @@ def _party_detail(reasons: KeySet, case_id: str, sequence: int, detail: dict[str
 
 
 @cases.post("/{case_id}/transitions", summary="Move a case through its life cycle", response_model=CaseView,
-            responses={409: {"description": "not allowed now (`allowed` lists the actions that are), the "
-                                            "materials received differ, or files are missing"}})
+            responses={409: {"description": "not allowed now (`allowed` lists the caller's actions that are, `turn` "
+                                            "whose turn it is), the materials received differ or are not delivered, "
+                                            "the result's post was lost, or files are missing"}})
 async def transition_case(case_id: str, body: Transition, uow: Uow, ctx: Ctx, caller: Reader,
                           idempotency_key: IdempotencyKey = None) -> JSONResponse:
     detail = body.model_dump(exclude={"action"})
@@ -298,4 +344,4 @@ async def put_local(body: LocalFigures, uow: Uow,
     return LocalFiguresView(locality=caller.locality, **body.model_dump())
 
 
-routers = [cases, calendar, deadlines, stats]  # calendar: services/routing/calendar_api.py
+routers = [cases, parties, originals, calendar, deadlines, stats]

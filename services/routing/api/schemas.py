@@ -24,8 +24,41 @@ class MaterialView(BaseModel):
     """A material handed in at the window."""
 
     name: str
-    form: Literal["paper", "electronic"]
+    form: Literal["original", "copy", "original_and_copy", "electronic", "paper"] = Field(
+        description="shared/contracts/catalogue.py's vocabulary (paper: the older word, a copy).")
     sha256: str | None = Field(description="SHA-256 of an electronic material's file; null for paper.")
+    count: int = 1
+    supplement: int = Field(default=0, description="0: handed in at submission; n: added by the n-th supplement.")
+
+
+class MaskedApplicant(BaseModel):
+    """The applicant as every answer shows them: a person's name, numbers, phone and address masked."""
+
+    kind: Literal["person", "enterprise"]
+    name: str = Field(examples=["王**"])
+    id_kind: str
+    id_number: str
+    phone: str = Field(examples=["138****5678"])
+    address: str
+    legal_representative: str
+
+
+class MaskedAgent(BaseModel):
+    """The agent, masked; the authorisation letter named (one of the materials)."""
+
+    name: str
+    id_kind: str
+    id_number: str
+    phone: str
+    authorisation_letter: str
+
+
+class DeliveryExceptionView(BaseModel):
+    """The result's post came back or was lost; a new post or a hand-over with a reason comes first."""
+
+    waybill_number: str
+    waybill_status: Literal["returned", "exception"]
+    reason: str = Field(description="The carrier's reason, personal numbers masked.")
 
 
 class CaseView(BaseModel):
@@ -39,18 +72,71 @@ class CaseView(BaseModel):
     owners: list[str] = Field(description="Every owning locality (several in joint handling).")
     parts: dict[str, CaseStatus] = Field(description="Joint handling: each owner's part and where it stands.")
     applicant_masked: str = Field(examples=["110105********002X"])
+    applicant: MaskedApplicant | None = Field(default=None, description="The applicant, masked (issue 16).")
+    agent: MaskedAgent | None = Field(default=None, description="The agent acting for them, masked.")
     materials: list[MaterialView]
     status: CaseStatus
     reason: str = Field(description="The reason of the last rejection, supplement request or withdrawal (masked).")
     sequence: int = Field(description="The number of the case's last step.")
     waybill_numbers: list[str] = Field(description="UPU S10 numbers of the posts of its materials and result.")
     attestation_id: str | None = Field(description="The acceptance attestation, once accepted.")
+    originals_checks: list[OriginalsCheckView] = Field(default_factory=list,
+                                                       description="The window's checks of originals.")
+    notices: list[NoticeView] = Field(default_factory=list, description="The case's one-time notices.")
+    delivery_exception: DeliveryExceptionView | None = Field(
+        default=None, description="Set while the result's post is returned or lost (issue 16).")
     committed_days: int = Field(description="Working days the owners committed to.")
     accepted_on: date | None
     due_on: date | None = Field(description="Due date in working days, paused during supplements.")
     deadline_provisional: bool = Field(description="The due date crosses a year whose schedule is not loaded.")
     overdue: bool
     submitted_at: Timestamp
+
+
+class ClerkView(BaseModel):
+    """Who took a step: the locality system's client and, when it said so, the person (id and name)."""
+
+    client_id: str
+    id: str | SkipJsonSchema[None] = None
+    name: str | SkipJsonSchema[None] = None
+
+
+class OriginalsCheckView(BaseModel):
+    """One material's original as the window checked it (原件核验)."""
+
+    material: str
+    matches: bool
+    note: str
+    by: ClerkView
+    at: Timestamp
+
+
+class NoticeLineView(BaseModel):
+    """A missing or defective material and why."""
+
+    material: str
+    reason: str
+
+
+class AnswerView(BaseModel):
+    """How the supplement answered one line, and what it added."""
+
+    material: str
+    answer: str
+    added: list[str]
+
+
+class NoticeView(BaseModel):
+    """A one-time notice (一次性告知) and, once supplemented, its answer line by line."""
+
+    number: int
+    kind: Literal["window", "supplement"] = Field(description="The window's own notice, or an owner's request.")
+    by_locality: str
+    issued_at: Timestamp
+    by: ClerkView | None = None
+    lines: list[NoticeLineView]
+    answers: list[AnswerView] | None
+    answered_at: Timestamp | None
 
 
 class StepDetail(BaseModel):
@@ -63,6 +149,9 @@ class StepDetail(BaseModel):
                                                               description="Receipt: the materials received.")
     waybill_number: str | SkipJsonSchema[None] = Field(default=None, description="Moved by a post's tracking.")
     reason: str | SkipJsonSchema[None] = Field(default=None, description="The reason, personal numbers masked.")
+    clerk: ClerkView | SkipJsonSchema[None] = Field(default=None, description="The person behind the step.")
+    handover_reason: str | SkipJsonSchema[None] = Field(
+        default=None, description="Received or delivered outside the post: why (personal numbers masked).")
     reason_original: str | SkipJsonSchema[None] = Field(default=None,
                                                         description="The reason as given, for the case's parties.")
 

@@ -13,6 +13,7 @@ from enum import StrEnum
 from typing import Any
 
 from services.routing.domain.identifiers import ApplicantRef
+from services.routing.domain.materials import InvalidMaterial, clean_digest, clean_name
 
 
 class CaseStatus(StrEnum):
@@ -57,6 +58,7 @@ TRANSITIONS: dict[str, tuple[frozenset[CaseStatus], CaseStatus, Side]] = {
     "reject": (frozenset({S.UNDER_REVIEW}), S.REJECTED, Side.OWNING),
     "issue_result": (frozenset({S.APPROVED, S.REJECTED}), S.RESULT_ISSUED, Side.LEAD_OWNER),
     "deliver_result": (frozenset({S.RESULT_ISSUED}), S.RESULT_DELIVERED, Side.LEAD_OWNER),
+    "hand_over_result": (frozenset({S.RESULT_ISSUED}), S.RESULT_DELIVERED, Side.ACCEPTING),
     "close": (frozenset({S.RESULT_DELIVERED}), S.CLOSED, Side.ACCEPTING),
     "withdraw": (
         frozenset({S.SUBMITTED, S.ACCEPTED, S.FORWARDED, S.RECEIVED, S.UNDER_REVIEW,
@@ -67,17 +69,115 @@ TRANSITIONS: dict[str, tuple[frozenset[CaseStatus], CaseStatus, Side]] = {
 }
 """Action -> (statuses it may start from, status it leads to, the side that performs it).
 
+``hand_over_result``: the accepting window hands the decision to the applicant (审批结果送达权).
+
 Owner actions (``receive`` … ``reject``) apply to the acting owner's part; the others to the case."""
+
+RIGHT_OF_ACTION: dict[str, str] = {
+    "submit": "receive_accept",
+    "accept": "receive_accept",
+    "supplement": "receive_accept",
+    "notify": "one_time_notice",
+    "check_originals": "check_originals",
+    "hand_over_result": "deliver_result",
+}
+"""The delegated right (services/authorization/rights.py) the accepting window needs, for each owner other
+than itself, to take an action on that owner's behalf: 收件受理权, 一次性告知权, 原件核验权, 审批结果送达权."""
 
 PART_ORDER = [S.FORWARDED, S.RECEIVED, S.SUPPLEMENTED, S.UNDER_REVIEW, S.SUPPLEMENT_REQUESTED, S.APPROVED]
 
 
-class IllegalTransition(ValueError):
-    """An action the case's status or the caller's side does not allow; lists the allowed ones."""
+class CaseRuleBroken(ValueError):
+    """A step the case's rules refuse; ``status`` and ``slug`` say how (409 a state, 422 a request)."""
 
-    def __init__(self, message: str, allowed: list[str]) -> None:
+    status = 409
+    slug = "illegal-transition"
+    title = "Illegal transition"
+
+    def __init__(self, message: str, **extra: Any) -> None:
         super().__init__(message)
+        self.extra = extra
+
+
+class IllegalTransition(CaseRuleBroken):
+    """An action the case's status or the caller's side does not allow; lists the allowed ones and whose
+    turn it is (``turn``: each locality that may act now and its actions)."""
+
+    def __init__(self, message: str, allowed: list[str], turn: dict[str, list[str]] | None = None) -> None:
+        super().__init__(message, allowed=allowed, turn=turn or {})
         self.allowed = allowed
+        self.turn = turn or {}
+
+
+class UnknownAction(CaseRuleBroken):
+    """An action the life cycle does not have."""
+
+    status, slug, title = 422, "unknown-action", "Unknown action"
+
+
+class ReasonRequired(CaseRuleBroken):
+    """A step that must say why."""
+
+    status, slug, title = 422, "reason-required", "Reason required"
+
+
+class MaterialsMismatch(CaseRuleBroken):
+    """The materials the owner received are not those attested at acceptance."""
+
+    slug, title = "materials-mismatch", "Materials mismatch"
+
+
+class NotDelivered(CaseRuleBroken):
+    """Posted materials received before their waybill was delivered, without a hand-over reason."""
+
+    slug, title = "materials-not-delivered", "Materials not delivered"
+
+
+class DeliveryExceptionOpen(CaseRuleBroken):
+    """The result's post came back or was lost: a new delivery or a hand-over with a reason comes first."""
+
+    slug, title = "delivery-exception", "Delivery exception"
+
+
+@dataclass(frozen=True)
+class Move:
+    """What the acting locality asks: an action, with what the action needs.
+
+    ``by_event`` is set when routing moves the case on another service's word (a waybill delivered, a
+    receipt confirmed): the fact is the evidence. ``handover_reason`` records a hand-over outside the post.
+    """
+
+    action: str
+    locality: str
+    reason: str = ""
+    handover_reason: str = ""
+    material_hashes: tuple[str, ...] = ()
+    waybill_number: str = ""
+    by_event: bool = False
+
+
+@dataclass(frozen=True)
+class Waybill:
+    """A post of the case, as delivery last told: its number, flow (materials, result) and status."""
+
+    number: str
+    flow: str
+    status: str = "created"
+
+
+@dataclass(frozen=True)
+class DeliveryProblem:
+    """The result's post came back (``returned``) or was lost (``exception``)."""
+
+    waybill_number: str
+    status: str
+    reason: str = ""
+
+
+RESULT_LOST = frozenset({"returned", "exception"})
+DECLARED_FORMS = ("original", "copy", "original_and_copy", "electronic", "paper")
+"""The forms a window declares: the shared vocabulary (shared/contracts/catalogue.py) and ``paper``, the
+older word for a paper material of unstated form (it serves as a copy)."""
 
 
 @dataclass(frozen=True)
@@ -89,15 +189,37 @@ class Material:
     form: str
     sha256: str | None = None
     sm3: str | None = None
+    count: int = 1
+    supplement: int = 0
+    """0: handed in at submission; n: added by the n-th supplement (its answer to the one-time notice)."""
 
-    def to_dict(self) -> dict[str, str | None]:
-        """As stored, answered and attested (``sm3`` only when declared, so older forms stay as they were)."""
-        return {"name": self.name, "form": self.form, "sha256": self.sha256, **({"sm3": self.sm3} if self.sm3 else {})}
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "name", clean_name(self.name))
+        if self.sha256 is not None:
+            object.__setattr__(self, "sha256", clean_digest(self.sha256))
+        if self.sm3 is not None:
+            object.__setattr__(self, "sm3", clean_digest(self.sm3, "sm3"))
+        if self.sm3 and not self.sha256:
+            raise InvalidMaterial("an SM3 digest is declared beside the SHA-256 of an electronic material")
+        if self.form not in DECLARED_FORMS:
+            raise InvalidMaterial(f"unknown form {self.form!r}; one of {', '.join(DECLARED_FORMS)}")
+        if not 1 <= self.count <= 99:
+            raise InvalidMaterial("a material's count is 1 to 99")
+        if self.form == "electronic" and not self.sha256:
+            raise InvalidMaterial(f"the electronic material {self.name!r} needs the SHA-256 of its file")
+
+    def to_dict(self) -> dict[str, Any]:
+        """As stored, answered and attested (``sm3``, ``count`` and ``supplement`` only when not the default, so
+        older forms stay as they were)."""
+        return {"name": self.name, "form": self.form, "sha256": self.sha256, **({"sm3": self.sm3} if self.sm3 else {}),
+                **({"count": self.count} if self.count != 1 else {}),
+                **({"supplement": self.supplement} if self.supplement else {})}
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Material:
         """A material from its stored or requested form."""
-        return cls(data["name"], data["form"], data.get("sha256"), data.get("sm3"))
+        return cls(data["name"], data["form"], data.get("sha256"), data.get("sm3"), int(data.get("count") or 1),
+                   int(data.get("supplement") or 0))
 
 
 @dataclass(frozen=True)
@@ -116,6 +238,8 @@ class Case:
     sequence: int = 1
     waybill_numbers: tuple[str, ...] = field(default=())
     reason: str = ""
+    waybills: tuple[Waybill, ...] = ()
+    delivery_exception: DeliveryProblem | None = None
 
     def __post_init__(self) -> None:
         if not self.owners:
@@ -173,18 +297,61 @@ class Case:
                 allowed.append(action)
         return allowed
 
-    def apply(self, action: str, locality: str, reason: str = "") -> Case:
-        """The case after ``locality`` took ``action``; :class:`IllegalTransition` if it may not."""
-        allowed = self.allowed_actions(locality)
+    def turn(self) -> dict[str, list[str]]:
+        """Whose turn it is: each locality that may move the case on now, with its actions (withdrawal,
+        always open to the window before a decision, left out)."""
+        turn = {}
+        for locality in self.involved:
+            actions = [a for a in self.allowed_actions(locality) if a != "withdraw"]
+            if actions:
+                turn[locality] = actions
+        return turn
+
+    def _refuse(self, move: Move, allowed: list[str]) -> IllegalTransition:
+        state = self.part(move.locality) if Side.OWNING in self.sides_of(move.locality) and self.parts \
+            else self.status
+        turn = self.turn()
+        if turn:
+            whose = "; ".join(f"{loc} may {', '.join(actions)}" for loc, actions in turn.items())
+        elif self.status is S.RESULT_ISSUED and self.delivery_exception is None:
+            whose = "waiting for the post to deliver the result"
+        else:
+            whose = "no locality can move it now"
+        return IllegalTransition(
+            f"{move.action} is not allowed for locality {move.locality} while the case is {state}: {whose}",
+            allowed, turn)
+
+    def apply(self, move: Move | str, locality: str = "", reason: str = "") -> Case:
+        """The case after ``move.locality`` took ``move.action`` (or ``locality`` the action ``move``); a
+        :class:`CaseRuleBroken` if it may not."""
+        if isinstance(move, str):
+            move = Move(move, locality, reason)
+        action, locality = move.action, move.locality
         if action not in TRANSITIONS:
-            raise IllegalTransition(f"unknown action {action!r}", allowed)
+            raise UnknownAction(f"unknown action {action!r}; the actions are {', '.join(TRANSITIONS)}",
+                                actions=list(TRANSITIONS))
+        allowed = self.allowed_actions(locality)
         if action not in allowed:
-            state = self.part(locality) if Side.OWNING in self.sides_of(locality) and self.parts else self.status
-            raise IllegalTransition(
-                f"{action} is not allowed for locality {locality} while the case is {state}", allowed
-            )
+            raise self._refuse(move, allowed)
+        if action in ("reject", "withdraw") and not move.reason.strip():
+            raise ReasonRequired(f"{action} needs a reason")
+        if action == "receive" and self.mode == "accepted_here_handled_there" and not move.by_event:
+            self._check_receipt(move)
+        exception = self.delivery_exception
+        if action in ("deliver_result", "hand_over_result") and exception is not None:
+            if move.by_event and move.waybill_number and move.waybill_number != exception.waybill_number:
+                exception = None  # a new post of the result arrived
+            elif move.handover_reason.strip():
+                exception = None
+            else:
+                raise DeliveryExceptionOpen(
+                    f"the result's waybill {exception.waybill_number} is {exception.status}"
+                    f"{': ' + exception.reason if exception.reason else ''}; deliver it anew, or hand it over "
+                    "and give the reason (handover_reason)", waybill_number=exception.waybill_number,
+                    waybill_status=exception.status)
         target = TRANSITIONS[action][1]
         side = TRANSITIONS[action][2]
+        reason = move.reason
         if action == "forward":
             moved = replace(self, status=target, parts=tuple((o, S.FORWARDED) for o in self.owners))
         elif side is Side.OWNING:
@@ -196,13 +363,63 @@ class Case:
             moved = replace(self, parts=parts, status=_status_of(parts))
         else:
             moved = replace(self, status=target, reason=reason or self.reason)
-        return replace(moved, sequence=self.sequence + 1)
+        return replace(moved, sequence=self.sequence + 1, delivery_exception=exception)
 
-    def with_waybill(self, number: str) -> Case:
-        """The case with a waybill attached (once)."""
+    def _check_receipt(self, move: Move) -> None:
+        """Posted materials: the hashes attested, and the waybill delivered or a hand-over reason."""
+        received = sorted(clean_digest(h) for h in move.material_hashes)
+        if received != self.material_hashes:
+            raise MaterialsMismatch("the materials received do not match those attested at acceptance",
+                                    expected=self.material_hashes, received=received)
+        posts = [w for w in self.waybills if w.flow == "materials"]
+        if any(w.status == "delivered" for w in posts) or move.handover_reason.strip():
+            return
+        where = ", ".join(f"{w.number} is {w.status}" for w in posts) or "no waybill has been issued yet"
+        raise NotDelivered(
+            f"the posted materials have not been delivered ({where}); receive them once the post delivers, or "
+            "give the reason they were handed over otherwise (handover_reason)",
+            waybills={w.number: w.status for w in posts})
+
+    def track(self, number: str, flow: str, status: str, reason: str = "") -> tuple[Case, bool]:
+        """The case after delivery told a waybill's status; whether the result's post was newly lost.
+
+        A result waybill that came back or was lost while the result awaits delivery makes a delivery
+        exception, which stands until a new post of the result or a hand-over with a reason."""
+        posts = [w for w in self.waybills if w.number != number]
+        case = replace(self, waybills=(*posts, Waybill(number, flow, status)))
+        lost = flow == "result" and status in RESULT_LOST and self.status is S.RESULT_ISSUED and (
+            self.delivery_exception is None or self.delivery_exception.waybill_number != number)
+        if lost:
+            case = replace(case, delivery_exception=DeliveryProblem(number, status, reason))
+        return case, lost
+
+    def with_waybill(self, number: str, flow: str = "") -> Case:
+        """The case with a waybill attached (once); a new post of a lost result clears the exception."""
         if number in self.waybill_numbers:
             return self
-        return replace(self, waybill_numbers=(*self.waybill_numbers, number))
+        case = replace(self, waybill_numbers=(*self.waybill_numbers, number))
+        if flow:
+            case = replace(case, waybills=(*case.waybills, Waybill(number, flow)))
+        if flow == "result" and self.delivery_exception is not None:
+            case = replace(case, delivery_exception=None)
+        return case
+
+
+def joint_owners(owners: list[str], accepting: str) -> list[str]:
+    """The owners of a joint case: the accepting locality handles its own part as an owner; a joint case
+    has at least two parts (:class:`CaseRuleBroken` 422 otherwise)."""
+    if len(owners) < 2:
+        only = owners[0] if owners else "none"
+        raise JointNeedsParts(
+            f"joint handling needs the places of at least two localities; the applicant's places name only {only}"
+            + (" (the accepting locality itself: a local case)" if owners == [accepting] else ""))
+    return owners
+
+
+class JointNeedsParts(CaseRuleBroken):
+    """A joint case with fewer than two parts."""
+
+    status, slug, title = 422, "joint-needs-parts", "Joint handling needs two parts"
 
 
 def _status_of(parts: tuple[tuple[str, CaseStatus], ...]) -> CaseStatus:

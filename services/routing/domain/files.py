@@ -96,7 +96,9 @@ def declared_sm3(case: Case, kind: FileKind, sha256: str) -> str | None:
 def missing_materials(case: Case, files: list[FileFact]) -> list[str]:
     """Names of the declared electronic materials whose file is not in yet."""
     have = {f.sha256 for f in files if f.kind is FileKind.MATERIAL}
-    return [m.name for m in case.materials if m.form == "electronic" and m.sha256 and m.sha256 not in have]
+    added = have | {f.sha256 for f in files if f.kind is FileKind.SUPPLEMENT}  # a supplement's own materials
+    return [m.name for m in case.materials if m.form == "electronic" and m.sha256
+            and m.sha256 not in (added if m.supplement else have)]
 
 
 def check_transition(case: Case, action: str, files: list[FileFact], supplement_hashes: list[str]) -> None:
