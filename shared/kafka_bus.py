@@ -1,7 +1,9 @@
 """The Apache Kafka backend of the bus, through aiokafka.
 
 Idempotent producer, acks=all, one consumer group per service, offsets committed only after the
-handler returned; every client connects as the process's principal (:mod:`shared.kafka_security`).
+handler returned (one commit per fetch); a handler with a ``handle_batch`` method (the event
+dispatcher) gets each fetch whole. Every client connects as the process's principal
+(:mod:`shared.kafka_security`).
 """
 
 from __future__ import annotations
@@ -130,6 +132,17 @@ class KafkaBus(Bus):
             return False
 
 
+def _record(message) -> Record:  # type: ignore[no-untyped-def]
+    return Record(
+        topic=message.topic,
+        key=message.key,
+        value=message.value if message.value is not None else b"",
+        headers=tuple(message.headers or ()),
+        partition=message.partition,
+        offset=message.offset,
+    )
+
+
 class _KafkaSubscription(Subscription):
     def __init__(self, bus: KafkaBus, group: str, topics: list[str], handler: RecordHandler) -> None:
         self.bus, self.group, self.topics, self.handler = bus, group, topics, handler
@@ -173,20 +186,26 @@ class _KafkaSubscription(Subscription):
                 await asyncio.sleep(1)
                 continue
             handled: dict[TopicPartition, int] = {}
+            together = getattr(self.handler, "handle_batch", None)
+            if together is not None and batches:
+                # The whole fetch at once (the dispatcher's one transaction); on failure every
+                # partition is read again from the fetch's first record (the inbox absorbs repeats).
+                try:
+                    await together([_record(m) for messages in batches.values() for m in messages])
+                except Exception as exc:
+                    log.error("handler failed", extra={"group": self.group, "error": repr(exc)})
+                    for tp, messages in batches.items():
+                        consumer.seek(tp, messages[0].offset)
+                    await asyncio.sleep(1)
+                    continue
+                handled = {TopicPartition(tp.topic, tp.partition): messages[-1].offset + 1
+                           for tp, messages in batches.items() if messages}
+                batches = {}
             for tp, messages in batches.items():
                 done = None
                 try:
                     for message in messages:
-                        await self.handler(
-                            Record(
-                                topic=message.topic,
-                                key=message.key,
-                                value=message.value if message.value is not None else b"",
-                                headers=tuple(message.headers or ()),
-                                partition=message.partition,
-                                offset=message.offset,
-                            )
-                        )
+                        await self.handler(_record(message))
                         done = message.offset
                 except Exception as exc:
                     # Not handled: read again from the first record that was not.
