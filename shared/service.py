@@ -76,6 +76,8 @@ class ServiceDefinition:
     batch_observers: list[Callable[[ServiceContext, Sequence[Record]], Awaitable[None]]] = field(
         default_factory=list)
     """Like ``record_observers``, with the raw records of a whole fetch at once (one transaction for them)."""
+    event_observers: list[Callable[[ServiceContext, Envelope, Event], None]] = field(default_factory=list)
+    """Called with every valid event the service reads (each copy, before the inbox), e.g. to drop a cache."""
     local_jwks: Callable[[ServiceContext], JwksFetcher] | None = None
     """Where the service reads the JWKS from itself (the authorization service); others use HTTP."""
     embedded_routers: list[APIRouter] = field(default_factory=list)
@@ -168,9 +170,11 @@ class ServiceContext:
             batch_observers=[partial(batch, self) for batch in self.definition.batch_observers],
         )
 
-    def _observe(self, _envelope: Envelope, event: Event) -> None:
+    def _observe(self, envelope: Envelope, event: Event) -> None:
         if isinstance(event, ClientRevoked):
             self.jwks.revoke_client(event.client_id)
+        for observe in self.definition.event_observers:
+            observe(self, envelope, event)
 
     async def connect_bus(self) -> None:
         """Create the topics and join the consumer group, retrying while the bus is away."""

@@ -110,6 +110,10 @@ class Settings(BaseSettings):
         description="Base URL of the catalogue, which routing reads items from "
         "(default: http://127.0.0.1:<catalogue port>).",
     )
+    delegation_cache_seconds: float = Field(
+        10.0, ge=0, description="How long routing reuses an allowing delegation decision (forgotten at once "
+        "when an agreement or client changes); 0 asks the authorization service for every case."
+    )
     deadline_check_seconds: float = Field(
         300, gt=0, description="How often routing looks for cases due soon or overdue."
     )

@@ -15,6 +15,7 @@ from typing import Any
 from sqlalchemy.exc import IntegrityError
 
 from services.routing.clients import AuthorizationClient, CatalogueClient
+from services.routing.delegations import record_uses
 from services.routing.domain import (
     FINISHED,
     TRANSITIONS,
@@ -249,6 +250,7 @@ async def submit(
     committed = max(int(by_locality.get(owner, item.committed_days)) for owner in owners)
     row = await cases.add(case, committed)
     cases.add_step(case, "submit", "", caller.locality, caller.client_id, {"owners": owners})
+    record_uses(uow, case.id)  # the audit line of each remembered delegation decision, with the case
     uow.publish(
         CaseSubmitted(case_id=case.id, item_code=case.item_code, mode=mode, accepting_locality=caller.locality,
                       owning_localities=list(owners), applicant_masked=applicant.masked,
