@@ -102,12 +102,15 @@ async def _count_alone(ctx: ServiceContext, one: tuple[Record, dict[str, Any]], 
 async def _count(ctx: ServiceContext, seen: Sequence[tuple[Record, dict[str, Any]]], now: datetime) -> None:
     async with ctx.sessionmaker() as session:
         model = ReadModel(session)
+        sightings: list[dict[str, Any]] = []
         for record, message in seen:
-            await _count_one(model, record, message, now)
+            await _count_one(model, record, message, now, sightings)
+        await model.add_sightings(sightings)
         await session.commit()
 
 
-async def _count_one(model: ReadModel, record: Record, message: dict[str, Any], now: datetime) -> None:
+async def _count_one(model: ReadModel, record: Record, message: dict[str, Any], now: datetime,
+                     sightings: list[dict[str, Any]]) -> None:
     attrs = header_map(record.headers)
     if message["dead_letter"] is not None:
         reason = message["dead_letter"]["reason"]
@@ -120,7 +123,7 @@ async def _count_one(model: ReadModel, record: Record, message: dict[str, Any], 
         })
     elif attrs.get("ce_id"):
         moment = event_time(attrs.get("ce_time"), now)
-        await model.add_sighting({
+        sightings.append({
             "event_id": attrs["ce_id"][:255], "locality": message["locality"],
             "type": (attrs.get("ce_type") or "(no type)")[:255], "minute": epoch_minute(moment),
             "topic": record.topic, "partition": record.partition, "offset": max(record.offset, 0),

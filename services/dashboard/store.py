@@ -200,6 +200,16 @@ async def insert_ignore(session: AsyncSession, model: type[Base], values: dict[s
     return bool(getattr(result, "rowcount", 0))
 
 
+async def insert_ignore_many(session: AsyncSession, model: type[Base], rows: list[dict[str, Any]],
+                             keys: list[str]) -> None:
+    """Insert the rows (in one statement) but those whose key exists already."""
+    if not rows:
+        return
+    dialect = session.get_bind().dialect.name
+    make = pg_insert if dialect == "postgresql" else sqlite_insert
+    await session.execute(make(model).values(rows).on_conflict_do_nothing(index_elements=keys))
+
+
 class ReadModel:
     """Reads and writes of the dashboard's tables within one session."""
 
@@ -212,9 +222,9 @@ class ReadModel:
         """Keep an event (once)."""
         await insert_ignore(self.session, EventRow, row, ["event_id"])
 
-    async def add_sighting(self, row: dict[str, Any]) -> None:
-        """Count an event on one locality's topic (once per event and locality)."""
-        await insert_ignore(self.session, SightingRow, row, ["event_id", "locality"])
+    async def add_sightings(self, rows: list[dict[str, Any]]) -> None:
+        """Count events on localities' topics (once per event and locality), in one statement."""
+        await insert_ignore_many(self.session, SightingRow, rows, ["event_id", "locality"])
 
     async def add_dead_letter(self, row: dict[str, Any]) -> None:
         """Keep a dead letter (once per topic, partition and offset)."""
