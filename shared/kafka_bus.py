@@ -29,8 +29,11 @@ class KafkaBus(Bus):
         client_id: str = "tongban",
         request_timeout_ms: int = 10_000,
         security: KafkaSecurity | None = None,
+        batch_wait_ms: int = 0,
     ) -> None:
         self.bootstrap_servers = bootstrap_servers
+        self.batch_wait_ms = batch_wait_ms
+        """How long the broker may hold a fetch for more records (0: answer as soon as there is one)."""
         self.client_id = client_id
         self.security = security or KafkaSecurity()
         self.request_timeout_ms = request_timeout_ms
@@ -160,7 +163,10 @@ class _KafkaSubscription(Subscription):
             enable_auto_commit=False,
             auto_offset_reset="earliest",
             max_poll_records=500,
-            fetch_max_wait_ms=100,
+            # With a wait, the broker answers a fetch once it holds 1 MB or the wait is over: under load
+            # the handlers get larger batches (one transaction each) for at most that much latency.
+            fetch_max_wait_ms=self.bus.batch_wait_ms or 100,
+            fetch_min_bytes=1_048_576 if self.bus.batch_wait_ms else 1,
             **self.bus.security.client_options(),
         )
         self.consumer = consumer

@@ -250,6 +250,7 @@ def create_app(
         the_bus = bus or create_bus(
             settings.bus, settings.kafka_bootstrap_servers, client_id=f"tongban-{definition.name}",
             security=KafkaSecurity.from_settings(settings) if settings.bus == "kafka" else None,
+            batch_wait_ms=settings.consumer_batch_wait_ms,
         )
         if owns_bus:
             await the_bus.start()
