@@ -15,6 +15,8 @@ were really taken are.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import time
 from contextvars import ContextVar
 from dataclasses import dataclass
@@ -101,6 +103,8 @@ class CachingAuthorizationClient(AuthorizationClient):
     def __init__(self, base_url: str, cache: DecisionCache) -> None:
         super().__init__(base_url)
         self.cache = cache
+        self._asking: dict[tuple[str, tuple[tuple[str, str], ...]], asyncio.Future[dict[str, Any]]] = {}
+        """Checks in flight: requests that need the same answer meanwhile wait for it (asked once)."""
 
     async def _call(self, method: str, path: str, caller: Caller, ok: tuple[int, ...] = (200,),
                     **kwargs: Any) -> httpx.Response:
@@ -108,6 +112,11 @@ class CachingAuthorizationClient(AuthorizationClient):
             return await super()._call(method, path, caller, ok, **kwargs)
         params = {str(k): str(v) for k, v in (kwargs.get("params") or {}).items()}
         remembered = self.cache.get(caller.locality, params)
+        key = self.cache.key(caller.locality, params)
+        if remembered is None and key in self._asking:  # the same question is being asked: wait for its answer
+            with contextlib.suppress(Exception):
+                await asyncio.shield(self._asking[key])
+            remembered = self.cache.get(caller.locality, params)
         if remembered is not None:
             uses = _uses.get()
             if uses is None:
@@ -115,9 +124,21 @@ class CachingAuthorizationClient(AuthorizationClient):
                 _uses.set(uses)
             uses.append(_Use(caller, params, remembered))
             return httpx.Response(200, json=remembered.body)
-        response = await super()._call(method, path, caller, ok, **kwargs)
-        self.cache.put(caller.locality, params, response.json())  # audited by the authorization service
-        return response
+        asked: asyncio.Future[dict[str, Any]] = asyncio.get_running_loop().create_future()
+        self._asking[key] = asked
+        try:
+            response = await super()._call(method, path, caller, ok, **kwargs)
+            body = response.json()
+            self.cache.put(caller.locality, params, body)  # audited by the authorization service
+            asked.set_result(body)
+            return response
+        except BaseException as exc:
+            asked.set_exception(exc if isinstance(exc, Exception) else RuntimeError("cancelled"))
+            asked.exception()  # retrieved: the waiters ask on their own
+            raise
+        finally:
+            if self._asking.get(key) is asked:
+                del self._asking[key]
 
 
 def record_uses(uow: UnitOfWork, case_id: str) -> None:
