@@ -22,6 +22,7 @@ import httpx
 from aiokafka import AIOKafkaConsumer
 from aiokafka.structs import TopicPartition
 
+from bench.cpu import CpuMeter, cpu_seconds, idle_rate, quiesce
 from bench.load import in_child, percentile, summary_ms
 from bench.system import (
     ACCEPTING,
@@ -43,7 +44,7 @@ from tests.support.processes import ServiceProcess, free_port
 class Params:
     """How long and how hard each workload runs."""
 
-    w1_rates: tuple[int, ...] = (50, 200, 500)
+    w1_rates: tuple[int, ...] = (20, 50, 200, 500)
     w1_seconds: float = 15.0
     search_seconds: float = 8.0
     search_steps: int = 5
@@ -67,9 +68,11 @@ class Params:
     settle_timeout: float = 60.0
     profile: bool = False
     profile_seconds: float = 15.0
+    profile_rate: float = 50.0
+    """W1's offered rate while every service is profiled."""
 
 
-SMOKE = Params(w1_rates=(50, 200, 500), w1_seconds=2, search_seconds=2, search_steps=1, w2_seconds=2,
+SMOKE = Params(w1_rates=(20, 50, 200), w1_seconds=2, search_seconds=2, search_steps=1, w2_seconds=2,
                w2_concurrency=8, w3_items=200, w3_localities=4, w3_small_items=72, w3_requests=20, w4_seconds=2,
                w4_concurrency=4, w5_waybills=12, w5_batch=20, w5_workers=2, w6_small=2, w6_large=1,
                settle_timeout=20)
@@ -78,23 +81,15 @@ SMOKE = Params(w1_rates=(50, 200, 500), w1_seconds=2, search_seconds=2, search_s
 # --------------------------------------------------------------------------- helpers
 
 
-def _cpu_seconds(pid: int) -> float:
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-    except (OSError, IndexError, ValueError):
-        return 0.0
-
-
 async def settle(bench: BenchSystem, within: float, quiet: float = 0.15) -> float:
     """Wait until the services are nearly idle (backlogs of a previous workload worked off); seconds waited."""
     pids = list(bench.pids().values())
     started = time.monotonic()
     await asyncio.sleep(0.5)
     while time.monotonic() - started < within:
-        before = sum(_cpu_seconds(p) for p in pids)
+        before = sum(cpu_seconds(p) for p in pids)
         await asyncio.sleep(1.0)
-        if sum(_cpu_seconds(p) for p in pids) - before < quiet * len(pids):
+        if sum(cpu_seconds(p) for p in pids) - before < quiet * len(pids):
             break
     return round(time.monotonic() - started, 1)
 
@@ -249,17 +244,25 @@ async def w1_handoff(bench: BenchSystem, params: Params, watch: MemoryWatch) -> 
 
     async def system_at(rate: float, seconds: float) -> dict[str, Any]:
         await settle(bench, params.settle_timeout)
+        pids = bench.pids()
+        idle = await idle_rate(pids)
         consumer.clear()
         spec = {"base_url": bench.url("routing"), "path": "/v1/cases", "bodies": bodies, "rate": rate,
                 "duration": seconds, "headers": await bench.headers(ACCEPTING)}
+        meter = CpuMeter(pids, idle)
         with watch:
+            meter.start()
             generated = await in_child("bench.load:http_open_loop", spec)
             keys = {r[3] for r in generated["results"] if r[2] == 201 and r[3]}
             await consumer.wait_for(keys, within=10)
+            # Every consumer group (delivery, the audit, the dashboard, webhooks) works off its share.
+            await quiesce(pids, idle, params.settle_timeout)
         judged = _judge_w1(rate, generated, consumer.arrived)
+        judged["cpu"] = meter.stop(len(keys))
         print(f"  W1 {rate:>6.0f}/s: p50 {judged['p50_ms']} ms, p99 {judged['p99_ms']} ms, "
-              f"failed {judged['failed']}, missing {judged['missing_events']}, achieved {judged['achieved_rate']}/s",
-              flush=True)
+              f"failed {judged['failed']}, missing {judged['missing_events']}, achieved {judged['achieved_rate']}/s, "
+              f"CPU {judged['cpu']['total_ms_per_case']} ms/case (net {judged['cpu']['net_total_ms_per_case']}) "
+              f"{judged['cpu']['ms_per_case']}, load {judged['cpu']['loadavg']}", flush=True)
         runs.append(judged)
         return judged
 
@@ -315,7 +318,7 @@ async def _search(params: Params, run: Callable[[float, float], Any], fixed: lis
             rate = (lo + hi) / 2 if lo else hi / 2
         judged = await run(round(rate), params.search_seconds)
         steps.append({k: judged[k] for k in ("offered_rate", "achieved_rate", "p50_ms", "p99_ms", "failed",
-                                             "missing_events", "sustained")})
+                                             "missing_events", "sustained", "cpu")})
         if judged["sustained"]:
             lo = judged["offered_rate"]
         else:
@@ -409,6 +412,31 @@ async def profile_under_w2(bench: BenchSystem, params: Params, out_dir: Path) ->
     result = await load
     report: dict[str, Any] = {"load_per_second": result["per_second"]}
     for (name, _pid), path in zip(targets.items(), files, strict=True):
+        report[name] = {"file": str(path), "top": top_frames(path)}
+    return report
+
+
+async def profile_under_w1(bench: BenchSystem, params: Params, out_dir: Path) -> dict[str, Any]:
+    """py-spy samples of every service process while W1's open-loop load runs (not a measured run)."""
+    from bench.profiling import record, top_frames
+
+    item = pick_item("fully_online")
+    bodies = [json.dumps(case_body(item, "fully_online", n)) for n in range(200)]
+    await settle(bench, params.settle_timeout)
+    pids = bench.pids()
+    load = asyncio.ensure_future(in_child("bench.load:http_open_loop", {
+        "base_url": bench.url("routing"), "path": "/v1/cases", "bodies": bodies, "rate": params.profile_rate,
+        "duration": params.profile_seconds + 2, "headers": await bench.headers(ACCEPTING)}))
+    await asyncio.sleep(1.5)
+    meter = CpuMeter(pids)
+    meter.start()
+    files = await asyncio.gather(*(record(pid, params.profile_seconds, out_dir / f"profile-w1-{name}")
+                                   for name, pid in pids.items()))
+    cpu = meter.stop(max(1, round(params.profile_rate * params.profile_seconds)))
+    result = await load
+    report: dict[str, Any] = {"offered_rate": params.profile_rate, "achieved_rate": result["achieved_rate"],
+                              "statuses": dict(Counter(str(r[2]) for r in result["results"])), "cpu": cpu}
+    for (name, _pid), path in zip(pids.items(), files, strict=True):
         report[name] = {"file": str(path), "top": top_frames(path)}
     return report
 

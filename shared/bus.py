@@ -218,13 +218,14 @@ class _MemorySubscription(Subscription):
 
 
 def create_bus(
-    kind: str, bootstrap_servers: str, client_id: str, security: KafkaSecurity | None = None
+    kind: str, bootstrap_servers: str, client_id: str, security: KafkaSecurity | None = None,
+    batch_wait_ms: int = 0,
 ) -> Bus:
     """The bus named by settings: ``memory`` or ``kafka`` (as the principal ``security`` names)."""
     if kind == "kafka":
         from shared.kafka_bus import KafkaBus
 
-        return KafkaBus(bootstrap_servers, client_id=client_id, security=security)
+        return KafkaBus(bootstrap_servers, client_id=client_id, security=security, batch_wait_ms=batch_wait_ms)
     if kind == "memory":
         return MemoryBus()
     raise ValueError(f"unknown bus {kind!r}")

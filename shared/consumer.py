@@ -5,6 +5,12 @@ with the reason in the ``tongban_dlt_reason`` header, and the consumer goes on. 
 a unit of work that also records the event in the inbox, so a redelivered event is skipped. A
 handler that fails because the database is away is retried until it succeeds; one that keeps
 failing otherwise is dead-lettered after a few attempts with the error as its reason.
+
+The Kafka bus hands a whole fetch to :meth:`EventDispatcher.handle_batch`: the events of the batch
+that this group handles are applied in one unit of work, with one inbox query, one bulk inbox
+insert and one commit. When anything in it fails, the batch is rolled back and every event is
+handled again on its own (the path above, with its retries and dead letters), so a batch is never
+worse than the events one by one.
 """
 
 from __future__ import annotations
@@ -12,7 +18,8 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections import OrderedDict
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy.exc import IntegrityError
@@ -30,6 +37,17 @@ EventHandler = Callable[[UnitOfWork, Envelope, Any], Awaitable[None]]
 """Applies one event inside a unit of work; the dispatcher commits it. Registered under its
 CloudEvents type, or under ``"*"`` for every type that has no handler of its own."""
 
+BatchObserver = Callable[[Sequence[Record]], Awaitable[None]]
+"""Sees the raw records of a fetch together (one record at a time on the in-process bus)."""
+
+
+@dataclass(frozen=True)
+class _Work:
+    record: Record
+    handler: EventHandler
+    envelope: Envelope
+    event: Event
+
 
 class EventDispatcher:
     """The record handler of one consumer group: dead letters, inbox, retries."""
@@ -45,6 +63,7 @@ class EventDispatcher:
         max_attempts: int = 5,
         observers: list[Callable[[Envelope, Event], None]] | None = None,
         record_observers: list[Callable[[Record], Awaitable[None]]] | None = None,
+        batch_observers: list[BatchObserver] | None = None,
     ) -> None:
         self.group = group
         self.handlers = handlers
@@ -55,6 +74,7 @@ class EventDispatcher:
         self.max_attempts = max_attempts
         self.observers = observers or []
         self.record_observers = record_observers or []
+        self.batch_observers = batch_observers or []
         self._recent: OrderedDict[str, None] = OrderedDict()
         """Ids of events this member handled (their inbox rows committed), most recent last.
 
@@ -64,25 +84,77 @@ class EventDispatcher:
         """
 
     async def __call__(self, record: Record) -> None:
+        for batch_watch in self.batch_observers:
+            await batch_watch([record])
+        work = await self._prepare(record)
+        if work is not None:
+            with trace_context(work.envelope.traceparent):
+                await self._handle(work.record, work.handler, work.envelope, work.event)
+
+    async def handle_batch(self, records: Sequence[Record]) -> None:
+        """Handle the records of one fetch (in order per partition): one transaction for all of them."""
+        for batch_watch in self.batch_observers:
+            await batch_watch(records)
+        work: list[_Work] = []
+        ids: set[str] = set()
+        for record in records:
+            item = await self._prepare(record)
+            if item is None:
+                continue
+            if item.envelope.id in ids:  # the same event read on a second topic of the fetch
+                self.metrics.events_duplicate.inc()
+                continue
+            ids.add(item.envelope.id)
+            work.append(item)
+        if len(work) > 1:
+            try:
+                await self._handle_together(work)
+                return
+            except Exception as exc:  # one by one, with retries and dead letters, as without batches
+                log.info("batch handled one by one", extra={"group": self.group, "events": len(work),
+                                                            "error": repr(exc)})
+        for item in work:
+            with trace_context(item.envelope.traceparent):
+                await self._handle(item.record, item.handler, item.envelope, item.event)
+
+    async def _prepare(self, record: Record) -> _Work | None:
+        """Decode a record (dead-lettering the malformed); what to handle, or None."""
         for watch in self.record_observers:
             await watch(record)
         if record.topic.endswith(".dlt"):
-            return  # dead letters are only watched, never handled or dead-lettered again
+            return None  # dead letters are only watched, never handled or dead-lettered again
         try:
             envelope, event = parse_record(record)
         except MalformedEvent as exc:
             await self.dead_letter(record, exc.reason)
-            return
+            return None
         for observe in self.observers:
             observe(envelope, event)
         handler = self.handlers.get(envelope.type) or self.handlers.get("*")
         if handler is None:
-            return  # a known event that this service does not react to
+            return None  # a known event that this service does not react to
         if envelope.id in self._recent:
             self.metrics.events_duplicate.inc()
-            return
-        with trace_context(envelope.traceparent):
-            await self._handle(record, handler, envelope, event)
+            return None
+        return _Work(record, handler, envelope, event)
+
+    async def _handle_together(self, work: list[_Work]) -> None:
+        """Apply the events in one unit of work: one inbox query, one bulk inbox insert, one commit."""
+        async with self.uow_factory() as uow:
+            seen = await uow.handled_among(self.group, [w.envelope.id for w in work])
+            todo = [w for w in work if w.envelope.id not in seen]
+            for item in todo:
+                with trace_context(item.envelope.traceparent):
+                    await item.handler(uow, item.envelope, item.event)
+                await uow.session.flush()
+            await uow.mark_many_handled(self.group, [w.envelope for w in todo])
+            await uow.commit()
+        for item in work:
+            self._remember(item.envelope.id)
+            if item.envelope.id in seen:
+                self.metrics.events_duplicate.inc()
+            else:
+                self.metrics.events_handled(type=item.envelope.type).inc()
 
     async def _handle(
         self, record: Record, handler: EventHandler, envelope: Envelope, event: Event

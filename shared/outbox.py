@@ -124,6 +124,9 @@ class OutboxRelay:
         self.max_backoff_seconds = max_backoff_seconds
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
+        oldest = (select(table.c.id).where(text(f"pg_try_advisory_xact_lock({_RELAY_LOCK})"))
+                  .order_by(table.c.id).limit(batch_size).scalar_subquery())
+        self._take = delete(table).where(table.c.id.in_(oldest)).returning(*table.c)
 
     def notify(self) -> None:
         """Wake the relay: a transaction with events has just committed."""
@@ -168,17 +171,18 @@ class OutboxRelay:
 
     async def relay_once(self) -> int:
         """Publish one batch of the oldest rows and delete them; the number published."""
+        rows: Sequence[Row[Any]]
         if is_postgres(self.engine):
             # The transaction-scoped advisory lock is held while publishing, so that only one
             # replica of the service relays at a time and each key's events leave in order.
+            # One statement takes the lock and removes the oldest batch, returning it; the removal
+            # commits only after the bus acknowledged every row (a failure rolls it back).
             async with self.engine.begin() as conn:
-                got = (await conn.execute(text(f"SELECT pg_try_advisory_xact_lock({_RELAY_LOCK})"))).scalar()
-                if not got:
-                    return 0
-                rows = await self._oldest(conn)
+                rows = sorted((await conn.execute(self._take)).all(), key=lambda r: r.id)
                 if rows:
                     await self._publish(rows)
-                    await conn.execute(delete(self.table).where(self.table.c.id.in_([r.id for r in rows])))
+                else:
+                    self.metrics.outbox_pending.set(0)
         else:
             # SQLite: one process per database; short transactions keep the writer lock free.
             async with self.engine.connect() as conn:

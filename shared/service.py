@@ -11,8 +11,7 @@ import asyncio
 import contextlib
 import gc
 import logging
-import time
-from collections.abc import AsyncIterator, Awaitable, Callable, Collection, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Collection, Mapping, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from functools import partial
@@ -36,12 +35,12 @@ from shared.consumer import EventDispatcher, EventHandler
 from shared.contracts.authorization import ClientRevoked
 from shared.db import create_engine, secure_data_dir
 from shared.envelope import Envelope, Event, Record
+from shared.http_observe import RequestObserver
 from shared.kafka_security import KafkaSecurity
 from shared.limits import RequestLimits
 from shared.localities import LocalityRegistry
 from shared.metrics import ServiceMetrics
 from shared.migrations import upgrade
-from shared.observability import child_traceparent, trace_context
 from shared.outbox import OutboxRelay
 from shared.problems import install_problem_handlers
 from shared.settings import AUDIENCES, Settings
@@ -74,6 +73,11 @@ class ServiceDefinition:
     """Also read the dead-letter topics (records reach ``record_observers`` only)."""
     record_observers: list[Callable[[ServiceContext, Record], Awaitable[None]]] = field(default_factory=list)
     """Called with every raw record the service reads, before it is decoded (e.g. for a live view)."""
+    batch_observers: list[Callable[[ServiceContext, Sequence[Record]], Awaitable[None]]] = field(
+        default_factory=list)
+    """Like ``record_observers``, with the raw records of a whole fetch at once (one transaction for them)."""
+    event_observers: list[Callable[[ServiceContext, Envelope, Event], None]] = field(default_factory=list)
+    """Called with every valid event the service reads (each copy, before the inbox), e.g. to drop a cache."""
     local_jwks: Callable[[ServiceContext], JwksFetcher] | None = None
     """Where the service reads the JWKS from itself (the authorization service); others use HTTP."""
     embedded_routers: list[APIRouter] = field(default_factory=list)
@@ -163,11 +167,14 @@ class ServiceContext:
             max_attempts=self.settings.handler_max_attempts,
             observers=[self._observe],
             record_observers=[partial(watch, self) for watch in self.definition.record_observers],
+            batch_observers=[partial(batch, self) for batch in self.definition.batch_observers],
         )
 
-    def _observe(self, _envelope: Envelope, event: Event) -> None:
+    def _observe(self, envelope: Envelope, event: Event) -> None:
         if isinstance(event, ClientRevoked):
             self.jwks.revoke_client(event.client_id)
+        for observe in self.definition.event_observers:
+            observe(self, envelope, event)
 
     async def connect_bus(self) -> None:
         """Create the topics and join the consumer group, retrying while the bus is away."""
@@ -206,6 +213,15 @@ async def get_uow(request: Request) -> UnitOfWork:
     return ctx.uow()
 
 
+def _metrics_of(app: Any) -> ServiceMetrics | None:
+    ctx: ServiceContext | None = getattr(getattr(app, "state", None), "ctx", None)
+    return ctx.metrics if ctx is not None else None
+
+
+def _docs_headers(path: str) -> dict[str, str]:
+    return {"Content-Security-Policy": DOCS_POLICY} if path in DOCS_PAGES else {}
+
+
 def create_app(
     definition: ServiceDefinition,
     settings: Settings,
@@ -234,6 +250,7 @@ def create_app(
         the_bus = bus or create_bus(
             settings.bus, settings.kafka_bootstrap_servers, client_id=f"tongban-{definition.name}",
             security=KafkaSecurity.from_settings(settings) if settings.bus == "kafka" else None,
+            batch_wait_ms=settings.consumer_batch_wait_ms,
         )
         if owns_bus:
             await the_bus.start()
@@ -283,21 +300,7 @@ def create_app(
         streamed={path: cap(settings) for path, cap in definition.streamed_bodies.items()},
     )
 
-    @app.middleware("http")
-    async def observe(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
-        started = time.perf_counter()
-        with trace_context(request.headers.get("traceparent")) as traceparent:
-            response = await call_next(request)
-        route = request.scope.get("route")
-        path = getattr(route, "path", "unmatched")
-        ctx: ServiceContext | None = getattr(request.app.state, "ctx", None)
-        if ctx is not None:
-            ctx.metrics.requests(request.method, path, str(response.status_code)).inc()
-            ctx.metrics.request_seconds(path).observe(time.perf_counter() - started)
-        response.headers["traceparent"] = traceparent or child_traceparent(None)
-        if path in DOCS_PAGES:
-            response.headers["Content-Security-Policy"] = DOCS_POLICY
-        return response
+    app.add_middleware(RequestObserver, metrics=_metrics_of, extra_headers=_docs_headers)
 
     probes = APIRouter(tags=["probes"])
 

@@ -62,6 +62,10 @@ class Settings(BaseSettings):
     topic_prefix: str = Field("tongban", description="Prefix of every topic name.")
     topic_partitions: int = Field(3, ge=1, description="Partitions of each locality topic.")
     topic_replication_factor: int = Field(1, ge=1, description="Replication factor of topics.")
+    consumer_batch_wait_ms: int = Field(
+        50, ge=0, le=1000, description="How long the broker may hold a consumer's fetch to gather more records "
+        "(one transaction per fetch: larger fetches cost less per event); 0 answers each fetch at once."
+    )
     localities_file: Path | None = Field(
         None, description="JSON file of extra localities, added to the built-in four."
     )
@@ -109,6 +113,10 @@ class Settings(BaseSettings):
         None,
         description="Base URL of the catalogue, which routing reads items from "
         "(default: http://127.0.0.1:<catalogue port>).",
+    )
+    delegation_cache_seconds: float = Field(
+        10.0, ge=0, description="How long routing reuses an allowing delegation decision (forgotten at once "
+        "when an agreement or client changes); 0 asks the authorization service for every case."
     )
     deadline_check_seconds: float = Field(
         300, gt=0, description="How often routing looks for cases due soon or overdue."

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from datetime import UTC, datetime
 from types import TracebackType
 
@@ -107,4 +107,26 @@ class UnitOfWork:
                 event_type=envelope.type,
                 handled_at=datetime.now(UTC),
             )
+        )
+
+    async def handled_among(self, group: str, event_ids: Sequence[str]) -> set[str]:
+        """Which of ``event_ids`` ``group`` has handled before (one query for a fetched batch)."""
+        if not event_ids:
+            return set()
+        found = await self.session.execute(
+            select(self._inbox.c.event_id).where(
+                self._inbox.c.consumer_group == group, self._inbox.c.event_id.in_(list(event_ids))
+            )
+        )
+        return {row[0] for row in found}
+
+    async def mark_many_handled(self, group: str, envelopes: Sequence[Envelope]) -> None:
+        """Record, in this transaction, that ``group`` handled each of ``envelopes`` (one bulk insert)."""
+        if not envelopes:
+            return
+        now = datetime.now(UTC)
+        await self.session.execute(
+            insert(self._inbox),
+            [{"consumer_group": group, "event_id": e.id, "event_type": e.type, "handled_at": now}
+             for e in envelopes],
         )

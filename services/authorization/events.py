@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from services.authorization.store import AuditRepository
 from shared.consumer import EventHandler
-from shared.contracts.routing import CalendarScheduleChanged
+from shared.contracts.routing import CalendarScheduleChanged, DelegationDecisionUsed
 from shared.envelope import Envelope
 from shared.uow import UnitOfWork
 
@@ -22,6 +22,23 @@ async def on_calendar_changed(uow: UnitOfWork, _envelope: Envelope, event: Calen
          "changed_at": event.changed_at.isoformat(), "recomputed": event.recomputed})
 
 
+async def on_delegation_used(uow: UnitOfWork, _envelope: Envelope, event: DelegationDecisionUsed) -> None:
+    """Routing took a case under a decision it remembered: the decision's audit line, as a check answered here.
+
+    The same action, subject, outcome and detail as :func:`~services.authorization.trust.check_delegation`
+    writes, and when and for which case the remembered answer was used.
+    """
+    q = event.question
+    AuditRepository(uow.session).record(
+        event.actor_locality, event.actor, "delegation.checked",
+        f"{q.get('acceptor', event.actor_locality)}->{q.get('owner', '')}:{q.get('item', '')}",
+        "allowed" if event.allowed else "denied",
+        {"mode": q.get("mode"), "at": event.used_at.isoformat(), "agreement": event.agreement_id,
+         "reason": event.reason, "question": q, "remembered_from": event.decided_at.isoformat(),
+         "case_id": event.case_id, "by": "routing"})
+
+
 HANDLERS: dict[str, EventHandler] = {
     CalendarScheduleChanged.ce_type(): on_calendar_changed,
+    DelegationDecisionUsed.ce_type(): on_delegation_used,
 }

@@ -232,6 +232,7 @@ class AuditChainer:
         """The hash new links use (the suite's); each entry records its own, so a switch keeps the chain."""
         self.sessionmaker = async_sessionmaker(engine, expire_on_commit=False)
         self.poll_seconds = poll_seconds
+        self.coalesce_seconds = 0.05
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
 
@@ -262,6 +263,9 @@ class AuditChainer:
                 self._wake.clear()
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._wake.wait(), self.poll_seconds)
+                    # Woken by a commit: let the commits of the next moments join, so that one round links
+                    # the entries of many decisions (a round is a transaction of four statements).
+                    await asyncio.sleep(self.coalesce_seconds)
 
     async def chain_once(self) -> int:
         """Link the waiting entries; how many were linked."""

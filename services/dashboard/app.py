@@ -75,5 +75,5 @@ DEFINITION = ServiceDefinition(
     on_startup=on_startup,
     on_shutdown=on_shutdown,
     consumes_dead_letters=True,
-    record_observers=[events.observe_record],
+    batch_observers=[events.observe_records],
 )

@@ -1,8 +1,9 @@
 """How the dashboard reads the bus.
 
-- The record observer sees every raw record, of the locality topics and of the dead-letter topics:
-  it feeds the live stream, counts each event once per locality topic (the event rate and what a
-  locality's operator may see) and keeps the dead letters with their reasons.
+- The record observer sees every raw record (a fetch at a time, counted in one transaction), of the
+  locality topics and of the dead-letter topics: it feeds the live stream, counts each event once per
+  locality topic (the event rate and what a locality's operator may see) and keeps the dead letters
+  with their reasons.
 - The catch-all handler ``"*"`` gets each valid event once (the inbox drops copies read on other
   topics and redeliveries) and folds it into cases, deadlines, waybills, agreements and webhook health.
 """
@@ -11,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -50,59 +52,83 @@ def broadcaster(ctx: ServiceContext) -> Broadcaster:
     return found
 
 
-async def observe_record(ctx: ServiceContext, record: Record) -> None:
-    """Stream a record to the browsers, then count it (or keep it, when it is a dead letter).
+async def observe_records(ctx: ServiceContext, records: Sequence[Record]) -> None:
+    """Stream the records of a fetch to the browsers, then count them (or keep the dead letters), together.
 
     It never raises: a failure here must not stop the consumer. A database that is away is
     waited for, as the handlers do.
     """
-    ref = parse_topic(record.topic, ctx.localities.topic_prefix)
-    if ref is None:
-        return
     now = datetime.now(UTC)
-    try:
-        message = describe_record(record.topic, record.partition, record.offset, record.headers, record.value,
-                                  ref, now)
-        broadcaster(ctx).publish(message)
-    except Exception:
-        log.exception("record not streamed", extra={"topic": record.topic, "offset": record.offset})
+    seen: list[tuple[Record, dict[str, Any]]] = []
+    for record in records:
+        ref = parse_topic(record.topic, ctx.localities.topic_prefix)
+        if ref is None:
+            continue
+        try:
+            message = describe_record(record.topic, record.partition, record.offset, record.headers, record.value,
+                                      ref, now)
+            broadcaster(ctx).publish(message)
+        except Exception:
+            log.exception("record not streamed", extra={"topic": record.topic, "offset": record.offset})
+            continue
+        seen.append((record, message))
+    if not seen:
         return
     delay = 0.2
     while True:
         try:
-            await _count(ctx, record, message, now)
+            await _count(ctx, seen, now)
             return
         except Exception as exc:
             if not is_transient(exc):
-                log.exception("record not counted", extra={"topic": record.topic, "offset": record.offset})
+                if len(seen) > 1:  # one at a time: only the record that cannot be counted is left out
+                    for one in seen:
+                        await _count_alone(ctx, one, now)
+                    return
+                log.exception("record not counted", extra={"topic": seen[0][0].topic, "offset": seen[0][0].offset})
                 return
             log.warning("dashboard waits for its database", extra={"error": repr(exc)})
             await asyncio.sleep(delay)
             delay = min(delay * 2, 5.0)
 
 
-async def _count(ctx: ServiceContext, record: Record, message: dict[str, Any], now: datetime) -> None:
-    attrs = header_map(record.headers)
+async def _count_alone(ctx: ServiceContext, one: tuple[Record, dict[str, Any]], now: datetime) -> None:
+    try:
+        await _count(ctx, [one], now)
+    except Exception:
+        log.exception("record not counted", extra={"topic": one[0].topic, "offset": one[0].offset})
+
+
+async def _count(ctx: ServiceContext, seen: Sequence[tuple[Record, dict[str, Any]]], now: datetime) -> None:
     async with ctx.sessionmaker() as session:
         model = ReadModel(session)
-        if message["dead_letter"] is not None:
-            reason = message["dead_letter"]["reason"]
-            await model.add_dead_letter({
-                "topic": record.topic, "partition": record.partition, "offset": max(record.offset, 0),
-                "locality": message["locality"], "reason": reason[:2000], "reason_class": reason_class(reason),
-                "consumer_group": message["dead_letter"]["group"][:128] or "unknown",
-                "event_type": (attrs.get("ce_type") or None), "event_id": (attrs.get("ce_id") or None),
-                "seen_at": now,
-            })
-        elif attrs.get("ce_id"):
-            moment = event_time(attrs.get("ce_time"), now)
-            await model.add_sighting({
-                "event_id": attrs["ce_id"][:255], "locality": message["locality"],
-                "type": (attrs.get("ce_type") or "(no type)")[:255], "minute": epoch_minute(moment),
-                "topic": record.topic, "partition": record.partition, "offset": max(record.offset, 0),
-                "seen_at": now,
-            })
+        sightings: list[dict[str, Any]] = []
+        for record, message in seen:
+            await _count_one(model, record, message, now, sightings)
+        await model.add_sightings(sightings)
         await session.commit()
+
+
+async def _count_one(model: ReadModel, record: Record, message: dict[str, Any], now: datetime,
+                     sightings: list[dict[str, Any]]) -> None:
+    attrs = header_map(record.headers)
+    if message["dead_letter"] is not None:
+        reason = message["dead_letter"]["reason"]
+        await model.add_dead_letter({
+            "topic": record.topic, "partition": record.partition, "offset": max(record.offset, 0),
+            "locality": message["locality"], "reason": reason[:2000], "reason_class": reason_class(reason),
+            "consumer_group": message["dead_letter"]["group"][:128] or "unknown",
+            "event_type": (attrs.get("ce_type") or None), "event_id": (attrs.get("ce_id") or None),
+            "seen_at": now,
+        })
+    elif attrs.get("ce_id"):
+        moment = event_time(attrs.get("ce_time"), now)
+        sightings.append({
+            "event_id": attrs["ce_id"][:255], "locality": message["locality"],
+            "type": (attrs.get("ce_type") or "(no type)")[:255], "minute": epoch_minute(moment),
+            "topic": record.topic, "partition": record.partition, "offset": max(record.offset, 0),
+            "seen_at": now,
+        })
 
 
 async def on_any_event(uow: UnitOfWork, envelope: Envelope, _event: Any) -> None:

@@ -192,3 +192,13 @@ async def insert_ignore(session: AsyncSession, model: type[Base], values: dict[s
     statement = make(model).values(**values).on_conflict_do_nothing(index_elements=keys)
     result = await session.execute(statement)
     return bool(getattr(result, "rowcount", 0))
+
+
+async def insert_ignore_many(session: AsyncSession, model: type[Base], rows: list[dict[str, Any]],
+                             keys: list[str]) -> None:
+    """Insert the rows (in one statement) but those whose key exists already."""
+    if not rows:
+        return
+    dialect = session.get_bind().dialect.name
+    make = pg_insert if dialect == "postgresql" else sqlite_insert
+    await session.execute(make(model).values(rows).on_conflict_do_nothing(index_elements=keys))

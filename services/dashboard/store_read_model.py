@@ -26,6 +26,7 @@ from services.dashboard.store import (
     SightingRow,
     WaybillRow,
     insert_ignore,
+    insert_ignore_many,
     utc,
 )
 
@@ -42,9 +43,9 @@ class ReadModel:
         """Keep an event (once)."""
         await insert_ignore(self.session, EventRow, row, ["event_id"])
 
-    async def add_sighting(self, row: dict[str, Any]) -> None:
-        """Count an event on one locality's topic (once per event and locality)."""
-        await insert_ignore(self.session, SightingRow, row, ["event_id", "locality"])
+    async def add_sightings(self, rows: list[dict[str, Any]]) -> None:
+        """Count events on localities' topics (once per event and locality), in one statement."""
+        await insert_ignore_many(self.session, SightingRow, rows, ["event_id", "locality"])
 
     async def add_dead_letter(self, row: dict[str, Any]) -> None:
         """Keep a dead letter (once per topic, partition and offset)."""

@@ -8,7 +8,8 @@ import logging
 from pathlib import Path
 
 from services.routing import api, events, store
-from services.routing.clients import AuthorizationClient, CatalogueClient
+from services.routing.clients import CatalogueClient
+from services.routing.delegations import CachingAuthorizationClient, DecisionCache, forget_on
 from services.routing.files.maintenance import start_files, stop_files
 from services.routing.files.service import FILE_KEY
 from services.routing.service import (
@@ -35,7 +36,9 @@ def calendar_keeper() -> CalendarKeeper:
 
 async def on_startup(ctx: ServiceContext) -> None:
     """Clients of the other services, the calendar, and the periodic deadline scan."""
-    ctx.state["authorization"] = AuthorizationClient(ctx.settings.authorization_base_url())
+    decisions = DecisionCache(ctx.settings.delegation_cache_seconds)
+    ctx.state["delegations"] = decisions
+    ctx.state["authorization"] = CachingAuthorizationClient(ctx.settings.authorization_base_url(), decisions)
     ctx.state["catalogue"] = CatalogueClient(ctx.settings.catalogue_base_url())
     keeper = calendar_keeper()
     async with ctx.uow() as uow:
@@ -84,6 +87,7 @@ DEFINITION = ServiceDefinition(
     migrations=Path(__file__).parent / "migrations",
     routers=api.routers,
     handlers=events.HANDLERS,
+    event_observers=[forget_on],
     on_startup=on_startup,
     on_shutdown=on_shutdown,
 )

@@ -15,6 +15,7 @@ from typing import Any
 from sqlalchemy.exc import IntegrityError
 
 from services.routing.clients import AuthorizationClient, CatalogueClient
+from services.routing.delegations import record_uses
 from services.routing.domain import (
     FINISHED,
     TRANSITIONS,
@@ -301,6 +302,7 @@ async def submit(
         row.parties_masked = {k: v.masked() for k, v in parties.items()}
     cases.add_step(case, "submit", "", caller.locality, caller.client_id,
                    {"owners": owners, "clerk": clerk_of(caller, body.get("clerk"))})
+    record_uses(uow, case.id)  # the audit line of each remembered delegation decision, with the case
     uow.publish(
         CaseSubmitted(case_id=case.id, item_code=case.item_code, mode=mode, accepting_locality=caller.locality,
                       owning_localities=list(owners), applicant_masked=applicant.masked,
@@ -327,6 +329,7 @@ async def require_right(uow: UnitOfWork, authorization: AuthorizationClient, cal
         if not answer.allowed:
             raise Forbidden(answer.reason, slug="right-not-delegated", title="Right not delegated", right=right,
                             owner=owner)
+    record_uses(uow, case.id)  # a remembered decision's audit line travels with the action's transaction
 
 
 def supplement_materials(case: Case, notices: list[Notice], detail: dict[str, Any]) -> list[Material]:

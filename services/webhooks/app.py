@@ -123,6 +123,6 @@ DEFINITION = ServiceDefinition(
     handlers=events.HANDLERS,
     on_startup=on_startup,
     on_shutdown=on_shutdown,
-    record_observers=[events.observe_record],
+    batch_observers=[events.observe_records],
     key_names=(SECRET_SEAL_KEY,),
 )

@@ -11,7 +11,7 @@ import json
 import random
 import secrets
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -173,24 +173,45 @@ def structured_event(envelope: Envelope, record: Record) -> str:
     return json.dumps(document, ensure_ascii=False, separators=(",", ":"))
 
 
-async def ingest(uow: UnitOfWork, rules: Rules, locality: str, envelope: Envelope, record: Record,
-                 now: datetime) -> int | None:
-    """Keep an event of a locality's topic in its feed and queue its deliveries; its position (None: seen)."""
+async def ingest_many(uow: UnitOfWork, rules: Rules, items: Sequence[tuple[str, Envelope, Record]],
+                      now: datetime) -> int:
+    """Keep events of locality topics in their feeds and queue their deliveries, in one transaction.
+
+    A record whose event its locality's feed holds already (a redelivery) changes nothing. How many
+    deliveries were queued.
+    """
+    subscriptions: dict[str, list[Subscription]] = {}
+    held = await FeedRepository(uow.session).held([(locality, e.id[:255]) for locality, e, _record in items])
+    queued = 0
+    for locality, envelope, record in items:
+        _position, added = await _ingest_one(uow, rules, locality, envelope, record, now, subscriptions, held)
+        queued += added
+    await uow.commit()
+    return queued
+
+
+async def _ingest_one(uow: UnitOfWork, rules: Rules, locality: str, envelope: Envelope, record: Record,
+                      now: datetime, subscriptions: dict[str, list[Subscription]],
+                      held: set[tuple[str, str]]) -> tuple[int | None, int]:
     if envelope.type == WebhookHealthReported.ce_type():
-        return None  # figures about the deliveries themselves: delivering them would feed the next report
+        return None, 0  # figures about the deliveries themselves: delivering them would feed the next report
     feed = FeedRepository(uow.session)
     event_id, event_type, subject = envelope.id[:255], envelope.type[:255], envelope.subject[:255]
-    if await feed.has(locality, event_id):
-        return None
+    if (locality, event_id) in held:
+        return None, 0
+    held.add((locality, event_id))  # a second copy in the same fetch
     moment = envelope.time if envelope.time.tzinfo else envelope.time.replace(tzinfo=UTC)
     position = await feed.append(locality, event_id, event_type, subject, moment, structured_event(envelope, record),
                                  now)
     deliveries = DeliveryRepository(uow.session)
-    for sub in await SubscriptionRepository(uow.session, rules.sealer).of_locality(locality):
+    if locality not in subscriptions:
+        subscriptions[locality] = await SubscriptionRepository(uow.session, rules.sealer).of_locality(locality)
+    queued = 0
+    for sub in subscriptions[locality]:
         if sub.matches(envelope.type):
             deliveries.add(_delivery_for(sub, locality, position, event_id, event_type, subject, now), now)
-    await uow.commit()
-    return position
+            queued += 1
+    return position, queued
 
 
 async def settle(uow: UnitOfWork, rules: Rules, delivery_id: str, attempt: Attempt,

@@ -215,11 +215,13 @@ class FeedRepository:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
 
-    async def has(self, locality: str, event_id: str) -> bool:
-        """Whether the locality's feed holds the event already (a record read twice)."""
-        found = await self.session.execute(select(FeedEventRow.position).where(
-            FeedEventRow.locality == locality, FeedEventRow.event_id == event_id))
-        return found.first() is not None
+    async def held(self, pairs: list[tuple[str, str]]) -> set[tuple[str, str]]:
+        """Which of the (locality, event id) pairs the feeds hold already (one query for a fetch)."""
+        if not pairs:
+            return set()
+        found = await self.session.execute(select(FeedEventRow.locality, FeedEventRow.event_id).where(
+            tuple_(FeedEventRow.locality, FeedEventRow.event_id).in_(sorted(set(pairs)))))
+        return {(locality, event_id) for locality, event_id in found}
 
     async def append(self, locality: str, event_id: str, event_type: str, subject: str, event_time: datetime,
                      body: str, received_at: datetime) -> int:

@@ -163,3 +163,29 @@ class CalendarScheduleChanged(Event):
 
     def subject(self) -> str:
         return str(self.year)
+
+
+@event_type
+class DelegationDecisionUsed(Event):
+    """Routing took a case under a delegation decision it remembered: that decision's audit line.
+
+    The authorization service answered ``question`` (the check's request parameters) at
+    ``decided_at`` and audited that answer; routing remembered it (until an agreement changes, or a
+    few seconds) and used it again at ``used_at`` for ``case_id``. The authorization service records
+    this use in the actor locality's audit chain as it records a check it answers itself.
+    """
+
+    type_name = "cn.tongban.routing.delegation.used"
+
+    case_id: str
+    actor_locality: str
+    actor: str
+    question: dict[str, str]
+    allowed: bool
+    reason: str
+    agreement_id: str | None = None
+    decided_at: datetime
+    used_at: datetime
+
+    def subject(self) -> str:
+        return self.case_id

@@ -107,7 +107,9 @@ async def test_consumer_killed_mid_batch_resumes_without_loss(backend: tuple[Bus
     first = await bus.subscribe("contract-kill", [topic], service.dispatcher("contract-kill", hang_after_120))
     await asyncio.wait_for(stuck.wait(), 60)
     await first.stop()  # killed: the stuck event's transaction never commits, its offset is not committed
-    assert await service.effect_count() == 119
+    # One transaction per event on the in-process bus, one per fetch on Kafka: what committed before the
+    # stuck event stays, nothing of the stuck event's transaction does.
+    assert await service.effect_count() <= 119
     second = await bus.subscribe("contract-kill", [topic], service.dispatcher("contract-kill"))
     try:
         await wait_for(lambda: _count_is(service, 300), timeout=90)

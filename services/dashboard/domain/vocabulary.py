@@ -25,6 +25,7 @@ EVENT_TYPE_NAMES: dict[str, tuple[str, str]] = {
     "cn.tongban.routing.case.result_document_issued": ("结果文书出具", "Result document issued"),
     "cn.tongban.routing.case.files_purged": ("案卷文件清除", "Case files purged"),
     "cn.tongban.routing.calendar.schedule_changed": ("法定工作日安排变更", "Working-day schedule changed"),
+    "cn.tongban.routing.delegation.used": ("委托授权决定复用", "Delegation decision reused"),
     "cn.tongban.delivery.waybill.created": ("运单创建", "Waybill created"),
     "cn.tongban.delivery.waybill.status_changed": ("寄递状态变更", "Waybill status changed"),
     "cn.tongban.delivery.waybill.late": ("寄递超时", "Delivery late"),
