@@ -10,6 +10,7 @@ failing otherwise is dead-lettered after a few attempts with the error as its re
 from __future__ import annotations
 
 import asyncio
+import inspect
 import logging
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable
@@ -26,9 +27,18 @@ from shared.uow import UnitOfWork
 
 log = logging.getLogger("tongban.consumer")
 
-EventHandler = Callable[[UnitOfWork, Envelope, Any], Awaitable[None]]
+ContextHandler = Callable[[UnitOfWork, Envelope, Any, Any], Awaitable[None]]
+"""A handler that also takes the running service's context (``shared.service.ServiceContext``: its
+settings and its ``state``, such as routing's calendar keeper) as its fourth argument."""
+EventHandler = Callable[[UnitOfWork, Envelope, Any], Awaitable[None]] | ContextHandler
 """Applies one event inside a unit of work; the dispatcher commits it. Registered under its
-CloudEvents type, or under ``"*"`` for every type that has no handler of its own."""
+CloudEvents type, or under ``"*"`` for every type that has no handler of its own. A handler with a
+fourth parameter is given the service's context there (:data:`ContextHandler`)."""
+
+
+def takes_context(handler: EventHandler) -> bool:
+    """Whether a handler is a :data:`ContextHandler` (four parameters)."""
+    return len(inspect.signature(handler).parameters) == 4
 
 
 class EventDispatcher:
@@ -45,6 +55,7 @@ class EventDispatcher:
         max_attempts: int = 5,
         observers: list[Callable[[Envelope, Event], None]] | None = None,
         record_observers: list[Callable[[Record], Awaitable[None]]] | None = None,
+        context: Any = None,
     ) -> None:
         self.group = group
         self.handlers = handlers
@@ -55,6 +66,8 @@ class EventDispatcher:
         self.max_attempts = max_attempts
         self.observers = observers or []
         self.record_observers = record_observers or []
+        self.context = context
+        """What a :data:`ContextHandler` is given: the running service's context."""
         self._recent: OrderedDict[str, None] = OrderedDict()
         """Ids of events this member handled (their inbox rows committed), most recent last.
 
@@ -114,7 +127,10 @@ class EventDispatcher:
                 self.metrics.events_duplicate.inc()
                 self._remember(envelope.id)
                 return
-            await handler(uow, envelope, event)
+            if takes_context(handler):
+                await handler(uow, envelope, event, self.context)  # type: ignore[call-arg]
+            else:
+                await handler(uow, envelope, event)  # type: ignore[call-arg]
             await uow.session.flush()
             try:
                 await uow.mark_handled(self.group, envelope)

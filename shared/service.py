@@ -163,6 +163,7 @@ class ServiceContext:
             max_attempts=self.settings.handler_max_attempts,
             observers=[self._observe],
             record_observers=[partial(watch, self) for watch in self.definition.record_observers],
+            context=self,
         )
 
     def _observe(self, _envelope: Envelope, event: Event) -> None:

@@ -15,22 +15,13 @@ from services.routing.service import APPLICANT_KEY, REASON_KEY, CalendarKeeper, 
 from shared.service import ServiceContext, ServiceDefinition
 
 log = logging.getLogger("tongban.routing")
-_keeper: CalendarKeeper | None = None
-
-
-def calendar_keeper() -> CalendarKeeper:
-    """The process's working calendar (one per process; loaded at start)."""
-    global _keeper
-    if _keeper is None:
-        _keeper = CalendarKeeper()
-    return _keeper
 
 
 async def on_startup(ctx: ServiceContext) -> None:
     """Clients of the other services, the calendar, and the periodic deadline scan."""
     ctx.state["authorization"] = AuthorizationClient(ctx.settings.authorization_base_url())
     ctx.state["catalogue"] = CatalogueClient(ctx.settings.catalogue_base_url())
-    keeper = calendar_keeper()
+    keeper = CalendarKeeper()  # the service's working calendar, in its state (event handlers are given it too)
     async with ctx.uow() as uow:
         await keeper.reload(uow)
     ctx.state["calendar"] = keeper

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import logging
 
-from services.routing.service import transition
+from services.routing.service import CalendarKeeper, transition
 from services.routing.store import CaseRepository, KnownItemRepository
 from shared.consumer import EventHandler
 from shared.contracts.catalogue import ItemPublished, ItemWithdrawn
 from shared.contracts.delivery import ReceiptConfirmed, WaybillCreated, WaybillStatusChanged
 from shared.envelope import Envelope
 from shared.problems import Problem
+from shared.service import ServiceContext
 from shared.uow import UnitOfWork
 
 log = logging.getLogger("tongban.routing")
@@ -38,29 +39,31 @@ async def on_waybill_created(uow: UnitOfWork, _envelope: Envelope, event: Waybil
         row.waybill_numbers = [*row.waybill_numbers, event.waybill_number]
 
 
-async def _move(uow: UnitOfWork, case_id: str, action: str, locality: str, detail: dict[str, object]) -> None:
+async def _move(uow: UnitOfWork, ctx: ServiceContext, case_id: str, action: str, locality: str,
+                detail: dict[str, object]) -> None:
     """Move a case on another service's word; a case already past that step stays as it is."""
-    from services.routing.app import calendar_keeper
-
+    keeper: CalendarKeeper = ctx.state["calendar"]
     case = await CaseRepository(uow.session).get(case_id)
     if case is None or action not in case.allowed_actions(locality):
         log.info("event does not move the case", extra={"case_id": case_id, "action": action})
         return
     try:
-        await transition(uow, None, case_id, action, locality, detail, calendar_keeper(), None)
+        await transition(uow, None, case_id, action, locality, detail, keeper, None)
     except Problem as exc:
         log.warning("event could not move the case", extra={"case_id": case_id, "reason": exc.detail})
 
 
-async def on_receipt_confirmed(uow: UnitOfWork, _envelope: Envelope, event: ReceiptConfirmed) -> None:
+async def on_receipt_confirmed(uow: UnitOfWork, _envelope: Envelope, event: ReceiptConfirmed,
+                               ctx: ServiceContext) -> None:
     """The owner's department confirmed the posted materials: the case is received."""
-    await _move(uow, event.case_id, "receive", event.receiver_locality, {"waybill_number": event.waybill_number})
+    await _move(uow, ctx, event.case_id, "receive", event.receiver_locality, {"waybill_number": event.waybill_number})
 
 
-async def on_waybill_status(uow: UnitOfWork, _envelope: Envelope, event: WaybillStatusChanged) -> None:
+async def on_waybill_status(uow: UnitOfWork, _envelope: Envelope, event: WaybillStatusChanged,
+                            ctx: ServiceContext) -> None:
     """The result reached the applicant: the case's result is delivered."""
     if event.flow == "result" and event.to_status == "delivered":
-        await _move(uow, event.case_id, "deliver_result", event.sender_locality,
+        await _move(uow, ctx, event.case_id, "deliver_result", event.sender_locality,
                     {"waybill_number": event.waybill_number})
 
 
