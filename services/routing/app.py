@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import logging
+from functools import partial
 from pathlib import Path
 
 from services.routing import api, events, store
@@ -12,6 +11,7 @@ from services.routing.clients import AuthorizationClient, CatalogueClient
 from services.routing.files.maintenance import start_files, stop_files
 from services.routing.files.service import FILE_KEY
 from services.routing.service import APPLICANT_KEY, REASON_KEY, CalendarKeeper, scan_deadlines, today
+from shared.background import every
 from shared.service import ServiceContext, ServiceDefinition
 
 log = logging.getLogger("tongban.routing")
@@ -25,31 +25,22 @@ async def on_startup(ctx: ServiceContext) -> None:
     async with ctx.uow() as uow:
         await keeper.reload(uow)
     ctx.state["calendar"] = keeper
-    ctx.state["scanner"] = asyncio.create_task(_scan_periodically(ctx, keeper))
+    ctx.tasks.start("routing-deadline-scan",
+                    every(lambda: ctx.settings.deadline_check_seconds, partial(_scan, ctx, keeper), "deadline scan"))
     await start_files(ctx)
 
 
-async def _scan_periodically(ctx: ServiceContext, keeper: CalendarKeeper) -> None:
-    while True:
-        try:
-            async with ctx.uow() as uow:
-                await keeper.reload(uow)
-                counts = await scan_deadlines(uow, keeper.calendar, today())
-                await uow.commit()
-            if counts:
-                log.info("deadline scan", extra=counts)
-        except Exception as exc:
-            log.warning("deadline scan failed", extra={"error": repr(exc)})
-        await asyncio.sleep(ctx.settings.deadline_check_seconds)
+async def _scan(ctx: ServiceContext, keeper: CalendarKeeper) -> None:
+    async with ctx.uow() as uow:
+        await keeper.reload(uow)
+        counts = await scan_deadlines(uow, keeper.calendar, today())
+        await uow.commit()
+    if counts:
+        log.info("deadline scan", extra=counts)
 
 
 async def on_shutdown(ctx: ServiceContext) -> None:
-    """Stop the scan; close the clients."""
-    task = ctx.state.get("scanner")
-    if task is not None:
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
+    """Close the case-file store and the clients (the frame stopped the background tasks)."""
     await stop_files(ctx)
     await ctx.state["authorization"].close()
     await ctx.state["catalogue"].close()
