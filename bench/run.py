@@ -4,7 +4,7 @@
     python -m bench.run --smoke         # a few seconds per workload (what CI runs)
     python -m bench.run --profile       # also py-spy profiles of routing and authorization under W2
 
-It starts its own Kafka broker and PostgreSQL cluster (``tests/support/infra.py``), every service
+It starts its own Kafka broker and PostgreSQL cluster (``tongban/testbed/infra.py``), every service
 as its own process (``tongban serve``), bootstraps credentials, activates a four-party agreement
 and publishes the first list, then measures W1 to W5, case files through routing beside raw S3 on the same
 SeaweedFS (W6, which the harness starts too), and the resident memory of each service.
@@ -53,8 +53,8 @@ from bench.workloads import (
     w5_webhook,
 )
 from shared.settings import SERVICE_NAMES
-from tests.support.infra import KafkaBroker, PostgresServer, SeaweedFS
-from tests.support.processes import free_port
+from tongban.testbed.infra import KafkaBroker, PostgresServer, SeaweedFS
+from tongban.testbed.processes import free_port
 
 RESULTS = Path(__file__).resolve().parent / "results"
 MEMORY_TARGET_MB = 400.0
