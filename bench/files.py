@@ -19,7 +19,7 @@ from botocore.config import Config
 
 from bench.load import summary_ms
 from bench.system import ACCEPTING, OWNING, BenchSystem, pick_item
-from tests.support.infra import SeaweedFS
+from tongban.testbed.infra import SeaweedFS
 
 MB = 1024 * 1024
 

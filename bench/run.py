@@ -6,7 +6,7 @@
     python -m bench.run --only W1 --w1-rates 20,50 --w1-seconds 8 --search-steps 3 --profile
                                         # the short W1-only variant: CPU per case, latencies, profiles
 
-It starts its own Kafka broker and PostgreSQL cluster (``tests/support/infra.py``), every service
+It starts its own Kafka broker and PostgreSQL cluster (``tongban/testbed/infra.py``), every service
 as its own process (``tongban serve``), bootstraps credentials, activates a four-party agreement
 and publishes the first list, then measures W1 to W5, case files through routing beside raw S3 on the same
 SeaweedFS (W6, which the harness starts too), and the resident memory of each service.
@@ -56,8 +56,8 @@ from bench.workloads import (
     w5_webhook,
 )
 from shared.settings import SERVICE_NAMES
-from tests.support.infra import KafkaBroker, PostgresServer, SeaweedFS
-from tests.support.processes import free_port
+from tongban.testbed.infra import KafkaBroker, PostgresServer, SeaweedFS
+from tongban.testbed.processes import free_port
 
 RESULTS = Path(__file__).resolve().parent / "results"
 MEMORY_TARGET_MB = 400.0

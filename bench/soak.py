@@ -42,9 +42,13 @@ from aiokafka import AIOKafkaProducer  # noqa: E402
 
 from shared.contracts.catalogue import ItemPublished  # noqa: E402
 from shared.contracts.routing import CaseForwarded, CaseSubmitted  # noqa: E402
-from tests.faults.load import CaseLoad  # noqa: E402
-from tests.faults.records import GROUPS, MALFORMED, with_new_id  # noqa: E402
-from tests.faults.world import (  # noqa: E402
+from tongban.testbed.infra import KafkaBroker, PostgresServer  # noqa: E402
+from tongban.testbed.kafka_io import wait_for  # noqa: E402
+from tongban.testbed.load import CaseLoad  # noqa: E402
+from tongban.testbed.processes import free_port  # noqa: E402
+from tongban.testbed.records import GROUPS, MALFORMED, with_new_id  # noqa: E402
+from tongban.testbed.system import System, launch_system  # noqa: E402
+from tongban.testbed.world import (  # noqa: E402
     LOCALITIES,
     S,
     count_lost_and_duplicated,
@@ -56,11 +60,6 @@ from tests.faults.world import (  # noqa: E402
     read_records,
     scalar,
 )
-from tests.integration.conftest import System  # noqa: E402
-from tests.support.infra import KafkaBroker, PostgresServer  # noqa: E402
-from tests.support.kafka_io import wait_for  # noqa: E402
-from tests.support.processes import free_port  # noqa: E402
-from tests.support.system import launch_system  # noqa: E402
 
 SCHEDULE = ("kafka outage", "kill routing", "bad records", "kill delivery", "postgres restart", "bad records")
 

@@ -2,7 +2,7 @@
 
 The same steps and environment as the ``start_system`` fixture of ``tests/integration/conftest.py``
 (a fresh database per service, the bootstrap clients of the four localities, one topic prefix), on
-a broker and a cluster of the harness's own, started through ``tests/support/infra.py``.
+a broker and a cluster of the harness's own, started through ``tongban/testbed/infra.py``.
 """
 
 from __future__ import annotations
@@ -23,12 +23,12 @@ import httpx
 from services.authorization.service import bootstrap_clients, register_regional_office
 from shared.service import standalone
 from shared.settings import Settings
-from tests.integration.conftest import REGIONAL, System
-from tests.support.agreements import activate
-from tests.support.infra import REPO, KafkaBroker, PostgresServer
-from tests.support.keys import write_test_keys
-from tests.support.processes import ServiceProcess, free_port
 from tongban.registry import APPLICATION_NAMES, definition
+from tongban.testbed.agreements import activate
+from tongban.testbed.infra import REPO, KafkaBroker, PostgresServer
+from tongban.testbed.keys import write_test_keys
+from tongban.testbed.processes import ServiceProcess, free_port
+from tongban.testbed.system import REGIONAL, System
 
 YANGPU, SUZHOU, TAIZHOU, BOZHOU = "310110", "320505", "331000", "341600"
 LOCALITIES = [YANGPU, SUZHOU, TAIZHOU, BOZHOU]
@@ -207,7 +207,7 @@ async def prepare(bench: BenchSystem) -> None:
 
 
 class _Tokens:
-    """What ``tests.support.agreements`` needs: URLs and bearer headers."""
+    """What ``tongban.testbed.agreements`` needs: URLs and bearer headers."""
 
     def __init__(self, bench: BenchSystem) -> None:
         self.bench = bench

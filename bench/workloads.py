@@ -35,9 +35,9 @@ from bench.system import (
     pick_item,
     rss_mb,
 )
-from tests.support.infra import REPO
-from tests.support.keys import known_key
-from tests.support.processes import ServiceProcess, free_port
+from tongban.testbed.infra import REPO
+from tongban.testbed.keys import known_key
+from tongban.testbed.processes import ServiceProcess, free_port
 
 
 @dataclass

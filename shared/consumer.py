@@ -16,6 +16,7 @@ worse than the events one by one.
 from __future__ import annotations
 
 import asyncio
+import inspect
 import logging
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Sequence
@@ -33,9 +34,18 @@ from shared.uow import UnitOfWork
 
 log = logging.getLogger("tongban.consumer")
 
-EventHandler = Callable[[UnitOfWork, Envelope, Any], Awaitable[None]]
+ContextHandler = Callable[[UnitOfWork, Envelope, Any, Any], Awaitable[None]]
+"""A handler that also takes the running service's context (``shared.service.ServiceContext``: its
+settings and its ``state``, such as routing's calendar keeper) as its fourth argument."""
+EventHandler = Callable[[UnitOfWork, Envelope, Any], Awaitable[None]] | ContextHandler
 """Applies one event inside a unit of work; the dispatcher commits it. Registered under its
-CloudEvents type, or under ``"*"`` for every type that has no handler of its own."""
+CloudEvents type, or under ``"*"`` for every type that has no handler of its own. A handler with a
+fourth parameter is given the service's context there (:data:`ContextHandler`)."""
+
+
+def takes_context(handler: EventHandler) -> bool:
+    """Whether a handler is a :data:`ContextHandler` (four parameters)."""
+    return len(inspect.signature(handler).parameters) == 4
 
 BatchObserver = Callable[[Sequence[Record]], Awaitable[None]]
 """Sees the raw records of a fetch together (one record at a time on the in-process bus)."""
@@ -64,6 +74,7 @@ class EventDispatcher:
         observers: list[Callable[[Envelope, Event], None]] | None = None,
         record_observers: list[Callable[[Record], Awaitable[None]]] | None = None,
         batch_observers: list[BatchObserver] | None = None,
+        context: Any = None,
     ) -> None:
         self.group = group
         self.handlers = handlers
@@ -75,6 +86,8 @@ class EventDispatcher:
         self.observers = observers or []
         self.record_observers = record_observers or []
         self.batch_observers = batch_observers or []
+        self.context = context
+        """What a :data:`ContextHandler` is given: the running service's context."""
         self._recent: OrderedDict[str, None] = OrderedDict()
         """Ids of events this member handled (their inbox rows committed), most recent last.
 
@@ -145,7 +158,7 @@ class EventDispatcher:
             todo = [w for w in work if w.envelope.id not in seen]
             for item in todo:
                 with trace_context(item.envelope.traceparent):
-                    await item.handler(uow, item.envelope, item.event)
+                    await self._apply(item.handler, uow, item.envelope, item.event)
                 await uow.session.flush()
             await uow.mark_many_handled(self.group, [w.envelope for w in todo])
             await uow.commit()
@@ -179,6 +192,13 @@ class EventDispatcher:
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, 5.0)
 
+    async def _apply(self, handler: EventHandler, uow: UnitOfWork, envelope: Envelope, event: Event) -> None:
+        """Call a handler, giving a :data:`ContextHandler` the service's context."""
+        if takes_context(handler):
+            await handler(uow, envelope, event, self.context)  # type: ignore[call-arg]
+        else:
+            await handler(uow, envelope, event)  # type: ignore[call-arg]
+
     async def handle_once(self, handler: EventHandler, envelope: Envelope, event: Event) -> None:
         """Apply one event in a unit of work with its inbox row; skip it if seen before."""
         async with self.uow_factory() as uow:
@@ -186,7 +206,7 @@ class EventDispatcher:
                 self.metrics.events_duplicate.inc()
                 self._remember(envelope.id)
                 return
-            await handler(uow, envelope, event)
+            await self._apply(handler, uow, envelope, event)
             await uow.session.flush()
             try:
                 await uow.mark_handled(self.group, envelope)

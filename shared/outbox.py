@@ -40,6 +40,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from shared.background import BackgroundTask
 from shared.bus import Bus, BusUnavailable
 from shared.db import is_postgres
 from shared.envelope import Envelope, Record
@@ -123,7 +124,7 @@ class OutboxRelay:
         self.poll_seconds = poll_seconds
         self.max_backoff_seconds = max_backoff_seconds
         self._wake = asyncio.Event()
-        self._task: asyncio.Task[None] | None = None
+        self._task = BackgroundTask("outbox-relay", self._run)
         oldest = (select(table.c.id).where(text(f"pg_try_advisory_xact_lock({_RELAY_LOCK})"))
                   .order_by(table.c.id).limit(batch_size).scalar_subquery())
         self._take = delete(table).where(table.c.id.in_(oldest)).returning(*table.c)
@@ -134,15 +135,11 @@ class OutboxRelay:
 
     def start(self) -> None:
         """Start relaying in the background."""
-        self._task = asyncio.create_task(self._run(), name="outbox-relay")
+        self._task.start()
 
     async def stop(self) -> None:
         """Stop relaying; rows not yet published stay for the next start."""
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
+        await self._task.stop()
 
     async def pending(self) -> int:
         """How many events wait in the outbox."""

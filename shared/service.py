@@ -8,7 +8,6 @@ and adds ``/healthz``, ``/readyz``, ``/metrics``, problem+json errors, trace ids
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import gc
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, Collection, Mapping, Sequence
@@ -30,6 +29,7 @@ import shared.contracts  # noqa: F401  (registers every event type)
 from shared import asyncapi, openapi
 from shared import clock as clock_module
 from shared.auth import JwksCache, JwksFetcher, TokenVerifier, http_jwks_fetcher
+from shared.background import BackgroundTask, BackgroundTasks
 from shared.bus import Bus, Subscription, create_bus
 from shared.consumer import EventDispatcher, EventHandler
 from shared.contracts.authorization import ClientRevoked
@@ -122,6 +122,8 @@ class ServiceContext:
             poll_seconds=settings.outbox_poll_seconds,
             max_backoff_seconds=settings.outbox_max_backoff_seconds,
         )
+        self.tasks = BackgroundTasks()
+        """The service's background tasks (``on_startup`` starts them): stopped before ``on_shutdown`` runs."""
         self.subscription: Subscription | None = None
         self.topics_ready = False
         self.commit_listeners: list[Callable[[], None]] = []
@@ -168,6 +170,7 @@ class ServiceContext:
             observers=[self._observe],
             record_observers=[partial(watch, self) for watch in self.definition.record_observers],
             batch_observers=[partial(batch, self) for batch in self.definition.batch_observers],
+            context=self,
         )
 
     def _observe(self, envelope: Envelope, event: Event) -> None:
@@ -260,7 +263,8 @@ def create_app(
         app.state.ctx = ctx
         if definition.on_startup is not None:
             await definition.on_startup(ctx)
-        connecting = asyncio.create_task(ctx.connect_bus(), name=f"{definition.name}-connect-bus")
+        connecting = BackgroundTask(f"{definition.name}-connect-bus", ctx.connect_bus)
+        connecting.start()
         # What start-up made (modules, tables, models) lives as long as the process: out of the
         # garbage collector's generations, full collections under load no longer walk it.
         gc.collect()
@@ -269,11 +273,10 @@ def create_app(
         try:
             yield
         finally:
-            connecting.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await connecting
+            await connecting.stop()
             if ctx.subscription is not None:
                 await ctx.subscription.stop()
+            await ctx.tasks.stop_all()
             if definition.on_shutdown is not None:
                 await definition.on_shutdown(ctx)
             await ctx.relay.stop()

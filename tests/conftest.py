@@ -16,8 +16,8 @@ from typing import TypeVar
 import pytest
 
 from shared.clock import FrozenClock
-from tests.support.infra import KafkaBroker, PostgresServer, SeaweedFS, SecuredKafkaBroker
-from tests.support.processes import free_port
+from tongban.testbed.infra import KafkaBroker, PostgresServer, SeaweedFS, SecuredKafkaBroker
+from tongban.testbed.processes import free_port
 
 B = TypeVar("B", bound=KafkaBroker)
 

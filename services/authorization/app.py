@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import logging
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -12,6 +11,7 @@ from services.authorization import api, events, store, throttling
 from services.authorization.domain import ISSUER, verify_secret_or_dummy
 from services.authorization.service import AuditChainer, Keyring, sign_checkpoint
 from shared.auth import JwksFetcher
+from shared.background import every
 from shared.service import ServiceContext, ServiceDefinition
 
 log = logging.getLogger("tongban.authorization")
@@ -26,34 +26,30 @@ async def on_startup(ctx: ServiceContext) -> None:
         await uow.commit()
     ctx.state["throttle"] = throttling.token_throttle(ctx)
     verify_secret_or_dummy("", None)  # the dummy hash made now, not on the first unknown id
-    ctx.state["failure_auditor"] = asyncio.create_task(throttling.audit_periodically(ctx))
+    ctx.tasks.start("authorization-failure-audit", every(
+        throttling.audit_interval(ctx), partial(throttling.audit_closed_windows, ctx),
+        "auditing failed attempts", first_after=True))
     chainer = AuditChainer(ctx.engine, hash_alg=keyring.suite.hash)
     ctx.state["chainer"] = chainer
     ctx.commit_listeners.append(chainer.notify)
     chainer.start()
-    ctx.state["checkpointer"] = asyncio.create_task(_checkpoint_periodically(ctx, keyring))
+    ctx.tasks.start("authorization-checkpoints", every(
+        ctx.settings.audit_checkpoint_seconds, partial(_checkpoint_all, ctx, keyring), "audit checkpoints",
+        first_after=True))
 
 
-async def _checkpoint_periodically(ctx: ServiceContext, keyring: Keyring) -> None:
-    while True:
-        await asyncio.sleep(ctx.settings.audit_checkpoint_seconds)
-        for code in ctx.localities.codes:
-            try:
-                async with ctx.uow() as uow:
-                    await sign_checkpoint(uow.session, keyring, code)
-                    await uow.commit()
-            except Exception as exc:
-                log.warning("audit checkpoint failed", extra={"locality": code, "error": repr(exc)})
+async def _checkpoint_all(ctx: ServiceContext, keyring: Keyring) -> None:
+    for code in ctx.localities.codes:
+        try:
+            async with ctx.uow() as uow:
+                await sign_checkpoint(uow.session, keyring, code)
+                await uow.commit()
+        except Exception as exc:
+            log.warning("audit checkpoint failed", extra={"locality": code, "error": repr(exc)})
 
 
 async def on_shutdown(ctx: ServiceContext) -> None:
-    """Stop the background work."""
-    for name in ("checkpointer", "failure_auditor"):
-        task = ctx.state.get(name)
-        if task is not None:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+    """Stop chaining the audit log (the frame stopped the other background tasks)."""
     await ctx.state["chainer"].stop()
 
 

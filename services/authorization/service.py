@@ -34,6 +34,7 @@ from services.authorization.domain import (
 )
 from services.authorization.store import AuditRepository, ClientRepository, KeyRepository
 from shared import clock
+from shared.background import BackgroundTask
 from shared.contracts.authorization import ClientRegistered
 from shared.crypto import HashName, PrivateKey, load_private, public_jwk, suite
 from shared.db import is_postgres
@@ -234,7 +235,7 @@ class AuditChainer:
         self.poll_seconds = poll_seconds
         self.coalesce_seconds = 0.05
         self._wake = asyncio.Event()
-        self._task: asyncio.Task[None] | None = None
+        self._task = BackgroundTask("audit-chainer", self._run)
 
     def notify(self) -> None:
         """New entries were committed."""
@@ -242,14 +243,11 @@ class AuditChainer:
 
     def start(self) -> None:
         """Chain in the background."""
-        self._task = asyncio.create_task(self._run(), name="audit-chainer")
+        self._task.start()
 
     async def stop(self) -> None:
         """Stop chaining."""
-        if self._task:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+        await self._task.stop()
 
     async def _run(self) -> None:
         while True:

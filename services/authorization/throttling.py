@@ -9,7 +9,6 @@ attempts failed in it.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import time
 from datetime import UTC, datetime
@@ -57,12 +56,6 @@ async def audit_closed_windows(ctx: ServiceContext, now: float | None = None) ->
     return len(rows)
 
 
-async def audit_periodically(ctx: ServiceContext) -> None:
-    """Audit closed windows a few times per window."""
-    every = max(0.5, min(10.0, ctx.settings.throttle_window_seconds / 4))
-    while True:
-        await asyncio.sleep(every)
-        try:
-            await audit_closed_windows(ctx)
-        except Exception as exc:
-            log.warning("auditing failed attempts failed; retrying", extra={"error": repr(exc)})
+def audit_interval(ctx: ServiceContext) -> float:
+    """How often closed windows are audited: a few times per window."""
+    return max(0.5, min(10.0, ctx.settings.throttle_window_seconds / 4))

@@ -6,10 +6,9 @@ It reads every locality topic and every dead-letter topic in its own consumer gr
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import logging
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from pathlib import Path
 
 from services.dashboard import api, events, store
@@ -17,6 +16,7 @@ from services.dashboard.lag import LagReader
 from services.dashboard.store_read_model import ReadModel
 from services.dashboard.store_webhooks import WebhookHealthStore
 from services.dashboard.stream import Broadcaster
+from shared.background import every
 from shared.service import ServiceContext, ServiceDefinition
 
 log = logging.getLogger("tongban.dashboard")
@@ -35,29 +35,15 @@ async def prune_once(ctx: ServiceContext) -> None:
         await session.commit()
 
 
-async def _prune_periodically(ctx: ServiceContext) -> None:
-    while True:
-        try:
-            await prune_once(ctx)
-        except Exception as exc:
-            log.warning("pruning failed", extra={"error": repr(exc)})
-        await asyncio.sleep(PRUNE_SECONDS)
-
-
 async def on_startup(ctx: ServiceContext) -> None:
     """The broadcaster of the live stream, the lag reader, the pruning task."""
     ctx.state["broadcaster"] = Broadcaster()
     ctx.state["lag"] = LagReader(ctx)
-    ctx.state["pruner"] = asyncio.create_task(_prune_periodically(ctx), name="dashboard-prune")
+    ctx.tasks.start("dashboard-prune", every(PRUNE_SECONDS, partial(prune_once, ctx), "pruning"))
 
 
 async def on_shutdown(ctx: ServiceContext) -> None:
-    """Stop pruning; close the Kafka clients of the lag reader."""
-    task = ctx.state.get("pruner")
-    if task is not None:
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
+    """Close the Kafka clients of the lag reader (the frame stopped the pruning)."""
     await ctx.state["lag"].close()
 
 

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import logging
+from functools import partial
 from pathlib import Path
 
 from prometheus_client import Counter
@@ -13,6 +12,7 @@ from services.delivery import api, events, store
 from services.delivery.reference import reference
 from services.delivery.service import flag_overdue
 from services.delivery.store import PERSONAL_DATA_KEY, WaybillRepository
+from shared.background import every
 from shared.service import ServiceContext, ServiceDefinition
 
 log = logging.getLogger("tongban.delivery")
@@ -34,15 +34,6 @@ async def check_late_once(ctx: ServiceContext) -> int:
     return flagged
 
 
-async def _check_late_periodically(ctx: ServiceContext) -> None:
-    while True:
-        await asyncio.sleep(ctx.state.get("late_check_seconds", LATE_CHECK_SECONDS))
-        try:
-            await check_late_once(ctx)
-        except Exception as exc:
-            log.warning("late-delivery check failed", extra={"error": repr(exc)})
-
-
 async def on_startup(ctx: ServiceContext) -> None:
     """Read the reference data (fail early when it is wrong); add metrics; start the late-delivery check."""
     reference()
@@ -59,17 +50,9 @@ async def on_startup(ctx: ServiceContext) -> None:
         "tongban_carrier_requests_refused", "Carrier requests refused before reading (signature, body)", ["reason"],
         registry=ctx.metrics.registry,
     )
-    ctx.state["late_checker"] = asyncio.create_task(_check_late_periodically(ctx), name="delivery-late-check")
-
-
-async def on_shutdown(ctx: ServiceContext) -> None:
-    """Stop the late-delivery check and the simulated journeys."""
-    task = ctx.state.get("late_checker")
-    if task is not None:
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
-    await api.stop_simulations(ctx)
+    ctx.tasks.start("delivery-late-check", every(lambda: ctx.state.get("late_check_seconds", LATE_CHECK_SECONDS),
+                                                 partial(check_late_once, ctx), "late-delivery check",
+                                                 first_after=True))
 
 
 DEFINITION = ServiceDefinition(
@@ -86,5 +69,4 @@ DEFINITION = ServiceDefinition(
     streamed_bodies={"/v1/carrier/events": lambda settings: settings.carrier_max_body_bytes},
     handlers=events.HANDLERS,
     on_startup=on_startup,
-    on_shutdown=on_shutdown,
 )

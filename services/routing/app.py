@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import logging
+from functools import partial
 from pathlib import Path
 
 from services.routing import api, events, store
@@ -20,18 +19,10 @@ from services.routing.service import (
     scan_deadlines,
     today,
 )
+from shared.background import every
 from shared.service import ServiceContext, ServiceDefinition
 
 log = logging.getLogger("tongban.routing")
-_keeper: CalendarKeeper | None = None
-
-
-def calendar_keeper() -> CalendarKeeper:
-    """The process's working calendar (one per process; loaded at start)."""
-    global _keeper
-    if _keeper is None:
-        _keeper = CalendarKeeper()
-    return _keeper
 
 
 async def on_startup(ctx: ServiceContext) -> None:
@@ -40,35 +31,26 @@ async def on_startup(ctx: ServiceContext) -> None:
     ctx.state["delegations"] = decisions
     ctx.state["authorization"] = CachingAuthorizationClient(ctx.settings.authorization_base_url(), decisions)
     ctx.state["catalogue"] = CatalogueClient(ctx.settings.catalogue_base_url())
-    keeper = calendar_keeper()
+    keeper = CalendarKeeper()  # the service's working calendar, in its state (event handlers are given it too)
     async with ctx.uow() as uow:
         await keeper.reload(uow)
     ctx.state["calendar"] = keeper
-    ctx.state["scanner"] = asyncio.create_task(_scan_periodically(ctx, keeper))
+    ctx.tasks.start("routing-deadline-scan",
+                    every(lambda: ctx.settings.deadline_check_seconds, partial(_scan, ctx, keeper), "deadline scan"))
     await start_files(ctx)
 
 
-async def _scan_periodically(ctx: ServiceContext, keeper: CalendarKeeper) -> None:
-    while True:
-        try:
-            async with ctx.uow() as uow:
-                await keeper.reload(uow)
-                counts = await scan_deadlines(uow, keeper.calendar, today())
-                await uow.commit()
-            if counts:
-                log.info("deadline scan", extra=counts)
-        except Exception as exc:
-            log.warning("deadline scan failed", extra={"error": repr(exc)})
-        await asyncio.sleep(ctx.settings.deadline_check_seconds)
+async def _scan(ctx: ServiceContext, keeper: CalendarKeeper) -> None:
+    async with ctx.uow() as uow:
+        await keeper.reload(uow)
+        counts = await scan_deadlines(uow, keeper.calendar, today())
+        await uow.commit()
+    if counts:
+        log.info("deadline scan", extra=counts)
 
 
 async def on_shutdown(ctx: ServiceContext) -> None:
-    """Stop the scan; close the clients."""
-    task = ctx.state.get("scanner")
-    if task is not None:
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
+    """Close the case-file store and the clients (the frame stopped the background tasks)."""
     await stop_files(ctx)
     await ctx.state["authorization"].close()
     await ctx.state["catalogue"].close()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 
-from services.routing.service import transition
+from services.routing.service import CalendarKeeper, transition
 from services.routing.store import CaseRepository, KnownItemRepository, to_case
 from shared.consumer import EventHandler
 from shared.contracts.catalogue import ItemPublished, ItemWithdrawn
@@ -13,6 +13,7 @@ from shared.contracts.routing import CaseDeliveryException
 from shared.envelope import Envelope
 from shared.masking import mask_text
 from shared.problems import Problem
+from shared.service import ServiceContext
 from shared.uow import UnitOfWork
 
 log = logging.getLogger("tongban.routing")
@@ -41,26 +42,28 @@ async def on_waybill_created(uow: UnitOfWork, _envelope: Envelope, event: Waybil
         CaseRepository.write(row, to_case(row).with_waybill(event.waybill_number, event.flow))
 
 
-async def _move(uow: UnitOfWork, case_id: str, action: str, locality: str, detail: dict[str, object]) -> None:
+async def _move(uow: UnitOfWork, ctx: ServiceContext, case_id: str, action: str, locality: str,
+                detail: dict[str, object]) -> None:
     """Move a case on another service's word; a case already past that step stays as it is."""
-    from services.routing.app import calendar_keeper
-
+    keeper: CalendarKeeper = ctx.state["calendar"]
     case = await CaseRepository(uow.session).get(case_id)
     if case is None or action not in case.allowed_actions(locality):
         log.info("event does not move the case", extra={"case_id": case_id, "action": action})
         return
     try:
-        await transition(uow, None, case_id, action, locality, detail, calendar_keeper(), None)
+        await transition(uow, None, case_id, action, locality, detail, keeper, None)
     except Problem as exc:
         log.warning("event could not move the case", extra={"case_id": case_id, "reason": exc.detail})
 
 
-async def on_receipt_confirmed(uow: UnitOfWork, _envelope: Envelope, event: ReceiptConfirmed) -> None:
+async def on_receipt_confirmed(uow: UnitOfWork, _envelope: Envelope, event: ReceiptConfirmed,
+                               ctx: ServiceContext) -> None:
     """The owner's department confirmed the posted materials: the case is received."""
-    await _move(uow, event.case_id, "receive", event.receiver_locality, {"waybill_number": event.waybill_number})
+    await _move(uow, ctx, event.case_id, "receive", event.receiver_locality, {"waybill_number": event.waybill_number})
 
 
-async def on_waybill_status(uow: UnitOfWork, _envelope: Envelope, event: WaybillStatusChanged) -> None:
+async def on_waybill_status(uow: UnitOfWork, _envelope: Envelope, event: WaybillStatusChanged,
+                            ctx: ServiceContext) -> None:
     """Follow a post: the materials' delivery lets the owner receive them; the result's delivery delivers the
     case's result; a result that came back or was lost is a delivery exception, told to both localities."""
     row = await CaseRepository(uow.session).row(event.case_id, for_update=True)
@@ -75,7 +78,7 @@ async def on_waybill_status(uow: UnitOfWork, _envelope: Envelope, event: Waybill
                                           accepting_locality=case.accepting_locality, owners=list(case.owners)),
                     case.involved)
     if event.flow == "result" and event.to_status == "delivered":
-        await _move(uow, event.case_id, "deliver_result", event.sender_locality,
+        await _move(uow, ctx, event.case_id, "deliver_result", event.sender_locality,
                     {"waybill_number": event.waybill_number})
 
 

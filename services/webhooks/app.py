@@ -7,11 +7,9 @@ imports the other services.
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import logging
-from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from pathlib import Path
 
 from services.webhooks import api, events, store
@@ -21,6 +19,7 @@ from services.webhooks.metrics import WebhookMetrics
 from services.webhooks.service import Rules, report_health
 from services.webhooks.store import SECRET_SEAL_KEY, FeedRepository, Sealer, SubscriptionRepository
 from services.webhooks.store_deliveries import DeliveryRepository
+from shared.background import every
 from shared.service import ServiceContext, ServiceDefinition
 
 log = logging.getLogger("tongban.webhooks")
@@ -74,19 +73,6 @@ async def refresh_gauges(ctx: ServiceContext) -> None:
                                          [(c, store.utc(o) if o else None, n) for c, o, n in waiting], now)
 
 
-def _every(ctx: ServiceContext, seconds: float, work: Callable[[ServiceContext], Awaitable[object]],
-           what: str) -> asyncio.Task[None]:
-    async def loop() -> None:
-        while True:
-            try:
-                await work(ctx)
-            except Exception as exc:
-                log.warning(f"{what} failed", extra={"error": repr(exc)})
-            await asyncio.sleep(seconds)
-
-    return asyncio.create_task(loop(), name=f"webhooks-{what}")
-
-
 async def on_startup(ctx: ServiceContext) -> None:
     """The rules, the metrics, the dispatcher, pruning, the health gauges and the health reports."""
     ctx.state["clock"] = clock
@@ -95,17 +81,14 @@ async def on_startup(ctx: ServiceContext) -> None:
     dispatcher = Dispatcher(ctx, ctx.state["rules"], clock)
     ctx.state["dispatcher"] = dispatcher
     dispatcher.start()
-    ctx.state["tasks"] = [_every(ctx, PRUNE_SECONDS, prune_once, "prune"),
-                          _every(ctx, GAUGE_SECONDS, refresh_gauges, "gauges"),
-                          _every(ctx, ctx.settings.webhook_health_report_seconds, report_once, "health")]
+    ctx.tasks.start("webhooks-prune", every(PRUNE_SECONDS, partial(prune_once, ctx), "prune"))
+    ctx.tasks.start("webhooks-gauges", every(GAUGE_SECONDS, partial(refresh_gauges, ctx), "gauges"))
+    ctx.tasks.start("webhooks-health", every(ctx.settings.webhook_health_report_seconds, partial(report_once, ctx),
+                                             "health"))
 
 
 async def on_shutdown(ctx: ServiceContext) -> None:
-    """Stop dispatching, pruning and refreshing."""
-    for task in ctx.state.get("tasks", []):
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
+    """Stop dispatching (the frame stopped pruning, the gauges and the health reports)."""
     if "dispatcher" in ctx.state:
         await ctx.state["dispatcher"].stop()
 

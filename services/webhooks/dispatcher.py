@@ -38,6 +38,7 @@ from services.webhooks.domain.endpoints import IPAddress
 from services.webhooks.service import Rules, settle
 from services.webhooks.store import FeedRepository, SubscriptionRepository, utc
 from services.webhooks.store_deliveries import DeliveryRepository
+from shared.background import BackgroundTask
 from shared.db import is_postgres
 from shared.service import ServiceContext
 
@@ -93,7 +94,7 @@ class Dispatcher:
         self.poll = settings.webhook_dispatch_poll_seconds
         self.rng = random.Random()
         self._wake = asyncio.Event()
-        self._task: asyncio.Task[None] | None = None
+        self._task = BackgroundTask("webhooks-dispatcher", self._run)
         # No keep-alive: each request connects to the address just checked, with its own SNI.
         self.http = httpx.AsyncClient(follow_redirects=False, timeout=httpx.Timeout(self.timeout),
                                       limits=httpx.Limits(max_keepalive_connections=0), trust_env=False,
@@ -105,15 +106,11 @@ class Dispatcher:
 
     def start(self) -> None:
         """Dispatch in the background."""
-        self._task = asyncio.create_task(self._run(), name="webhooks-dispatcher")
+        self._task.start()
 
     async def stop(self) -> None:
         """Stop dispatching (attempts in flight are abandoned and retried later)."""
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
+        await self._task.stop()
         await self.http.aclose()
 
     async def _run(self) -> None:

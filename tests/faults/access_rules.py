@@ -36,7 +36,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from tests.faults.world import ITEM, ITEM_CODE, Y
+from tongban.testbed.world import ITEM, ITEM_CODE, Y
 
 CLERK, OFFICER, SUPERVISOR = "window_clerk", "department_officer", "supervisor"
 MAINTAINER, OPERATOR, CARRIER = "maintainer", "operator", "carrier"

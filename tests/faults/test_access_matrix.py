@@ -35,7 +35,10 @@ import httpx
 
 from shared.settings import SERVICE_NAMES
 from tests.faults.access_rules import DEFAULT_VALUES, REGIONAL_ROLES, ROLES, RULES, Access
-from tests.faults.world import (
+from tests.integration.conftest import REGIONAL, System, SystemFactory
+from tongban.testbed.agreements import activate
+from tongban.testbed.kafka_io import wait_for
+from tongban.testbed.world import (
     ITEM_CODE,
     LOCALITIES,
     SCAN,
@@ -49,9 +52,6 @@ from tests.faults.world import (
     query,
     submission,
 )
-from tests.integration.conftest import REGIONAL, System, SystemFactory
-from tests.support.agreements import activate
-from tests.support.kafka_io import wait_for
 
 WORLD_PAIRS = ((Y, S), (Y, T), (Y, B), (S, T), (S, B), (T, B))
 """Accepting locality, owning locality: each pair of the four once."""

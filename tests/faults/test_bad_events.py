@@ -31,8 +31,10 @@ from shared.contracts.catalogue import ItemPublished
 from shared.contracts.delivery import WaybillCreated
 from shared.contracts.routing import CaseForwarded
 from shared.envelope import Envelope, Record
-from tests.faults.records import GROUPS, MALFORMED, with_new_id
-from tests.faults.world import (
+from tests.integration.conftest import REGIONAL, System, SystemFactory
+from tongban.testbed.kafka_io import wait_for
+from tongban.testbed.records import GROUPS, MALFORMED, with_new_id
+from tongban.testbed.world import (
     ITEM_CODE,
     LOCALITIES,
     B,
@@ -44,8 +46,6 @@ from tests.faults.world import (
     read_records,
     submission,
 )
-from tests.integration.conftest import REGIONAL, System, SystemFactory
-from tests.support.kafka_io import wait_for
 
 
 async def _world(system: System, http: httpx.AsyncClient) -> dict[str, Any]:

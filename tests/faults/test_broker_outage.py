@@ -15,11 +15,11 @@ import time
 import httpx
 
 from shared.contracts.routing import CaseSubmitted
-from tests.faults.load import CaseLoad
-from tests.faults.world import count_lost_and_duplicated, figures_line, ledger, metric, prepare, scalar, settle
 from tests.integration.conftest import SystemFactory
-from tests.support.infra import KafkaBroker
-from tests.support.kafka_io import wait_for
+from tongban.testbed.infra import KafkaBroker
+from tongban.testbed.kafka_io import wait_for
+from tongban.testbed.load import CaseLoad
+from tongban.testbed.world import count_lost_and_duplicated, figures_line, ledger, metric, prepare, scalar, settle
 
 OUTAGE_SECONDS = 30
 RATE = 4.0  # cases a second

@@ -39,11 +39,11 @@ from services.authorization.domain.credentials import ISSUER
 from services.authorization.service import Keyring
 from shared.service import standalone
 from shared.settings import AUDIENCES, SERVICE_NAMES, Settings
-from tests.faults.world import S, query
 from tests.integration.conftest import System, SystemFactory
-from tests.support.kafka_io import wait_for
-from tests.support.keys import known_key
 from tongban.registry import definition
+from tongban.testbed.kafka_io import wait_for
+from tongban.testbed.keys import known_key
+from tongban.testbed.world import S, query
 
 PROBES = {"catalogue": "/v1/areas", "routing": f"/v1/cases/{uuid.uuid4()}", "authorization": "/v1/keys",
           "delivery": "/v1/delivery-targets", "webhooks": "/v1/subscriptions"}

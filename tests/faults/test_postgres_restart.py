@@ -19,8 +19,10 @@ from collections import Counter
 import httpx
 
 from shared.contracts.routing import CaseSubmitted
-from tests.faults.load import CaseLoad
-from tests.faults.world import (
+from tests.integration.conftest import System, SystemFactory
+from tongban.testbed.infra import PostgresServer
+from tongban.testbed.load import CaseLoad
+from tongban.testbed.world import (
     ITEM_CODE,
     S,
     count_lost_and_duplicated,
@@ -32,8 +34,6 @@ from tests.faults.world import (
     scalar,
     settle,
 )
-from tests.integration.conftest import System, SystemFactory
-from tests.support.infra import PostgresServer
 
 READS = {"catalogue": f"/v1/items/{ITEM_CODE}", "routing": "/v1/cases?limit=5",
          "authorization": "/v1/agreements", "delivery": "/v1/waybills?case_id=none"}

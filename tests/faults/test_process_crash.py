@@ -16,10 +16,10 @@ import asyncio
 import time
 
 from shared.contracts.routing import CaseForwarded, CaseSubmitted
-from tests.faults.load import CaseLoad
-from tests.faults.world import count_lost_and_duplicated, figures_line, ledger, prepare, query, scalar, settle
 from tests.integration.conftest import System, SystemFactory
-from tests.support.kafka_io import wait_for
+from tongban.testbed.kafka_io import wait_for
+from tongban.testbed.load import CaseLoad
+from tongban.testbed.world import count_lost_and_duplicated, figures_line, ledger, prepare, query, scalar, settle
 
 RATE = 2.5  # cases a second, three requests each
 

@@ -27,8 +27,11 @@ import httpx
 
 from shared.contracts.delivery import WaybillCreated
 from shared.contracts.routing import CaseForwarded, CaseStatusChanged, CaseSubmitted
-from tests.faults.load import CaseLoad
-from tests.faults.world import (
+from tests.integration.conftest import System, SystemFactory
+from tongban.testbed.kafka_io import wait_for
+from tongban.testbed.load import CaseLoad
+from tongban.testbed.processes import ServiceProcess, free_port
+from tongban.testbed.world import (
     LOCALITIES,
     count_lost_and_duplicated,
     figures_line,
@@ -38,9 +41,6 @@ from tests.faults.world import (
     read_records,
     settle,
 )
-from tests.integration.conftest import System, SystemFactory
-from tests.support.kafka_io import wait_for
-from tests.support.processes import ServiceProcess, free_port
 
 RATE = 6.0  # journeys a second, three requests each
 SECONDS = 20.0

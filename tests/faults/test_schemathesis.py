@@ -32,11 +32,11 @@ import httpx
 
 from services.dashboard.api import COOKIE
 from shared.settings import SERVICE_NAMES
-from tests.faults.world import SCAN, SCAN_SHA256, B, S, T, Y, figures_line, prepare, submission, unhandled_errors
 from tests.integration.conftest import System, SystemFactory
 from tests.support.contract import TYPED_SERVICES
-from tests.support.infra import REPO
-from tests.support.patience import patience
+from tongban.testbed.infra import REPO
+from tongban.testbed.patience import patience
+from tongban.testbed.world import SCAN, SCAN_SHA256, B, S, T, Y, figures_line, prepare, submission, unhandled_errors
 
 MAX_EXAMPLES = 25
 """Test cases per operation and phase."""

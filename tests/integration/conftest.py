@@ -5,81 +5,19 @@ from __future__ import annotations
 import asyncio
 import uuid
 from collections.abc import AsyncIterator, Callable, Coroutine, Iterator
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 
 from services.authorization.service import bootstrap_clients, register_regional_office
-from shared.envelope import Record
 from shared.service import standalone
 from shared.settings import SERVICE_NAMES, Settings
-from tests.support.infra import KafkaBroker, PostgresServer
-from tests.support.kafka_io import read_topic
-from tests.support.keys import write_test_keys
-from tests.support.processes import ServiceProcess, free_port
 from tongban.registry import definition
-
-REGIONAL = "regional"
-"""Key in ``System.credentials`` of the joint office's client (regional catalogue, calendar and operator roles)."""
-
-
-@dataclass
-class System:
-    """Services running as processes, sharing one Kafka and one topic prefix."""
-
-    kafka: KafkaBroker
-    topic_prefix: str
-    services: dict[str, ServiceProcess] = field(default_factory=dict)
-    database_urls: dict[str, str] = field(default_factory=dict)
-    credentials: dict[str, dict[str, Any]] = field(default_factory=dict)
-    _tokens: dict[tuple[str, str | None], str] = field(default_factory=dict)
-
-    async def token(self, locality: str, scope: str | None = None) -> str:
-        """An access token of the locality's bootstrap client, or of the joint office's (``REGIONAL``)."""
-        if (locality, scope) not in self._tokens:
-            cred = self.credentials[locality]
-            form = {"grant_type": "client_credentials", "client_id": cred["client_id"],
-                    "client_secret": cred["client_secret"]}
-            if scope:
-                form["scope"] = scope
-            async with httpx.AsyncClient(timeout=10) as http:
-                response = await http.post(self.url("authorization") + "/oauth/token", data=form)
-            response.raise_for_status()
-            self._tokens[(locality, scope)] = response.json()["access_token"]
-        return self._tokens[(locality, scope)]
-
-    async def headers(self, locality: str, scope: str | None = None) -> dict[str, str]:
-        """Authorization headers for a locality's client."""
-        return {"Authorization": f"Bearer {await self.token(locality, scope)}"}
-
-    def url(self, service: str) -> str:
-        """Base URL of a running service."""
-        return self.services[service].url
-
-    def topic(self, locality: str) -> str:
-        """The topic of a locality under this system's prefix."""
-        return f"{self.topic_prefix}.locality.{locality}"
-
-    async def read_locality_topic(
-        self, locality: str, until: Callable[[list[Record]], bool], timeout: float = 30
-    ) -> list[Record]:
-        """Read a locality's topic as its own system would: on a secured broker, as its principal
-        (in a consumer group under its prefix); on a plain one, without credentials."""
-        principal = self.kafka.locality_principal(self.topic_prefix, locality)
-        if principal is None:
-            return await read_topic(self.kafka.bootstrap, self.topic(locality), until, timeout)
-        return await read_topic(self.kafka.bootstrap, self.topic(locality), until, timeout,
-                                group_prefix=f"{self.topic(locality)}.test-",
-                                **self.kafka.client_options(principal))
-
-    def stop(self) -> None:
-        """Stop every service."""
-        for proc in self.services.values():
-            proc.stop()
-
+from tongban.testbed.infra import KafkaBroker, PostgresServer
+from tongban.testbed.keys import write_test_keys
+from tongban.testbed.processes import ServiceProcess, free_port
+from tongban.testbed.system import REGIONAL, System
 
 SystemFactory = Callable[..., Coroutine[Any, Any, System]]
 

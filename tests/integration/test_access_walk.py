@@ -17,8 +17,8 @@ import httpx
 
 from shared.settings import SERVICE_NAMES
 from tests.integration.conftest import REGIONAL, System, SystemFactory
-from tests.support.agreements import activate
-from tests.support.kafka_io import wait_for
+from tongban.testbed.agreements import activate
+from tongban.testbed.kafka_io import wait_for
 
 Y, S, B = "310110", "320505", "341600"
 ITEM = {"code": "YRD-SB-0001", "name_zh": "社会保障卡申领", "name_en": "Social security card application",

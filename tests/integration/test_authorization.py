@@ -21,10 +21,10 @@ from sqlalchemy import text
 from services.authorization import crypto
 from shared.db import create_engine
 from tests.integration.conftest import REGIONAL, System, SystemFactory
-from tests.support.agreements import draft, sign
-from tests.support.infra import REPO
-from tests.support.kafka_io import read_topic, wait_for
-from tests.support.keys import known_key
+from tongban.testbed.agreements import draft, sign
+from tongban.testbed.infra import REPO
+from tongban.testbed.kafka_io import read_topic, wait_for
+from tongban.testbed.keys import known_key
 
 Y, S, T, B = "310110", "320505", "331000", "341600"
 ITEM = {"code": "YRD-SB-0003", "name_zh": "失业登记", "name_en": "Unemployment registration",

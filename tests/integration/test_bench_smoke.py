@@ -15,7 +15,7 @@ import pytest
 
 from bench.run import ALL, render, run_bench
 from bench.workloads import SMOKE
-from tests.support.infra import KafkaBroker, PostgresServer, SeaweedFS
+from tongban.testbed.infra import KafkaBroker, PostgresServer, SeaweedFS
 
 
 def _positive(value: object) -> bool:

@@ -20,7 +20,7 @@ from shared.envelope import Envelope
 from shared.kafka_bus import KafkaBus
 from shared.localities import Locality, LocalityRegistry
 from tests.support.harness import Counted, CountingService
-from tests.support.kafka_io import wait_for
+from tongban.testbed.kafka_io import wait_for
 
 
 @pytest.fixture(params=["memory", "kafka"])

@@ -17,10 +17,10 @@ import pytest
 from services.routing.domain import WorkingCalendar
 from services.routing.service import library_schedules, today
 from shared.envelope import Record
-from tests.faults.world import query
 from tests.integration.conftest import REGIONAL, System, SystemFactory
-from tests.support.agreements import activate
-from tests.support.kafka_io import read_topic, wait_for
+from tongban.testbed.agreements import activate
+from tongban.testbed.kafka_io import read_topic, wait_for
+from tongban.testbed.world import query
 
 Y, S, T, B = "310110", "320505", "331000", "341600"
 CHANGED = "cn.tongban.routing.calendar.schedule_changed.v1"

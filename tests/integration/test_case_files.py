@@ -19,12 +19,12 @@ from typing import Any
 import httpx
 
 from shared.envelope import Record
-from tests.faults.world import scalar
 from tests.integration.conftest import REGIONAL, System, SystemFactory
-from tests.support.agreements import activate
-from tests.support.infra import SeaweedFS
-from tests.support.kafka_io import read_topic
 from tests.support.objects import bucket_objects, jpeg, object_bytes, pdf, png, put_raw
+from tongban.testbed.agreements import activate
+from tongban.testbed.infra import SeaweedFS
+from tongban.testbed.kafka_io import read_topic
+from tongban.testbed.world import scalar
 
 Y, S, B = "310110", "320505", "341600"
 MB = 1024 * 1024

@@ -14,9 +14,9 @@ from pathlib import Path
 
 import httpx
 
-from tests.support.infra import REPO
 from tests.support.objects import jpeg, pdf, png
-from tests.support.processes import port_offset
+from tongban.testbed.infra import REPO
+from tongban.testbed.processes import port_offset
 
 Y, S, B = "310110", "320505", "341600"
 MB = 1024 * 1024

@@ -24,8 +24,8 @@ from shared.bus import MemoryBus
 from shared.envelope import Record, parse_record
 from shared.service import create_app
 from shared.settings import Settings
-from tests.support.kafka_io import wait_for
 from tongban.registry import definition
+from tongban.testbed.kafka_io import wait_for
 
 YANGPU, SUZHOU, TAIZHOU, BOZHOU = "310110", "320505", "331000", "341600"
 LOCALITIES = (YANGPU, SUZHOU, TAIZHOU, BOZHOU)

@@ -12,7 +12,7 @@ from openpyxl import load_workbook
 from services.catalogue.spreadsheets import XLSX_MEDIA_TYPE
 from shared.envelope import Record, parse_record
 from tests.integration.conftest import REGIONAL, SystemFactory
-from tests.support.kafka_io import read_topic
+from tongban.testbed.kafka_io import read_topic
 
 YANGPU, SUZHOU, TAIZHOU, BOZHOU = "310110", "320505", "331000", "341600"
 LIST = "yrd-first-list.v1"

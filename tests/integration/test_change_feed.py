@@ -15,9 +15,9 @@ from typing import Any
 import httpx
 
 from tests.integration.conftest import REGIONAL, SystemFactory
-from tests.support.agreements import activate
 from tests.support.cases import BOZHOU, ITEM, SUBMISSION, SUZHOU, YANGPU
-from tests.support.kafka_io import wait_for
+from tongban.testbed.agreements import activate
+from tongban.testbed.kafka_io import wait_for
 
 
 async def read_feed(http: httpx.AsyncClient, url: str, params: dict[str, Any]) -> tuple[list[str], str, int]:

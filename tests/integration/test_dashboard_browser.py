@@ -26,8 +26,8 @@ import httpx
 import pytest
 from playwright.async_api import Browser, Page, async_playwright
 
-from tests.support.infra import REPO
-from tests.support.processes import port_offset
+from tongban.testbed.infra import REPO
+from tongban.testbed.processes import port_offset
 from tongban.traffic import DEMO_ITEMS, Client, Player, Summary, TrafficPlan, published_items, submission_shape
 
 CHROMIUM = "/usr/bin/chromium"

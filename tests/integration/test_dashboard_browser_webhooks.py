@@ -15,8 +15,8 @@ import pytest
 from playwright.async_api import Browser
 
 from tests.integration.test_dashboard_browser import Embedded, browser, login  # noqa: F401  (the browser fixture)
-from tests.support.processes import free_port
 from tests.support.webhook_receiver import Receiver
+from tongban.testbed.processes import free_port
 
 SUZHOU = "320505"
 HOOKS_ENV = {"TONGBAN_WEBHOOK_ALLOW_HTTP_LOOPBACK": "true", "TONGBAN_WEBHOOK_RETRY_FIRST_SECONDS": "0.3",

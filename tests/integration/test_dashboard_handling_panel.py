@@ -28,8 +28,8 @@ from shared.contracts.routing import CaseDeadlineSet, CaseStatusChanged, CaseSub
 from shared.envelope import Envelope, Event
 from shared.service import ServiceContext, create_app
 from shared.settings import Settings
-from tests.support.kafka_io import wait_for
 from tongban.registry import definition
+from tongban.testbed.kafka_io import wait_for
 
 YANGPU, SUZHOU, BOZHOU = "310110", "320505", "341600"
 

@@ -10,7 +10,7 @@ import pytest
 from shared.contracts.catalogue import ItemWithdrawn
 from shared.envelope import Envelope
 from tests.integration.conftest import REGIONAL, SystemFactory
-from tests.support.kafka_io import produce_raw, wait_for
+from tongban.testbed.kafka_io import produce_raw, wait_for
 
 SUZHOU = "320505"
 

@@ -16,9 +16,9 @@ import pytest
 from tests.integration.conftest import REGIONAL, System, SystemFactory
 from tests.integration.test_webhooks import WEBHOOK_ENV, publish_item
 from tests.support.cases import SUZHOU, YANGPU
-from tests.support.kafka_io import wait_for
-from tests.support.processes import free_port
 from tests.support.webhook_receiver import Receiver
+from tongban.testbed.kafka_io import wait_for
+from tongban.testbed.processes import free_port
 
 HEALTH_ENV = {**WEBHOOK_ENV, "TONGBAN_WEBHOOK_RETRY_FIRST_SECONDS": "0.3", "TONGBAN_WEBHOOK_RETRY_LONGEST_SECONDS": "1",
               "TONGBAN_WEBHOOK_RETRY_HORIZON_SECONDS": "3", "TONGBAN_WEBHOOK_HEALTH_REPORT_SECONDS": "1"}

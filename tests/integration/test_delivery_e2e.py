@@ -18,8 +18,8 @@ from shared.contracts.routing import CaseForwarded
 from shared.envelope import Envelope, Record
 from tests.integration.conftest import SystemFactory
 from tests.support.flows import HMAC_SECRET, MATERIALS, carrier_of, case_events, posted_case_flow
-from tests.support.kafka_io import produce_raw, read_topic, wait_for
 from tongban.simulator import simulate
+from tongban.testbed.kafka_io import produce_raw, read_topic, wait_for
 
 SUZHOU, BOZHOU, YANGPU = "320505", "341600", "310110"
 

@@ -11,10 +11,10 @@ from pathlib import Path
 
 import httpx
 
-from tests.support.infra import REPO
-from tests.support.kafka_io import wait_for
-from tests.support.patience import deadline as patient_deadline
-from tests.support.processes import port_offset
+from tongban.testbed.infra import REPO
+from tongban.testbed.kafka_io import wait_for
+from tongban.testbed.patience import deadline as patient_deadline
+from tongban.testbed.processes import port_offset
 
 ITEM = {
     "code": "YRD-DA-0001", "name_zh": "婚姻登记档案查询", "name_en": "Marriage registration records query",

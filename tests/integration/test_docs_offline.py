@@ -18,8 +18,8 @@ from playwright.async_api import Browser, Route, async_playwright
 from shared.service import create_app
 from shared.settings import Settings
 from tests.integration.test_dashboard_browser import CHROMIUM, CHROMIUM_ARGS
-from tests.support.processes import free_port
 from tongban.registry import definition, event_consumers
+from tongban.testbed.processes import free_port
 
 
 @pytest.fixture

@@ -12,10 +12,10 @@ from pathlib import Path
 
 import httpx
 
-from tests.support.infra import REPO
-from tests.support.kafka_io import wait_for
-from tests.support.patience import deadline as patient_deadline
-from tests.support.processes import port_offset
+from tongban.testbed.infra import REPO
+from tongban.testbed.kafka_io import wait_for
+from tongban.testbed.patience import deadline as patient_deadline
+from tongban.testbed.processes import port_offset
 
 ITEM = {
     "code": "YRD-MS-0001", "name_zh": "营业执照遗失补领", "name_en": "Replacement of a lost business licence",

@@ -8,8 +8,8 @@ from pathlib import Path
 import httpx
 
 from tests.integration.conftest import REGIONAL, SystemFactory
-from tests.support.agreements import activate
-from tests.support.kafka_io import read_topic, wait_for
+from tongban.testbed.agreements import activate
+from tongban.testbed.kafka_io import read_topic, wait_for
 
 WUXI = {"code": "320200", "name_zh": "江苏省无锡市", "name_en": "Wuxi, Jiangsu",
         "province_zh": "江苏省", "province_en": "Jiangsu"}

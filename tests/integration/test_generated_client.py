@@ -22,11 +22,11 @@ from typing import Any
 import httpx
 
 from tests.integration.conftest import REGIONAL, System, SystemFactory
-from tests.support.agreements import activate
 from tests.support.flows import BOZHOU, ITEM, MATERIALS, SUZHOU, carrier_of
-from tests.support.kafka_io import wait_for
-from tests.support.patience import patience
 from tongban.simulator import simulate
+from tongban.testbed.agreements import activate
+from tongban.testbed.kafka_io import wait_for
+from tongban.testbed.patience import patience
 
 GENERATOR = Path(sys.executable).parent / "openapi-python-client"
 

@@ -30,10 +30,10 @@ from shared.settings import SERVICE_NAMES
 from tests.integration.conftest import SystemFactory
 from tests.integration.test_webhooks import WEBHOOK_ENV
 from tests.support.flows import posted_case_flow
-from tests.support.infra import SecuredKafkaBroker
-from tests.support.kafka_io import produce_raw, read_topic, wait_for
-from tests.support.processes import free_port
 from tests.support.webhook_receiver import Receiver
+from tongban.testbed.infra import SecuredKafkaBroker
+from tongban.testbed.kafka_io import produce_raw, read_topic, wait_for
+from tongban.testbed.processes import free_port
 
 SUZHOU, YANGPU, BOZHOU = "320505", "310110", "341600"
 

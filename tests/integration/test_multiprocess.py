@@ -6,8 +6,8 @@ import httpx
 
 from shared.envelope import parse_record
 from tests.integration.conftest import REGIONAL, SystemFactory
-from tests.support.agreements import activate
-from tests.support.kafka_io import read_topic, wait_for
+from tongban.testbed.agreements import activate
+from tongban.testbed.kafka_io import read_topic, wait_for
 
 ITEM = {
     "code": "YRD-SB-0001",

@@ -29,10 +29,10 @@ from shared.sealing import open_json, sealed_with
 from tests.integration.conftest import REGIONAL, System, SystemFactory
 from tests.integration.test_authorization import _execute
 from tests.support.flows import posted_case_flow
-from tests.support.infra import SeaweedFS
-from tests.support.kafka_io import produce_raw, wait_for
-from tests.support.keys import known_key
 from tests.support.objects import bucket_objects, jpeg, object_bytes, pdf
+from tongban.testbed.infra import SeaweedFS
+from tongban.testbed.kafka_io import produce_raw, wait_for
+from tongban.testbed.keys import known_key
 
 S, B = "320505", "341600"
 NATIONAL = {"TONGBAN_CRYPTO_SUITE": "national"}

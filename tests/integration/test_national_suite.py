@@ -29,12 +29,12 @@ from shared.service import standalone
 from shared.settings import Settings
 from tests.integration.conftest import REGIONAL, System, SystemFactory
 from tests.integration.test_authorization import _execute
-from tests.support.agreements import activate, draft, sign
 from tests.support.flows import ITEM, MATERIALS, advance
-from tests.support.infra import PostgresServer
-from tests.support.kafka_io import wait_for
-from tests.support.processes import ServiceProcess
 from tongban.registry import definition
+from tongban.testbed.agreements import activate, draft, sign
+from tongban.testbed.infra import PostgresServer
+from tongban.testbed.kafka_io import wait_for
+from tongban.testbed.processes import ServiceProcess
 
 Y, S, B = "310110", "320505", "341600"
 NATIONAL = {"TONGBAN_CRYPTO_SUITE": "national"}

@@ -9,8 +9,8 @@ from sqlalchemy import text
 
 from shared.db import create_engine
 from tests.integration.conftest import REGIONAL, SystemFactory
-from tests.support.infra import KafkaBroker
-from tests.support.kafka_io import read_topic, wait_for
+from tongban.testbed.infra import KafkaBroker
+from tongban.testbed.kafka_io import read_topic, wait_for
 
 YANGPU = "310110"
 

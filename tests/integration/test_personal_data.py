@@ -15,12 +15,12 @@ import httpx
 from sqlalchemy import MetaData
 
 from shared.envelope import parse_record
-from tests.faults.world import query, read_to_end
 from tests.integration.conftest import REGIONAL, System, SystemFactory
-from tests.support.agreements import activate
-from tests.support.kafka_io import wait_for
-from tests.support.keys import KEY_NAMES, known_key
 from tongban.registry import definition
+from tongban.testbed.agreements import activate
+from tongban.testbed.kafka_io import wait_for
+from tongban.testbed.keys import KEY_NAMES, known_key
+from tongban.testbed.world import query, read_to_end
 
 SUZHOU, BOZHOU, YANGPU = "320505", "341600", "310110"
 ITEM = {"code": "YRD-SB-0777", "name_zh": "养老保险关系转移", "name_en": "Pension insurance transfer",

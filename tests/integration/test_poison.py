@@ -7,8 +7,8 @@ import httpx
 from shared.contracts.catalogue import ItemPublished
 from shared.envelope import Envelope
 from tests.integration.conftest import SystemFactory
-from tests.support.agreements import activate
-from tests.support.kafka_io import produce_raw, read_topic, wait_for
+from tongban.testbed.agreements import activate
+from tongban.testbed.kafka_io import produce_raw, read_topic, wait_for
 
 BOZHOU = "341600"
 

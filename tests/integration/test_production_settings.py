@@ -19,8 +19,8 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.support.infra import REPO
-from tests.support.processes import ServiceProcess, free_port
+from tongban.testbed.infra import REPO
+from tongban.testbed.processes import ServiceProcess, free_port
 
 SIMULATE = "/v1/dev/carrier/simulate"
 

@@ -13,8 +13,8 @@ import httpx
 from shared.clock import CHINA
 from shared.envelope import Record
 from tests.integration.conftest import REGIONAL, System, SystemFactory
-from tests.support.agreements import activate
-from tests.support.kafka_io import read_topic
+from tongban.testbed.agreements import activate
+from tongban.testbed.kafka_io import read_topic
 
 Y, S, T, B = "310110", "320505", "331000", "341600"
 SCAN = b"%PDF-1.4\n% the applicant's identity card, scanned at the window\n%%EOF\n"

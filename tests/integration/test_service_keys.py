@@ -18,12 +18,12 @@ from pathlib import Path
 import httpx
 
 from services.delivery.domain import sign
-from tests.faults.world import query
 from tests.integration.conftest import System, SystemFactory
-from tests.support.infra import REPO
-from tests.support.kafka_io import wait_for
-from tests.support.keys import known_key
-from tests.support.processes import port_offset
+from tongban.testbed.infra import REPO
+from tongban.testbed.kafka_io import wait_for
+from tongban.testbed.keys import known_key
+from tongban.testbed.processes import port_offset
+from tongban.testbed.world import query
 
 SUZHOU = "320505"
 EMPTY = json.dumps({"events": []}).encode()

@@ -16,9 +16,9 @@ from typing import Any
 
 import httpx
 
-from tests.faults.world import query
 from tests.integration.conftest import SystemFactory
-from tests.support.kafka_io import wait_for
+from tongban.testbed.kafka_io import wait_for
+from tongban.testbed.world import query
 
 SUZHOU, YANGPU = "320505", "310110"
 WINDOW = 30

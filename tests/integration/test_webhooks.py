@@ -19,11 +19,11 @@ import pytest
 from standardwebhooks import Webhook
 
 from tests.integration.conftest import REGIONAL, System, SystemFactory
-from tests.support.agreements import activate
 from tests.support.cases import BOZHOU, ITEM, SUBMISSION, SUZHOU, YANGPU
-from tests.support.kafka_io import read_topic, wait_for
-from tests.support.processes import free_port
 from tests.support.webhook_receiver import Receiver
+from tongban.testbed.agreements import activate
+from tongban.testbed.kafka_io import read_topic, wait_for
+from tongban.testbed.processes import free_port
 
 WEBHOOK_ENV = {
     "TONGBAN_WEBHOOK_ALLOW_HTTP_LOOPBACK": "true",

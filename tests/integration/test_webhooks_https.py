@@ -32,10 +32,10 @@ from shared.settings import Settings
 from tests.integration.conftest import SystemFactory
 from tests.integration.test_webhooks import WEBHOOK_ENV, publish_item
 from tests.support.cases import SUZHOU
-from tests.support.kafka_io import wait_for
-from tests.support.processes import free_port
 from tests.support.tls import LocalAuthority
 from tests.support.webhook_receiver import Receiver
+from tongban.testbed.kafka_io import wait_for
+from tongban.testbed.processes import free_port
 
 NAME = "hooks.suzhou.test"
 """A name no DNS resolves (``.test`` is reserved): only the test's resolver knows it."""

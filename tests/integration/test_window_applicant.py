@@ -7,9 +7,9 @@ import hashlib
 
 import httpx
 
-from tests.faults.world import query, read_to_end
 from tests.integration.conftest import REGIONAL, SystemFactory
-from tests.support.agreements import activate
+from tongban.testbed.agreements import activate
+from tongban.testbed.world import query, read_to_end
 
 Y, S, B = "310110", "320505", "341600"
 ITEM = {"code": "YRD-SB-0162", "name_zh": "社会保障卡补换", "name_en": "Social security card replacement",

@@ -11,10 +11,10 @@ import httpx
 
 from services.routing.domain.identifiers import resident_id_check, uscc_check
 from tests.integration.conftest import REGIONAL, System, SystemFactory
-from tests.support.agreements import activate
 from tests.support.flows import carrier_of, case_events
-from tests.support.kafka_io import wait_for
 from tongban.simulator import simulate
+from tongban.testbed.agreements import activate
+from tongban.testbed.kafka_io import wait_for
 
 Y, S, T, B = "310110", "320505", "331000", "341600"
 SCAN = b"%PDF-1.4\n% a scan\n%%EOF\n"

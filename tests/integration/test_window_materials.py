@@ -8,7 +8,7 @@ from typing import Any
 import httpx
 
 from tests.integration.conftest import REGIONAL, System, SystemFactory
-from tests.support.agreements import ALL_MODES, AREAS, sign
+from tongban.testbed.agreements import ALL_MODES, AREAS, sign
 
 Y, S, T, B = "310110", "320505", "331000", "341600"
 ITEM = {"code": "YRD-SB-0163", "name_zh": "失业登记", "name_en": "Unemployment registration",

@@ -8,7 +8,7 @@ from typing import Any
 import httpx
 
 from tests.integration.conftest import REGIONAL, SystemFactory
-from tests.support.agreements import activate
+from tongban.testbed.agreements import activate
 
 S, B = "320505", "341600"
 ITEM = {"code": "YRD-SB-0164", "name_zh": "失业登记", "name_en": "Unemployment registration",

@@ -15,10 +15,10 @@ from typing import Any
 
 import httpx
 
-from tests.support.infra import REPO
-from tests.support.patience import deadline as patient_deadline
-from tests.support.patience import patience
-from tests.support.processes import port_offset
+from tongban.testbed.infra import REPO
+from tongban.testbed.patience import deadline as patient_deadline
+from tongban.testbed.patience import patience
+from tongban.testbed.processes import port_offset
 
 APPLICATIONS = ("catalogue", "routing", "authorization", "delivery", "dashboard")
 

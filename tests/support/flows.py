@@ -10,10 +10,10 @@ import httpx
 
 from shared.envelope import Record, parse_record
 from tests.integration.conftest import REGIONAL, System
-from tests.support.agreements import activate
-from tests.support.kafka_io import wait_for
-from tests.support.keys import known_key
 from tongban.simulator import CarrierClient, CarrierCredentials, simulate
+from tongban.testbed.agreements import activate
+from tongban.testbed.kafka_io import wait_for
+from tongban.testbed.keys import known_key
 
 SUZHOU, BOZHOU, YANGPU = "320505", "341600", "310110"
 ITEM = {

@@ -9,7 +9,7 @@ from aiobotocore.session import get_session
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
-from tests.support.infra import SeaweedFS
+from tongban.testbed.infra import SeaweedFS
 
 
 def _client(server: SeaweedFS) -> Any:

@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Annotated
 
@@ -12,15 +11,13 @@ from fastapi.security import APIKeyCookie
 
 from services.dashboard.domain import (
     Viewer,
-    session_digest,
 )
-from services.dashboard.store_read_model import ReadModel
+from services.dashboard.service import session_viewer
 from shared.problems import Problem
 from shared.service import ServiceContext, get_context
 
 STATIC = Path(__file__).parent / "static"
 COOKIE = "tongban_dashboard_session"
-SESSION_LIFETIME = timedelta(hours=8)
 ASSETS = {
     "dashboard.js": "text/javascript; charset=utf-8",
     "dashboard.css": "text/css; charset=utf-8",
@@ -53,18 +50,6 @@ class SessionRequired(Problem):
     status, slug, title = 401, "session-required", "Session required"
 
 
-class LoginRefused(Problem):
-    """Wrong client credentials: 401."""
-
-    status, slug, title = 401, "invalid-credentials", "Invalid credentials"
-
-
-class AuthorizationUnavailable(Problem):
-    """The authorization service could not be asked: 503."""
-
-    status, slug, title = 503, "authorization-unavailable", "Authorization service unavailable"
-
-
 SessionCookie = APIKeyCookie(name=COOKIE, auto_error=False, scheme_name="session",
                              description="The operator's session, set by `POST /api/session`.")
 
@@ -73,8 +58,7 @@ async def current_viewer(ctx: Ctx, session_id: Annotated[str | None, Depends(Ses
     """FastAPI dependency: the operator of the request's session."""
     if not session_id:
         raise SessionRequired("log in first: this needs an operator's session")
-    async with ctx.sessionmaker() as session:
-        viewer = await ReadModel(session).viewer(session_digest(session_id), datetime.now(UTC))
+    viewer = await session_viewer(ctx, session_id)
     if viewer is None:
         raise SessionRequired("the session has ended; log in again")
     return viewer

@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
@@ -18,10 +17,8 @@ from services.dashboard.api.common import (
 from services.dashboard.api.schemas import (
     EventView,
 )
-from services.dashboard.domain import (
-    session_digest,
-)
 from services.dashboard.events import broadcaster
+from services.dashboard.service import session_viewer
 from services.dashboard.store import utc
 from services.dashboard.store_read_model import ReadModel
 from services.dashboard.stream import stream
@@ -42,8 +39,7 @@ async def live(request: Request, viewer: Operator, ctx: Ctx) -> StreamingRespons
     async def still_valid() -> bool:
         if await request.is_disconnected():
             return False
-        async with ctx.sessionmaker() as session:
-            return await ReadModel(session).viewer(session_digest(session_id), datetime.now(UTC)) is not None
+        return await session_viewer(ctx, session_id) is not None
 
     return StreamingResponse(
         stream(broadcaster(ctx), viewer, still_valid),

@@ -4,9 +4,9 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import random
 from datetime import UTC, datetime
+from functools import partial
 from typing import Any
 
 from fastapi import APIRouter, status
@@ -75,18 +75,7 @@ async def simulate(body: SimulationRequest, uow: Uow, ctx: Ctx, caller: Operator
          "action": e.action}
         for e in plan_journey(scenario, rng, origin, destination, waybill.target_hours)
     ]
-    tasks: set[asyncio.Task[None]] = ctx.state.setdefault("simulations", set())
-    task = asyncio.create_task(_play(ctx, carrier, caller.locality, waybill.number, plan, body.speed))
-    tasks.add(task)
-    task.add_done_callback(tasks.discard)
+    ctx.tasks.start(f"delivery-simulation-{waybill.number}",
+                    partial(_play, ctx, carrier, caller.locality, waybill.number, plan, body.speed))
     return SimulationView(waybill_number=waybill.number, scenario=scenario,
                           events=[PlannedEvent.model_validate(step) for step in plan])
-
-
-async def stop_simulations(ctx: ServiceContext) -> None:
-    """Cancel the journeys still playing."""
-    for task in list(ctx.state.get("simulations", ())):
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
-

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import logging
 from datetime import UTC, datetime
+from functools import partial
 
 from services.routing.files.service import FILE_KEY, CaseFiles
+from shared.background import every
 from shared.service import ServiceContext
 from shared.storage import open_store
 
@@ -19,29 +19,21 @@ async def start_files(ctx: ServiceContext) -> None:
     store = open_store(ctx.settings, "routing")
     await store.start()
     ctx.state["files"] = CaseFiles(store, ctx.settings, ctx.uow, ctx.keys.keyset(FILE_KEY))
-    ctx.state["files_upkeep"] = asyncio.create_task(_upkeep(ctx, ctx.state["files"]))
+    ctx.tasks.start("routing-files-upkeep", every(lambda: ctx.settings.file_maintenance_seconds,
+                                                  partial(_upkeep, ctx, ctx.state["files"]), "case files upkeep",
+                                                  first_after=True))
 
 
 async def _upkeep(ctx: ServiceContext, files: CaseFiles) -> None:
-    while True:
-        await asyncio.sleep(ctx.settings.file_maintenance_seconds)
-        try:
-            now = datetime.now(UTC)
-            purged = await files.purge(now)
-            swept = await files.sweep(now, ctx.settings.file_sweep_grace_seconds)
-            if purged["cases"] or swept["removed"]:
-                log.info("case files upkeep", extra={**purged, "orphans_removed": swept["removed"]})
-        except Exception as exc:
-            log.warning("case files upkeep failed", extra={"error": repr(exc)})
+    now = datetime.now(UTC)
+    purged = await files.purge(now)
+    swept = await files.sweep(now, ctx.settings.file_sweep_grace_seconds)
+    if purged["cases"] or swept["removed"]:
+        log.info("case files upkeep", extra={**purged, "orphans_removed": swept["removed"]})
 
 
 async def stop_files(ctx: ServiceContext) -> None:
-    """Stop the upkeep; close the store."""
-    task = ctx.state.pop("files_upkeep", None)
-    if task is not None:
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
+    """Close the store (the frame stopped the upkeep before)."""
     files: CaseFiles | None = ctx.state.get("files")
     if files is not None:
         await files.store.close()

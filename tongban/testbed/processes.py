@@ -12,8 +12,8 @@ from pathlib import Path
 
 import httpx
 
-from tests.support.infra import REPO
-from tests.support.patience import deadline
+from tongban.testbed.infra import REPO
+from tongban.testbed.patience import deadline
 
 
 @dataclass

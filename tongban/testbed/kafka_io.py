@@ -11,7 +11,7 @@ from typing import Any
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 
 from shared.envelope import Record
-from tests.support.patience import deadline, patience
+from tongban.testbed.patience import deadline, patience
 
 
 async def read_topic(

@@ -12,8 +12,8 @@ from typing import Any
 
 import httpx
 
-from tests.faults.world import PAIRS, submission
-from tests.integration.conftest import System
+from tongban.testbed.system import System
+from tongban.testbed.world import PAIRS, submission
 
 STEPS = {"fully_online": ("submit",), "accepted_here_handled_there": ("submit", "accept", "forward")}
 """The requests of one case: fully online needs no post; accepted here, handled there is forwarded by post."""

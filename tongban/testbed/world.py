@@ -23,10 +23,10 @@ from sqlalchemy import text
 
 from shared.db import create_engine
 from shared.envelope import Record
-from tests.integration.conftest import REGIONAL, System
-from tests.support.agreements import activate
-from tests.support.kafka_io import wait_for
-from tests.support.patience import deadline
+from tongban.testbed.agreements import activate
+from tongban.testbed.kafka_io import wait_for
+from tongban.testbed.patience import deadline
+from tongban.testbed.system import REGIONAL, System
 
 Y, S, T, B = "310110", "320505", "331000", "341600"
 LOCALITIES = (Y, S, T, B)
