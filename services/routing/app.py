@@ -7,7 +7,7 @@ import contextlib
 import logging
 from pathlib import Path
 
-from services.routing import api, events, notices_api, store
+from services.routing import api, events, notices_api, status_api, store
 from services.routing.clients import AuthorizationClient, CatalogueClient
 from services.routing.documents import api as documents_api
 from services.routing.files import api as files_api
@@ -84,7 +84,8 @@ DEFINITION = ServiceDefinition(
     outbox=store.outbox,
     inbox=store.inbox,
     migrations=Path(__file__).parent / "migrations",
-    routers=[*api.routers, notices_api.notices, documents_api.documents, *files_api.routers],
+    routers=[*api.routers, notices_api.notices, documents_api.documents, status_api.public_status,
+             *files_api.routers],
     handlers=events.HANDLERS,
     on_startup=on_startup,
     on_shutdown=on_shutdown,

@@ -33,6 +33,7 @@ from services.routing.domain.calendar import ScheduleVersion, YearHistory
 from services.routing.domain.cases import DeliveryProblem, Waybill
 from shared.bounded_json import loads_json
 from shared.outbox import inbox_table, outbox_table
+from shared.throttle import throttle_table
 
 __all__ = ["decode_feed_cursor", "encode_feed_cursor"]
 
@@ -197,6 +198,8 @@ class LocalStatisticsRow(Base):
     reported_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 
 
+status_query_failures = throttle_table(Base.metadata, "status_query_failures")
+"""Failed status queries (wrong case number and query code) per source address and window (shared/throttle.py)."""
 outbox = outbox_table(Base.metadata)
 inbox = inbox_table(Base.metadata)
 
