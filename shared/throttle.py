@@ -21,10 +21,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from shared.problems import Problem
 
 
-def throttle_table(metadata: MetaData) -> Table:
-    """Define the ``login_failures`` table in a service's metadata."""
+def throttle_table(metadata: MetaData, name: str = "login_failures") -> Table:
+    """Define the table of failure counts (``login_failures`` unless named) in a service's metadata."""
     return Table(
-        "login_failures",
+        name,
         metadata,
         Column("key", String(200), primary_key=True),
         Column("window_start", BigInteger, primary_key=True),

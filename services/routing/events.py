@@ -22,7 +22,7 @@ log = logging.getLogger("tongban.routing")
 async def on_item_published(uow: UnitOfWork, _envelope: Envelope, event: ItemPublished) -> None:
     """Keep routing's copy of a published item."""
     await KnownItemRepository(uow.session).apply(
-        event.code, event.revision, True, area=event.area, modes=list(event.modes),
+        event.code, event.revision, True, area=event.area, name_zh=event.name_zh, modes=list(event.modes),
         ownership_rule=event.ownership_rule, committed_days=event.committed_days,
         days_by_locality=dict(event.committed_days_by_locality),
         materials_by_locality={loc: [m.model_dump() for m in ms] for loc, ms in event.materials_by_locality.items()},

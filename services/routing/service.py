@@ -160,6 +160,29 @@ def parties_context(case_id: str) -> str:
     return f"case:{case_id}:parties"
 
 
+QUERY_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"
+"""The query code's characters: no 0/O nor 1/I, so that it reads back from paper (32: 5 bits each)."""
+
+
+def new_query_code() -> str:
+    """A fresh status-query code: 10 characters, 50 random bits (with the rate limit, not guessable)."""
+    import secrets
+
+    return "".join(secrets.choice(QUERY_ALPHABET) for _ in range(10))
+
+
+def query_code_context(case_id: str) -> str:
+    """What a case's sealed query code is bound to."""
+    return f"case:{case_id}:query-code"
+
+
+def query_code(keys: ServiceKeys, row: CaseRow) -> str | None:
+    """The case's status-query code (None before acceptance)."""
+    if row.query_code_sealed is None:
+        return None
+    return open_text(keys.keyset(PARTIES_KEY), row.query_code_sealed, query_code_context(row.id))
+
+
 def reason_context(case_id: str, sequence: int) -> str:
     """What a sealed reason is bound to: its case and step."""
     return f"case:{case_id}:step:{sequence}:reason"
@@ -220,6 +243,7 @@ async def known_item(uow: UnitOfWork, catalogue: CatalogueClient, caller: Caller
     if fetched is None or fetched.get("status") != "published":
         return None
     await repo.apply(code, int(fetched.get("revision", 1)), True, area=str(fetched.get("area", "")),
+                     name_zh=str(fetched.get("name_zh", "")),
                      modes=list(fetched.get("modes", [])), ownership_rule=str(fetched.get("ownership_rule", "")),
                      committed_days=int(fetched.get("committed_days", 0)),
                      days_by_locality={str(k): int(v) for k, v in
@@ -295,6 +319,8 @@ async def submit(
     committed = max(int(by_locality.get(owner, item.committed_days)) for owner in owners)
     parties = the_parties(body, [m.name for m in materials])
     row = await cases.add(case, committed)
+    row.query_code_sealed = seal_text(uow.session.info["keys"].keyset(PARTIES_KEY), new_query_code(),
+                                      query_code_context(case.id))  # for the receipt and the status query
     if parties:
         keys: ServiceKeys = uow.session.info["keys"]
         row.parties_sealed = seal_json(keys.keyset(PARTIES_KEY), {k: v.as_dict() for k, v in parties.items()},

@@ -33,6 +33,7 @@ from services.routing.domain.calendar import ScheduleVersion, YearHistory
 from services.routing.domain.cases import DeliveryProblem, Waybill
 from shared.bounded_json import loads_json
 from shared.outbox import inbox_table, outbox_table
+from shared.throttle import throttle_table
 
 __all__ = ["decode_feed_cursor", "encode_feed_cursor"]
 
@@ -50,6 +51,7 @@ class KnownItemRow(Base):
 
     code: Mapped[str] = mapped_column(String(32), primary_key=True)
     area: Mapped[str] = mapped_column(String(64), default="")
+    name_zh: Mapped[str] = mapped_column(String(200), default="", server_default="")
     modes: Mapped[list[str]] = mapped_column(JSON)
     ownership_rule: Mapped[str] = mapped_column(String(64))
     committed_days: Mapped[int] = mapped_column(Integer)
@@ -103,6 +105,8 @@ class CaseRow(Base):
     """The applicant and the agent, every field, sealed under routing's ``applicant-seal`` key."""
     parties_masked: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
     """Their masked forms, as answered."""
+    query_code_sealed: Mapped[str | None] = mapped_column(Text, nullable=True)
+    """The status-query code (on the receipt notice), sealed under ``applicant-seal``; set at acceptance."""
     notices: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list, server_default="[]")
     """The case's one-time notices (一次性告知) and their answers."""
     originals_checks: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list, server_default="[]")
@@ -194,6 +198,8 @@ class LocalStatisticsRow(Base):
     reported_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 
 
+status_query_failures = throttle_table(Base.metadata, "status_query_failures")
+"""Failed status queries (wrong case number and query code) per source address and window (shared/throttle.py)."""
 outbox = outbox_table(Base.metadata)
 inbox = inbox_table(Base.metadata)
 
@@ -388,7 +394,7 @@ class KnownItemRepository:
         if row is not None and row.revision >= revision:
             return False
         if row is None:
-            row = KnownItemRow(code=code, area="", modes=[], ownership_rule="", committed_days=0,
+            row = KnownItemRow(code=code, area="", name_zh="", modes=[], ownership_rule="", committed_days=0,
                                days_by_locality={}, materials_by_locality={}, published=published, revision=revision)
             self.session.add(row)
         row.revision, row.published = revision, published

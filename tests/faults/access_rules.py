@@ -141,6 +141,9 @@ RULES: dict[tuple[str, str, str], Access] = {
     ("routing", "POST", "/v1/cases/{case_id}/notices/{number}/answers"): world(
         CLERK, parties="acceptor", values={"number": "1"}, body={"answers": [{"material": "户口簿"}]}),
     ("routing", "GET", "/v1/cases/{case_id}/notices"): world(sees="case_id"),
+    ("routing", "GET", "/v1/cases/{case_id}/documents"): world(sees="case_id"),  # receipt made once, kept
+    # the applicant's status query: no token; a wrong query code is the uniform 404
+    ("routing", "GET", "/v1/status/{case_id}"): Access(scope="public", query={"code": "WRONGCODE"}),
     # ---------------------------------------------------------------- routing: case files (docs/case-files.md)
     ("routing", "GET", "/v1/cases/{case_id}/files"): world(sees="case_id"),
     ("routing", "GET", "/v1/cases/{case_id}/files/downloads"): world(sees="case_id"),

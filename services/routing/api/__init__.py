@@ -1,7 +1,9 @@
-"""Routing's REST API: one router per resource (cases, calendar, notices, case files), their models in ``schemas``."""
+"""Routing's REST API: one router per resource (cases, calendar, notices, documents, the public status
+query, case files), their models in ``schemas``."""
 
 from fastapi import APIRouter
 
-from services.routing.api import cases, files, notices
+from services.routing.api import cases, documents, files, notices, status
 
-routers: list[APIRouter] = [*cases.routers, notices.notices, *files.routers]
+routers: list[APIRouter] = [*cases.routers, notices.notices, documents.documents, status.public_status,
+                            *files.routers]

@@ -30,6 +30,8 @@ class FileKind(StrEnum):
     MATERIAL = "material"
     SUPPLEMENT = "supplement"
     RESULT = "result"
+    NOTICE = "notice"
+    """A document routing issues for the applicant (receipt notice, one-time notice): never uploaded."""
 
 
 class FileRuleBroken(ValueError):
@@ -65,6 +67,8 @@ def check_reader(case: Case, locality: str) -> None:
 def check_upload(case: Case, locality: str, kind: FileKind, sha256: str) -> str:
     """Whether ``locality`` may add a file of ``kind`` now; the declared material's name (or the kind)."""
     check_reader(case, locality)
+    if kind is FileKind.NOTICE:
+        raise FileRuleBroken("notices are issued by routing (GET /v1/cases/{id}/documents), not uploaded")
     if kind is FileKind.RESULT:
         if locality != case.owning_locality:
             raise FileRuleBroken(f"result documents are issued by the lead owner {case.owning_locality}")

@@ -292,6 +292,60 @@ class CaseFiles:
                 return 200, file_view(same)
         return 201, view
 
+    async def issue_document(self, case_id: str, data: bytes, name: str, label: str, locality: str,
+                             client_id: str) -> dict[str, Any]:
+        """Keep a document routing made for the applicant (``kind=notice``, ``label`` as its material) in the
+        case file, sealed like every file; the same bytes twice are kept once."""
+        import hashlib
+
+        sha256 = hashlib.sha256(data).hexdigest()
+        async with self.uow() as uow:
+            existing = await FileRepository(uow.session).find(case_id, sha256, FileKind.NOTICE.value)
+            if existing is not None:
+                return file_view(existing)
+
+        async def body() -> AsyncIterator[bytes]:
+            yield data
+
+        upload = Upload(case_id, sha256, FileKind.NOTICE, name, len(data), body())
+        file_id = str(uuid.uuid4())
+        key = f"{PREFIX}{case_id}/{file_id}"
+        size, content_type, sm3, sealer = await self._stream(upload, key, file_id, self.settings.file_max_bytes,
+                                                             None)
+        try:
+            async with self.uow() as uow:
+                seal = sealer.sealing
+                row = CaseFileRow(
+                    id=file_id, case_id=case_id, kind=FileKind.NOTICE.value, sha256=sha256, sm3=sm3, material=label,
+                    name=normalise_name(name, ACCEPTED[content_type]), content_type=content_type, size=size,
+                    object_key=key, key_id=seal.key_id, wrapped_key=seal.wrapped_key, nonce_prefix=seal.nonce_prefix,
+                    header_length=seal.header_length, cipher=seal.cipher.value, uploaded_by_locality=locality,
+                    uploaded_by_client=client_id, uploaded_at=datetime.now(UTC))
+                uow.session.add(row)
+                view = file_view(row)
+                try:
+                    await uow.commit()
+                except IntegrityError:
+                    await uow.rollback()
+                    with contextlib.suppress(Exception):
+                        await self.store.delete(key)
+                    same = await FileRepository(uow.session).find(case_id, sha256, FileKind.NOTICE.value)
+                    if same is None:
+                        raise
+                    return file_view(same)
+        except BaseException:
+            with contextlib.suppress(Exception):
+                await self.store.delete(key)
+            raise
+        return view
+
+    async def document(self, case_id: str, label: str) -> dict[str, Any] | None:
+        """The document of this label routing issued for the case, if it did."""
+        async with self.uow() as uow:
+            found = [f for f in await FileRepository(uow.session).of_case(case_id)
+                     if f.kind == FileKind.NOTICE.value and f.material == label]
+        return file_view(found[-1]) if found else None
+
     # ----------------------------------------------------------------------- reading
 
     async def listing(self, caller: Caller, case_id: str) -> dict[str, Any]:
