@@ -109,16 +109,10 @@ class EventDispatcher:
         for batch_watch in self.batch_observers:
             await batch_watch(records)
         work: list[_Work] = []
-        ids: set[str] = set()
         for record in records:
             item = await self._prepare(record)
-            if item is None:
-                continue
-            if item.envelope.id in ids:  # the same event read on a second topic of the fetch
-                self.metrics.events_duplicate.inc()
-                continue
-            ids.add(item.envelope.id)
-            work.append(item)
+            if item is not None:
+                work.append(item)
         if len(work) > 1:
             try:
                 await self._handle_together(work)
@@ -155,19 +149,23 @@ class EventDispatcher:
         """Apply the events in one unit of work: one inbox query, one bulk inbox insert, one commit."""
         async with self.uow_factory() as uow:
             seen = await uow.handled_among(self.group, [w.envelope.id for w in work])
-            todo = [w for w in work if w.envelope.id not in seen]
+            todo: list[_Work] = []
+            for item in work:
+                if item.envelope.id in seen:  # handled before, or read on a second topic of this fetch
+                    continue
+                seen.add(item.envelope.id)
+                todo.append(item)
             for item in todo:
                 with trace_context(item.envelope.traceparent):
                     await self._apply(item.handler, uow, item.envelope, item.event)
                 await uow.session.flush()
             await uow.mark_many_handled(self.group, [w.envelope for w in todo])
             await uow.commit()
-        for item in work:
+        for item in todo:
             self._remember(item.envelope.id)
-            if item.envelope.id in seen:
-                self.metrics.events_duplicate.inc()
-            else:
-                self.metrics.events_handled(type=item.envelope.type).inc()
+            self.metrics.events_handled(type=item.envelope.type).inc()
+        if len(work) > len(todo):
+            self.metrics.events_duplicate.inc(len(work) - len(todo))
 
     async def _handle(
         self, record: Record, handler: EventHandler, envelope: Envelope, event: Event

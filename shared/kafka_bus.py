@@ -19,6 +19,9 @@ from shared.kafka_security import KafkaSecurity
 
 log = logging.getLogger("tongban.bus")
 
+_ENOUGH = 200
+"""Records of a fetch that make a batch worth handling at once, without waiting for more."""
+
 
 class KafkaBus(Bus):
     """Apache Kafka through aiokafka."""
@@ -33,7 +36,7 @@ class KafkaBus(Bus):
     ) -> None:
         self.bootstrap_servers = bootstrap_servers
         self.batch_wait_ms = batch_wait_ms
-        """How long the broker may hold a fetch for more records (0: answer as soon as there is one)."""
+        """How long a consumer that got records waits for more to join them (0: handle them at once)."""
         self.client_id = client_id
         self.security = security or KafkaSecurity()
         self.request_timeout_ms = request_timeout_ms
@@ -163,10 +166,8 @@ class _KafkaSubscription(Subscription):
             enable_auto_commit=False,
             auto_offset_reset="earliest",
             max_poll_records=500,
-            # With a wait, the broker answers a fetch once it holds 1 MB or the wait is over: under load
-            # the handlers get larger batches (one transaction each) for at most that much latency.
-            fetch_max_wait_ms=self.bus.batch_wait_ms or 100,
-            fetch_min_bytes=1_048_576 if self.bus.batch_wait_ms else 1,
+            # The broker answers a fetch as soon as it has a record; an idle consumer asks twice a second.
+            fetch_max_wait_ms=500,
             **self.bus.security.client_options(),
         )
         self.consumer = consumer
@@ -187,6 +188,11 @@ class _KafkaSubscription(Subscription):
         while True:
             try:
                 batches = await consumer.getmany(timeout_ms=500)
+                if batches and self.bus.batch_wait_ms and sum(map(len, batches.values())) < _ENOUGH:
+                    # Records are flowing: let the next ones join this batch (one transaction for all).
+                    await asyncio.sleep(self.bus.batch_wait_ms / 1000)
+                    for tp, more in (await consumer.getmany(timeout_ms=0)).items():
+                        batches.setdefault(tp, []).extend(more)  # the next records of the same partition
             except Exception as exc:
                 log.warning("fetch failed", extra={"group": self.group, "error": repr(exc)})
                 await asyncio.sleep(1)

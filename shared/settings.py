@@ -63,8 +63,8 @@ class Settings(BaseSettings):
     topic_partitions: int = Field(3, ge=1, description="Partitions of each locality topic.")
     topic_replication_factor: int = Field(1, ge=1, description="Replication factor of topics.")
     consumer_batch_wait_ms: int = Field(
-        50, ge=0, le=1000, description="How long the broker may hold a consumer's fetch to gather more records "
-        "(one transaction per fetch: larger fetches cost less per event); 0 answers each fetch at once."
+        50, ge=0, le=1000, description="How long a consumer that got records waits for more to join them (one "
+        "transaction per batch: larger batches cost less per event); 0 handles each fetch at once."
     )
     localities_file: Path | None = Field(
         None, description="JSON file of extra localities, added to the built-in four."
