@@ -12,9 +12,9 @@ import json
 
 import httpx
 
-from tests.faults.world import ITEM_CODE, B, S, prepare, query, submission
 from tests.integration.conftest import SystemFactory
-from tests.support.kafka_io import wait_for
+from tongban.testbed.kafka_io import wait_for
+from tongban.testbed.world import ITEM_CODE, B, S, prepare, query, submission
 
 
 async def test_remembered_decisions_are_audited_and_forgotten_when_the_agreement_changes(
