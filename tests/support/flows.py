@@ -44,6 +44,15 @@ def case_events(records: list[Record], case_id: str) -> list[tuple[str, dict[str
     return [(e.type, e.data) for e in (parse_record(r)[0] for r in records if r.key == case_id.encode())]
 
 
+def polled(answer: httpx.Response) -> Any:
+    """The JSON of a polled answer, or None while the service answers 5xx (a loaded machine: its database
+    or its key fetch was slow); any other status than 200 fails with its body."""
+    if answer.status_code >= 500:
+        return None
+    assert answer.status_code == 200, answer.text
+    return answer.json()
+
+
 async def advance(http: httpx.AsyncClient, routing: str, case_id: str, action: str, reached: str,
                   headers: dict[str, str] | None = None) -> None:
     """Take an action on a case, unless routing already took it on delivery's event (409 then)."""
@@ -88,11 +97,10 @@ async def posted_case_flow(system: System) -> str:
         waybills: list[dict[str, Any]] = []
 
         async def waybill_of(flow: str, headers: dict[str, str]) -> bool:
-            answer = await http.get(f"{delivery}/v1/waybills", params={"case_id": case_id}, headers=headers)
-            if answer.status_code >= 500:  # a loaded machine: the service's database or key fetch was slow
+            found = polled(await http.get(f"{delivery}/v1/waybills", params={"case_id": case_id}, headers=headers))
+            if found is None:
                 return False
-            assert answer.status_code == 200, answer.text
-            waybills[:] = [w for w in answer.json() if w["flow"] == flow]
+            waybills[:] = [w for w in found if w["flow"] == flow]
             return bool(waybills)
 
         await wait_for(lambda: waybill_of("materials", suzhou), timeout=30)
@@ -125,7 +133,8 @@ async def posted_case_flow(system: System) -> str:
             assert refused.status_code == 403, "only the receiving locality confirms"
 
             async def case_is(status: str) -> bool:
-                return bool((await http.get(f"{routing}/v1/cases/{case_id}")).json()["status"] == status)
+                case = polled(await http.get(f"{routing}/v1/cases/{case_id}"))
+                return case is not None and case["status"] == status
 
             # Routing receives the case on the confirmed receipt; the owner handles it and issues the
             # result, which delivery sends back; routing marks the result delivered on its arrival.
