@@ -115,8 +115,8 @@ async def test_make_run_keeps_case_files_in_a_folder(tmp_path: Path) -> None:
             assert fetched.status_code == 200 and fetched.content == letter
             audit = (await http.get(f"{files}/downloads", headers=tokens[Y])).json()["downloads"]
             assert [d["locality"] for d in audit] == [B, B, B, B, Y]
-            assert [d["sha256"] for d in audit] == [*(sha(d) for d in scans.values()), sha(scans["《不动产登记资料查询申请书》"]),
-                                                    sha(letter)]
+            form = sha(scans["《不动产登记资料查询申请书》"])
+            assert [d["sha256"] for d in audit] == [*(sha(d) for d in scans.values()), form, sha(letter)]
     finally:
         proc.terminate()
         try:
