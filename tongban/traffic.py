@@ -292,6 +292,30 @@ class Player:
         self.simulate = True
         self.scans: dict[str, bytes] = {}
         """Scans of the electronic materials not uploaded yet, by SHA-256."""
+        self.standards: dict[tuple[str, str], list[dict[str, Any]]] = {}
+        """The materials each owner's business standard requires, by item and owner (read once)."""
+
+    async def required_materials(self, code: str, owner: str, locality: str) -> list[dict[str, Any]]:
+        """What the owner's standard requires of the item: routing refuses acceptance without it (issue 16)."""
+        if (code, owner) not in self.standards:
+            answer = await self.client.call("GET", "catalogue", f"/v1/items/{code}/standards", locality,
+                                            params={"locality": owner})
+            standards = answer.json().get("standards", []) if answer.status_code == 200 else []
+            self.standards[(code, owner)] = [m for s in standards for m in s.get("materials", [])]
+        return self.standards[(code, owner)]
+
+    async def with_standard(self, body: dict[str, Any], owner: str, accepting: str) -> dict[str, Any]:
+        """The submission declaring what the owner's standard requires (electronic where it accepts that)."""
+        if "transition.notice" not in self.shape or "materials" not in body:
+            return body
+        required = await self.required_materials(body["item_code"], owner, accepting)
+        if not required:
+            return body
+        body["materials"] = [
+            {"name": m["name"], "form": "electronic", "sha256": self.scan()} if m.get("electronic_accepted")
+            else {"name": m["name"], "form": m.get("form", "original"), "count": int(m.get("count", 1))}
+            for m in required]
+        return body
 
     def submission(self, item: dict[str, Any], accepting: str, owner: str) -> dict[str, Any]:
         """A realistic case of ``item``, accepted at ``accepting`` for ``owner``."""
@@ -344,7 +368,7 @@ class Player:
         """Submit one case and move it along its life cycle (drawn, or ``steps``); the case id, if accepted."""
         accepting, owner = self.rng.sample(self.localities, 2)
         item = self.rng.choice(self.items)
-        body = self.submission(item, accepting, owner)
+        body = await self.with_standard(self.submission(item, accepting, owner), owner, accepting)
         for _ in range(40):
             answer = await self.client.call("POST", "routing", "/v1/cases", accepting, json=body,
                                             headers={"Idempotency-Key": str(uuid.uuid4())})

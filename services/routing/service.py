@@ -29,10 +29,8 @@ from services.routing.domain import (
     notice,
     owners_for,
 )
-from services.routing.domain.applicants import Agent, Applicant, InvalidParty
-from services.routing.domain.cases import RIGHT_OF_ACTION, CaseRuleBroken, Move, joint_owners
-from services.routing.domain.notices import Notice, answer, issue
-from services.routing.domain.standard import shortfalls
+from services.routing.domain.cases import CaseRuleBroken, Move, joint_owners
+from services.routing.domain.notices import Notice
 from services.routing.files.service import transition_gate
 from services.routing.store import (
     CalendarRepository,
@@ -44,6 +42,19 @@ from services.routing.store import (
     LocalStatisticsRow,
     pauses_of,
     to_case,
+)
+from services.routing.window import (
+    PARTIES_KEY,
+    clerk_of,
+    new_query_code,
+    notice_step,
+    parties_context,
+    query_code_context,
+    require_right,
+    require_standard,
+    rule_problem,
+    supplement_materials,
+    the_parties,
 )
 from shared import clock
 from shared.api_types import rfc3339
@@ -151,36 +162,6 @@ REASON_KEY = "reason-seal"
 """Routing's own key that seals the original of a free-text reason holding personal numbers."""
 APPLICANT_KEY = "applicant-hash"
 """Routing's own key (versioned) of the applicant hashes."""
-PARTIES_KEY = "applicant-seal"
-"""Routing's own key (versioned) that seals the applicant's and the agent's personal fields."""
-
-
-def parties_context(case_id: str) -> str:
-    """What a case's sealed parties are bound to."""
-    return f"case:{case_id}:parties"
-
-
-QUERY_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"
-"""The query code's characters: no 0/O nor 1/I, so that it reads back from paper (32: 5 bits each)."""
-
-
-def new_query_code() -> str:
-    """A fresh status-query code: 10 characters, 50 random bits (with the rate limit, not guessable)."""
-    import secrets
-
-    return "".join(secrets.choice(QUERY_ALPHABET) for _ in range(10))
-
-
-def query_code_context(case_id: str) -> str:
-    """What a case's sealed query code is bound to."""
-    return f"case:{case_id}:query-code"
-
-
-def query_code(keys: ServiceKeys, row: CaseRow) -> str | None:
-    """The case's status-query code (None before acceptance)."""
-    if row.query_code_sealed is None:
-        return None
-    return open_text(keys.keyset(PARTIES_KEY), row.query_code_sealed, query_code_context(row.id))
 
 
 def reason_context(case_id: str, sequence: int) -> str:
@@ -198,11 +179,6 @@ def original_reason(keys: KeySet, case_id: str, sequence: int, detail: dict[str,
     except SealError:
         log.warning("a sealed reason does not open", extra={"case_id": case_id, "sequence": sequence})
         return None
-
-
-def rule_problem(exc: CaseRuleBroken) -> Problem:
-    """The problem+json answer of a broken case rule."""
-    return Problem(str(exc), status=exc.status, slug=exc.slug, title=exc.title, **exc.extra)
 
 
 def case_view(row: CaseRow) -> dict[str, Any]:
@@ -250,21 +226,6 @@ async def known_item(uow: UnitOfWork, catalogue: CatalogueClient, caller: Caller
                                        (fetched.get("committed_days_by_locality") or {}).items()},
                      materials_by_locality=dict(fetched.get("materials_by_locality") or {}))
     return await repo.get(code)
-
-
-def the_parties(body: dict[str, Any], material_names: list[str]) -> dict[str, Applicant | Agent]:
-    """The applicant and agent a submission names (422 when they break the rules)."""
-    parties: dict[str, Applicant | Agent] = {}
-    try:
-        if body.get("applicant"):
-            parties["applicant"] = Applicant.of(body["applicant"], body["applicant_id"], today())
-        if body.get("agent"):
-            if "applicant" not in parties:
-                raise InvalidParty("an agent acts for an applicant: name the applicant too")
-            parties["agent"] = Agent.of(body["agent"], material_names, today())
-    except InvalidParty as exc:
-        raise Problem(str(exc), status=422, slug="invalid-party", title="Invalid applicant or agent") from exc
-    return parties
 
 
 async def submit(
@@ -337,75 +298,6 @@ async def submit(
     )
     await uow.session.flush()
     return 201, case_view(row)
-
-
-# --------------------------------------------------------------------------- delegated rights
-
-
-async def require_right(uow: UnitOfWork, authorization: AuthorizationClient, caller: Caller, case: Case,
-                        action: str) -> None:
-    """403 unless the caller's locality holds the delegated right ``action`` needs for every owner it acts for."""
-    right = RIGHT_OF_ACTION.get(action)
-    if right is None:
-        return
-    item = await KnownItemRepository(uow.session).get(case.item_code)
-    for owner in (o for o in case.owners if o != caller.locality):
-        answer = await authorization.may_accept(caller, owner, case.item_code, item.area if item else None,
-                                                case.mode, right)
-        if not answer.allowed:
-            raise Forbidden(answer.reason, slug="right-not-delegated", title="Right not delegated", right=right,
-                            owner=owner)
-    record_uses(uow, case.id)  # a remembered decision's audit line travels with the action's transaction
-
-
-def supplement_materials(case: Case, notices: list[Notice], detail: dict[str, Any]) -> list[Material]:
-    """The materials a supplement adds, numbered by the notice it answers (422 when one breaks the rules)."""
-    number = next((n.number for n in notices if n.open and n.kind == "supplement"), 0)
-    try:
-        return [Material.from_dict({**m, "supplement": number}) for a in detail.get("answers") or []
-                for m in a.get("added") or []]
-    except ValueError as exc:
-        raise Problem(str(exc), status=422, slug="invalid-material", title="Invalid material") from exc
-
-
-def notice_step(case: Case, notices: list[Notice], action: str, by_locality: str, detail: dict[str, Any],
-                added: list[Material], step_detail: dict[str, Any]) -> list[dict[str, Any]]:
-    """The case's notices after the step: ``request_supplement`` issues the one-time notice (its list is
-    required), ``supplement`` answers it line by line."""
-    now = clock.current().now().isoformat()
-    if action == "request_supplement":
-        lines = [{**x, "reason": mask_text(str(x.get("reason", "")))} for x in detail.get("notice") or []]
-        notice = issue(notices, "supplement", by_locality, lines, now, step_detail.get("clerk"))
-        notices = [*notices, notice]
-        step_detail["notice"] = notice.number
-    elif action == "supplement":
-        current = next((n for n in notices if n.open and n.kind == "supplement"), None)
-        if current is not None:
-            answered = answer(current, list(detail.get("answers") or []), added, now)
-            notices = [answered if n.number == current.number else n for n in notices]
-            step_detail["notice"] = current.number
-            step_detail["added"] = [m.name for m in added]
-    return [n.as_dict() for n in notices]
-
-
-async def require_standard(uow: UnitOfWork, case: Case) -> None:
-    """422 with the list of what is missing unless the materials meet every owner's business standard."""
-    item = await KnownItemRepository(uow.session).get(case.item_code)
-    standards = (item.materials_by_locality or {}) if item else {}
-    declared = [m.to_dict() for m in case.materials]
-    missing = [s.as_dict() for owner in case.owners for s in shortfalls(owner, standards.get(owner, []), declared)]
-    if missing:
-        listed = "; ".join(f"{m['name']}（{m['reason']}）" for m in missing)
-        raise Problem(f"the materials do not meet the owner's business standard: {listed}", status=422,
-                      slug="materials-missing", title="Materials missing", missing=missing)
-
-
-def clerk_of(caller: Caller, clerk: dict[str, Any] | None) -> dict[str, str]:
-    """The person behind an action: the client, and the clerk's id and name as the locality system asserts."""
-    person = {"client_id": caller.client_id}
-    if clerk:
-        person.update({"id": str(clerk["id"]), "name": str(clerk["name"])})
-    return person
 
 
 # --------------------------------------------------------------------------- transitions

@@ -61,7 +61,8 @@ async def test_make_run_keeps_case_files_in_a_folder(tmp_path: Path) -> None:
                 assert answer.status_code == 200, answer.text
                 tokens[code] = {"Authorization": "Bearer " + answer.json()["access_token"]}
 
-            scans = {"身份证": jpeg(MB), "不动产权证书": pdf(20 * MB), "户口簿": png(200 * 1024)}
+            # The names of Bozhou's business standard of the item (routing checks them at acceptance).
+            scans = {"居民身份证": jpeg(MB), "《不动产登记资料查询申请书》": pdf(20 * MB), "户口簿": png(200 * 1024)}
             body = {"item_code": "YRD-DA-0101", "mode": "fully_online", "applicant_id": "11010519491231002X",
                     "ownership": {"property_location": ["341602"]},
                     "materials": [{"name": n, "form": "electronic", "sha256": sha(d)} for n, d in scans.items()]}
@@ -97,11 +98,11 @@ async def test_make_run_keeps_case_files_in_a_folder(tmp_path: Path) -> None:
             for data in scans.values():
                 got = await http.get(f"{files}/{sha(data)}", headers=tokens[B])
                 assert got.status_code == 200 and got.content == data
-            big = scans["不动产权证书"]
+            big = scans["《不动产登记资料查询申请书》"]
             tail = await http.get(f"{files}/{sha(big)}", headers={**tokens[B], "Range": "bytes=-1000"})
             assert tail.status_code == 206 and tail.content == big[-1000:]
             await move(B, "start_review")
-            for url in (files, f"{files}/{sha(scans['身份证'])}", f"{files}/downloads"):
+            for url in (files, f"{files}/{sha(scans['居民身份证'])}", f"{files}/downloads"):
                 assert (await http.get(url, headers=tokens[S])).status_code == 404
 
             await move(B, "approve")
@@ -114,8 +115,8 @@ async def test_make_run_keeps_case_files_in_a_folder(tmp_path: Path) -> None:
             assert fetched.status_code == 200 and fetched.content == letter
             audit = (await http.get(f"{files}/downloads", headers=tokens[Y])).json()["downloads"]
             assert [d["locality"] for d in audit] == [B, B, B, B, Y]
-            assert [d["sha256"] for d in audit] == [*(sha(d) for d in scans.values()), sha(scans["不动产权证书"]),
-                                                    sha(letter)]
+            form = sha(scans["《不动产登记资料查询申请书》"])
+            assert [d["sha256"] for d in audit] == [*(sha(d) for d in scans.values()), form, sha(letter)]
     finally:
         proc.terminate()
         try:

@@ -99,10 +99,13 @@ async def test_development_simulator_plays_a_return(tmp_path: Path) -> None:
                 "grant_type": "client_credentials", "client_id": yangpu["client_id"],
                 "client_secret": yangpu["client_secret"]})
             owner = {"Authorization": "Bearer " + owner_token.json()["access_token"]}
+            # The materials' post came back: they reach the owner otherwise, and the receipt says how (issue 16).
+            handed = {"handover_reason": "材料退回后由杨浦窗口专人送达 / handed over by courier after the return"}
             for action, reached in (("receive", "received"), ("start_review", "under_review"),
                                     ("approve", "approved"), ("issue_result", "result_issued")):
                 moved = await http.post(f"{base['routing']}/v1/cases/{case_id}/transitions",
-                                        json={"action": action}, headers=owner)
+                                        json={"action": action, **(handed if action == "receive" else {})},
+                                        headers=owner)
                 if moved.status_code == 409:  # routing moved it on delivery's event already
                     current = await http.get(f"{base['routing']}/v1/cases/{case_id}", headers=owner)
                     assert current.json()["status"] == reached, moved.text

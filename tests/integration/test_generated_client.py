@@ -115,7 +115,9 @@ async def run_case(system: System, routing_pkg: str, delivery_pkg: str) -> None:
 
     async def step(client: Any, action: str, reached: str) -> None:
         """Take an action unless routing already took it on delivery's event (then the case is there)."""
-        answer = await move.asyncio_detailed(case.id, client=client, body=models.Transition(action=action))
+        # The actions are an enum in the document (issue 16: an unknown action is 422), so in the client too.
+        answer = await move.asyncio_detailed(case.id, client=client,
+                                             body=models.Transition(action=models.TransitionAction(action)))
         if answer.status_code == 409:
             assert isinstance(answer.parsed, models.Problem) and answer.parsed.type.endswith("illegal-transition")
             assert await status_of(client) == reached

@@ -17,8 +17,8 @@ from services.routing.api.parties import ClerkIn
 from services.routing.api.schemas import OriginalsCheckView
 from services.routing.domain import CaseStatus
 from services.routing.domain.standard import check_of_originals
-from services.routing.service import clerk_of, require_right
 from services.routing.store import CaseRepository, to_case
+from services.routing.window import clerk_of, require_right
 from shared.auth import Caller, Role, authenticated, require
 from shared.problems import Conflict, Forbidden, NotFound, Problem
 from shared.service import ServiceContext, get_context, get_uow

@@ -17,8 +17,8 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from sqlalchemy import select
 
 from services.routing.domain.materials import clean_name
-from services.routing.service import PARTIES_KEY, parties_context
 from services.routing.store import CaseRepository, PersonalDataReadRow
+from services.routing.window import PARTIES_KEY, parties_context
 from shared.api_types import Timestamp
 from shared.auth import Caller, InsufficientRole, Role, authenticated
 from shared.problems import NotFound, Problem

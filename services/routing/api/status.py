@@ -17,8 +17,9 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Path, Query, Request
 from pydantic import BaseModel, Field
 
-from services.routing.service import query_code, today
+from services.routing.service import today
 from services.routing.store import CaseRepository, KnownItemRepository, status_query_failures
+from services.routing.window import query_code
 from shared import clock
 from shared.api_types import Timestamp
 from shared.problems import NotFound
