@@ -270,8 +270,10 @@ def figures(report: dict[str, Any]) -> list[dict[str, Any]]:
                              "bare FastAPI+asyncpg process"))
         four = round(sum(values.get(n, 0.0) for n in SERVICE_NAMES), 1)
         if values:
-            rows.append(_row("memory", f"four services together {phase.replace('_', ' ')}", four, "MB",
-                             bare and round(4 * bare, 1), "4 bare processes", "<= 400 MB", four <= MEMORY_TARGET_MB))
+            n = len(SERVICE_NAMES)
+            rows.append(_row("memory", f"the {n} services together {phase.replace('_', ' ')}", four, "MB",
+                             bare and round(n * bare, 1), f"{n} bare processes", "<= 400 MB",
+                             four <= MEMORY_TARGET_MB))
     return rows
 
 
