@@ -2,7 +2,8 @@
 
 Every route answers one of these, so that each 2xx of the OpenAPI document has a schema a
 locality's engineers can generate a client from. Times are :data:`shared.api_types.Timestamp`
-(RFC 3339 with an offset); key and signature times stay Unix seconds, as in the JWS they sign.
+(RFC 3339 with an offset), key and signature times too (kept as Unix seconds, as in the JWS they
+sign); only the JWKS keeps its members in Unix seconds (JOSE's NumericDate, what verifiers compare).
 """
 
 from __future__ import annotations
@@ -113,9 +114,9 @@ class KeyView(BaseModel):
     owner: str
     x: str
     status: KeyStatus
-    created_at: int = Field(description="Unix seconds.")
-    retired_at: int | None = Field(description="Unix seconds.")
-    revoked_at: int | None = Field(description="Unix seconds.")
+    created_at: Timestamp
+    retired_at: Timestamp | None = Field(description="When it stopped signing; null while active.")
+    revoked_at: Timestamp | None
     algorithm: Algorithm = Algorithm.ED25519
     y: str | None = Field(default=None, description="The second coordinate of an SM2 key (base64url).")
 
@@ -207,7 +208,7 @@ class SignatureView(BaseModel):
     party: str
     kid: str
     jws: str
-    signed_at: int = Field(description="Unix seconds (the JWS's `iat`).")
+    signed_at: Timestamp = Field(description="The JWS's `iat`.")
 
 
 class ActView(BaseModel):
@@ -218,7 +219,7 @@ class ActView(BaseModel):
     reason: str
     kid: str
     jws: str
-    at: int = Field(description="Unix seconds (the JWS's `iat`).")
+    at: Timestamp = Field(description="The JWS's `iat`.")
 
 
 class AgreementView(BaseModel):
