@@ -1,7 +1,7 @@
 """The dashboard in real headless Chromium (Debian's package, driven by Playwright) on the embedded system.
 
 The traffic generator plays a few cases first; then an operator logs in, a case is submitted through
-routing's API and its event must appear in the live stream within 2 seconds; the stream is
+routing's API and its event must appear in the live stream within 2 seconds (× TONGBAN_TEST_PATIENCE); the stream is
 filtered by locality and an event opened. A second test opens the page at 1280 px while traffic
 runs: whole case ids in the live table, a name in both languages for every event type of
 shared/contracts, the handling charts beside the funnel. Screenshots go to the test's folder, and
@@ -27,6 +27,7 @@ import pytest
 from playwright.async_api import Browser, Page, async_playwright
 
 from tongban.testbed.infra import REPO
+from tongban.testbed.patience import patience
 from tongban.testbed.processes import port_offset
 from tongban.traffic import DEMO_ITEMS, Client, Player, Summary, TrafficPlan, published_items, submission_shape
 
@@ -137,7 +138,8 @@ async def test_operator_sees_a_submitted_case_live_filters_and_opens_it(
         who = await page.text_content("#who") or ""
         assert embedded.office["client_id"] in who and "全区域" in who
 
-        # A case accepted in Suzhou for Bozhou: its event must be on screen within 2 seconds.
+        # A case accepted in Suzhou for Bozhou: its event is on screen within 2 seconds on a quiet machine
+        # (the bound, like every wait of the suite, is stretched by TONGBAN_TEST_PATIENCE on a loaded one).
         for item in items:  # the first item the seeded agreement covers
             body = player.submission(item, SUZHOU, BOZHOU)
             started = time.monotonic()
@@ -147,9 +149,10 @@ async def test_operator_sees_a_submitted_case_live_filters_and_opens_it(
         assert submitted.status_code == 201, submitted.text
         case_id = submitted.json()["id"]
         row = f'#stream-body tr[data-case="{case_id}"]'
-        remaining = max(0.0, 2.0 - (time.monotonic() - started))
+        bound = 2.0 * patience()
+        remaining = max(0.0, bound - (time.monotonic() - started))
         await page.wait_for_selector(row, timeout=remaining * 1000)
-        assert time.monotonic() - started < 2.0
+        assert time.monotonic() - started < bound
         # Both localities' topics carried it: the row shows both.
         await page.wait_for_function(
             "id => [...document.querySelectorAll(`#stream-body tr[data-case='${id}'] .badge`)].length >= 2",
