@@ -93,6 +93,24 @@ class CaseDeliveryException(Event):
 
 
 @event_type
+class CaseResultRevoked(Event):
+    """An owner revoked a case's issued result (for instance a commitment in place of a proof was found
+    false, 告知承诺制): every licence issued for the case is revoked with it, on the holder's topics."""
+
+    type_name = "cn.tongban.routing.case.result_revoked"
+
+    case_id: str
+    item_code: str
+    owning_locality: str
+    accepting_locality: str
+    reason: str = Field(min_length=1, description="Why the result was revoked, personal numbers masked.")
+    revoked_at: datetime
+
+    def subject(self) -> str:
+        return self.case_id
+
+
+@event_type
 class CaseDeadlineSet(Event):
     """A case's due date was set or recomputed (on acceptance, after a pause, when a calendar arrives)."""
 

@@ -25,7 +25,7 @@ def test_the_registry_is_enumerated() -> None:
 
 def test_every_registered_event_type_has_a_chinese_and_an_english_name() -> None:
     missing = [t for t in registered() if t not in EVENT_TYPE_NAMES]
-    assert not missing, f"event types without a name in services/dashboard/vocabulary.py: {missing}"
+    assert not missing, f"event types without a name in services/dashboard/domain/vocabulary.py: {missing}"
     for ce_type in registered():
         zh, en = EVENT_TYPE_NAMES[ce_type]
         assert CJK.search(zh) and not zh.startswith("cn."), f"{ce_type}: Chinese name {zh!r}"
