@@ -29,7 +29,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from bench.carrier_load import carrier_secret, w5_webhook
 from bench.files import w6_files
+from bench.handoff import w1_handoff
 from bench.signatures import w4_signatures
 from bench.system import (
     busy_processes,
@@ -45,15 +47,12 @@ from bench.workloads import (
     Baseline,
     MemoryWatch,
     Params,
-    carrier_secret,
     profile_under_w1,
     profile_under_w2,
     scratch_dir,
     settle,
-    w1_handoff,
     w2_acceptance,
     w3_catalogue,
-    w5_webhook,
 )
 from shared.settings import SERVICE_NAMES
 from tongban.testbed.infra import KafkaBroker, PostgresServer, SeaweedFS
