@@ -62,7 +62,7 @@ async def test_four_localities_sign_remotely_and_a_case_outside_is_refused(start
             assert signed.status_code == 201, signed.text
             assert signed.json()["status"] == ("active" if n == 4 else "draft")
         allowed = await check(S, B)
-        assert allowed == {"allowed": True, "reason": f"allowed by agreement {agreement['id']}",
+        assert allowed == {"allowed": True, "reason": f"receive_accept allowed by agreement {agreement['id']}",
                            "agreement_id": agreement["id"]}
         assert "does not let 341600 accept for 320505" in (await check(B, S))["reason"]
         assert "does not allow mode fully_online" in (await check(S, B, "fully_online"))["reason"]
