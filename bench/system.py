@@ -47,19 +47,23 @@ def pick_item(mode: str) -> dict[str, Any]:
         if mode in item["modes"] and item["ownership_rule"] in (
                 "insured_place", "household_registration_place", "enterprise_registration_place",
                 "property_location"):
-            return {"code": item["code"], "ownership_rule": item["ownership_rule"], "modes": item["modes"]}
+            required = (item.get("standards") or {}).get(OWNING, {}).get("materials", [])
+            return {"code": item["code"], "ownership_rule": item["ownership_rule"], "modes": item["modes"],
+                    "materials": required}
     raise LookupError(f"no first-list item supports {mode}")
 
 
 def case_body(item: dict[str, Any], mode: str, n: int = 0) -> dict[str, Any]:
-    """A submission at Suzhou's window for Bozhou, about the size of a real one (two materials)."""
+    """A submission at Suzhou's window for Bozhou declaring what Bozhou's business standard requires
+    (routing refuses acceptance otherwise): electronic scans where the standard accepts them."""
+    required = item.get("materials") or [{"name": "申请表", "form": "original", "count": 1}]
     return {
         "item_code": item["code"], "mode": mode, "applicant_id": "11010519491231002X",
         "ownership": {item["ownership_rule"]: [OWNING]},
         "materials": [
-            {"name": "居民身份证", "form": "electronic", "sha256": f"{n:064x}"},
-            {"name": "申请表", "form": "paper"},
-        ],
+            {"name": m["name"], "form": "electronic", "sha256": f"{n * 16 + i:064x}"} if m.get("electronic_accepted")
+            else {"name": m["name"], "form": m.get("form", "original"), "count": int(m.get("count", 1))}
+            for i, m in enumerate(required)],
     }
 
 

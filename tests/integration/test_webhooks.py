@@ -60,12 +60,16 @@ async def submit_case(system: System, http: httpx.AsyncClient) -> str:
     return case_id
 
 
+HANDED_OVER = {"receive": {"handover_reason": "由苏州窗口专人送达 / handed over by the Suzhou window's courier"}}
+"""Receipt before the post delivers needs the reason the papers were handed over otherwise (issue 16)."""
+
+
 async def move(system: System, http: httpx.AsyncClient, case_id: str, *actions: str,
                headers: dict[str, str] | None = None) -> None:
     """Take actions on a case, one after the other."""
     for action in actions:
         moved = await http.post(system.url("routing") + f"/v1/cases/{case_id}/transitions",
-                                json={"action": action}, headers=headers)
+                                json={"action": action, **HANDED_OVER.get(action, {})}, headers=headers)
         assert moved.status_code == 200, moved.text
 
 
