@@ -218,16 +218,22 @@ async def known_item(uow: UnitOfWork, catalogue: CatalogueClient, caller: Caller
     fetched = await catalogue.item(caller, code)
     if fetched is None or fetched.get("status") != "published":
         return None
-    await repo.apply(code, int(fetched.get("revision", 1)), True, area=str(fetched.get("area", "")),
-                     name_zh=str(fetched.get("name_zh", "")),
-                     modes=list(fetched.get("modes", [])), ownership_rule=str(fetched.get("ownership_rule", "")),
-                     committed_days=int(fetched.get("committed_days", 0)),
-                     days_by_locality={str(k): int(v) for k, v in
-                                       (fetched.get("committed_days_by_locality") or {}).items()},
-                     materials_by_locality=dict(fetched.get("materials_by_locality") or {}),
-                     national_code=str(fetched.get("national_code") or ""),
-                     implementation_codes={str(k): str(v) for k, v in
-                                           (fetched.get("implementation_codes_by_locality") or {}).items()})
+    try:  # the item's event may land at the same moment: then its row stands, and this one is dropped
+        async with uow.session.begin_nested():
+            await repo.apply(code, int(fetched.get("revision", 1)), True, area=str(fetched.get("area", "")),
+                             name_zh=str(fetched.get("name_zh", "")),
+                             modes=list(fetched.get("modes", [])),
+                             ownership_rule=str(fetched.get("ownership_rule", "")),
+                             committed_days=int(fetched.get("committed_days", 0)),
+                             days_by_locality={str(k): int(v) for k, v in
+                                               (fetched.get("committed_days_by_locality") or {}).items()},
+                             materials_by_locality=dict(fetched.get("materials_by_locality") or {}),
+                             national_code=str(fetched.get("national_code") or ""),
+                             implementation_codes={str(k): str(v) for k, v in
+                                                   (fetched.get("implementation_codes_by_locality") or {}).items()})
+            await uow.session.flush()
+    except IntegrityError:
+        pass
     return await repo.get(code)
 
 
