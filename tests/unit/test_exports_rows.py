@@ -3,6 +3,7 @@ the exchange's fields, the codes taken from the data file, and the catalogue's c
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -12,6 +13,9 @@ from services.catalogue.domain.diff import compare
 from services.catalogue.domain.errors import InvalidContent
 from services.catalogue.domain.items import Item
 from services.catalogue.domain.standards import Standard
+from services.catalogue.domain.tabular import ImportRejected, export_tables
+from services.catalogue.domain.tabular_import import Existing, plan_import
+from services.catalogue.firstlist import read
 from services.routing.domain import CaseStatus
 from services.routing.exports.rows import FIELD_NAMES, FIELDS, ExportCase, Step, build_row, csv_cells, load_codes
 
@@ -99,3 +103,24 @@ def test_national_codes_are_edited_and_diffed_like_the_rest_of_the_standards() -
     differences, _ = compare({loc: s.content() for loc, s in standards.items()})
     assert [(d.field, d.values) for d in differences] == [("implementation_code", {"341600": "A" * 20, "320505": ""})]
     assert Standard.of("YRD-SB-0164", "341600", standards["341600"].content()) == standards["341600"]
+
+
+def test_national_codes_travel_through_the_sheets_and_a_bad_one_is_reported() -> None:
+    data = read()
+    item, standards, procedures = data.items[0]
+    coded = replace(item, national_code="000105001000")
+    coded_standards = [replace(s, implementation_code="1" * 20) for s in standards]
+    existing = Existing(items={coded.code: coded}, standards={coded.code: {s.locality: s for s in coded_standards}},
+                        procedures={coded.code: {p.mode: p for p in procedures}}, windows={})
+    tables = export_tables([coded], coded_standards, procedures, [])
+    localities = ["310110", "320505", "331000", "341600"]
+    assert plan_import(tables, existing, localities).summary()["items_unchanged"] == 1
+    items = tables[0]
+    column = items.header.index("national_code")
+    items.rows[0][1][column] = "000105001001"
+    plan = plan_import(tables, existing, localities)
+    assert plan.summary()["items_changed"] == 1
+    items.rows[0][1][column] = "not-a-code"
+    with pytest.raises(ImportRejected) as rejected:
+        plan_import(tables, existing, localities)
+    assert [(e.sheet, e.column) for e in rejected.value.errors] == [("items", "national_code")]
