@@ -38,6 +38,9 @@ def item_published(item: Item, standards: Iterable[Standard]) -> ItemPublished:
         materials_by_locality={s.locality: [StandardMaterial(name=m.name, form=m.form, count=m.count,  # type: ignore[arg-type]
                                                              electronic_accepted=m.electronic_accepted)
                                             for m in s.materials] for s in standards},
+        national_code=item.national_code,
+        implementation_codes_by_locality={s.locality: s.implementation_code for s in standards
+                                          if s.implementation_code},
     )
 
 

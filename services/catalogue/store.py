@@ -72,6 +72,8 @@ class ItemRow(Base):
     modes_mask: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     index_version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     updated_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    national_code: Mapped[str] = mapped_column(String(40), default="", server_default="")
+    """The national basic-catalogue code (基本目录); "" while unknown."""
 
 
 class AreaRow(Base):
@@ -102,6 +104,8 @@ class StandardRow(Base):
     legal_basis: Mapped[list[str]] = mapped_column(JSON)
     illustrative: Mapped[bool] = mapped_column(Boolean, default=False)
     note: Mapped[str] = mapped_column(Text, default="")
+    implementation_code: Mapped[str] = mapped_column(String(48), default="", server_default="")
+    """The locality's implementation code (实施清单); "" while unknown."""
 
 
 class ProcedureRow(Base):
@@ -215,6 +219,7 @@ def to_item(row: ItemRow) -> Item:
         revision=row.revision,
         keywords=tuple(row.keywords or ()),
         illustrative=bool(row.illustrative),
+        national_code=row.national_code or "",
     )
 
 
@@ -232,6 +237,7 @@ def item_values(item: Item) -> dict[str, Any]:
         "keywords": list(item.keywords),
         "illustrative": item.illustrative,
         "modes_mask": item.modes_mask,
+        "national_code": item.national_code,
     }
 
 

@@ -73,6 +73,7 @@ def to_standard(row: StandardRow) -> Standard:
         legal_basis=tuple(row.legal_basis or ()),
         illustrative=bool(row.illustrative),
         note=row.note or "",
+        implementation_code=row.implementation_code or "",
     )
 
 
@@ -80,7 +81,7 @@ def standard_values(standard: Standard) -> dict[str, Any]:
     """The column values of a standard (without its keys)."""
     content = standard.content()
     return {k: content[k] for k in ("competent_department", "legal_days", "committed_days", "fee", "materials",
-                                    "conditions", "legal_basis", "illustrative", "note")}
+                                    "conditions", "legal_basis", "illustrative", "note", "implementation_code")}
 
 
 def to_procedure(row: ProcedureRow) -> Procedure:

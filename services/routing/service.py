@@ -229,7 +229,11 @@ async def known_item(uow: UnitOfWork, catalogue: CatalogueClient, caller: Caller
                              committed_days=int(fetched.get("committed_days", 0)),
                              days_by_locality={str(k): int(v) for k, v in
                                                (fetched.get("committed_days_by_locality") or {}).items()},
-                             materials_by_locality=dict(fetched.get("materials_by_locality") or {}))
+                             materials_by_locality=dict(fetched.get("materials_by_locality") or {}),
+                             national_code=str(fetched.get("national_code") or ""),
+                             implementation_codes={str(k): str(v) for k, v in
+                                                   (fetched.get("implementation_codes_by_locality") or {}).items()})
+            await uow.session.flush()
     except IntegrityError:
         log.info("item %s arrived by its event while fetched from the catalogue", code)
     return await repo.get(code)

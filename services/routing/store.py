@@ -61,6 +61,10 @@ class KnownItemRow(Base):
     """The materials each locality's business standard requires (name, form, count, electronic_accepted)."""
     published: Mapped[bool] = mapped_column()
     revision: Mapped[int] = mapped_column(Integer)
+    national_code: Mapped[str] = mapped_column(String(40), default="", server_default="")
+    """The national basic-catalogue code (基本目录, GB/T 39554.1-2020); "" when unknown (case exports)."""
+    implementation_codes: Mapped[dict[str, str]] = mapped_column(JSON, default=dict, server_default="{}")
+    """Each locality's implementation code (实施清单) of the item (case exports)."""
 
 
 class CaseRow(Base):

@@ -58,6 +58,10 @@ class ItemPublished(Event):
         default_factory=dict,
         description="The materials each locality's business standard requires (routing checks cases at acceptance).",
     )
+    national_code: str = Field(default="", max_length=40, description=(
+        "The national basic-catalogue code (基本目录, GB/T 39554.1-2020); empty while unknown."))
+    implementation_codes_by_locality: dict[str, str] = Field(default_factory=dict, description=(
+        "Each locality's implementation code of the item (实施清单, GB/T 39554.1-2020), where known."))
 
     def subject(self) -> str:
         return self.code

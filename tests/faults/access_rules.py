@@ -126,6 +126,8 @@ RULES: dict[tuple[str, str, str], Access] = {
         "ownership": {"insured_place": ["341600"]}}),
     ("routing", "GET", "/v1/cases"): world(sees="case_id", query={"limit": "200"}),
     ("routing", "GET", "/v1/cases/{case_id}"): world(sees="case_id"),
+    # the export holds the cases the caller's locality is party to, and no other's (docs/exports.md)
+    ("routing", "GET", "/v1/exports/cases"): world(sees="case_id", query={"limit": "500"}),
     # withdraw without a reason: the accepting window 422, the owner 409; the case stays forwarded
     ("routing", "POST", "/v1/cases/{case_id}/transitions"): world(CLERK, body={"action": "withdraw"}),
     # the applicant and agent unmasked for a party's clerk or officer, each opening audited (docs/routing.md)

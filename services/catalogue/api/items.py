@@ -142,6 +142,8 @@ async def get_item(code: str, request: Request, uow: Uow, _caller: Reader) -> Re
         items = ItemRepository(uow.session)
         item = await _load(items, code)
         days = await StandardRepository(uow.session).days_by_locality(code)
+        codes = {s.locality: s.implementation_code
+                 for s in await StandardRepository(uow.session).of_item(code) if s.implementation_code}
         lists = await items.lists_of(code)
     detail = ItemDetail(
         **ItemView.of(item).model_dump(),
@@ -149,6 +151,7 @@ async def get_item(code: str, request: Request, uow: Uow, _caller: Reader) -> Re
         legal_days_by_locality={loc: legal for loc, (legal, _committed) in days.items()},
         localities=list(days),
         lists=lists,
+        implementation_codes_by_locality=codes,
     )
     return conditional_json(request, detail)
 

@@ -41,6 +41,8 @@ class ItemDraft(Strict):
     committed_days: int = Field(ge=0, le=365, description="Until the item has business standards.")
     keywords: list[Annotated[str, Field(min_length=1, max_length=100)]] = Field(default_factory=list, max_length=30)
     illustrative: StrictBool = False
+    national_code: str = Field("", max_length=24, pattern=r"^([0-9A-Z]{12,24})?$", description=(
+        "National basic-catalogue code (基本目录, GB/T 39554.1-2020); empty while unknown."))
 
 
 class ItemPatch(Strict):
@@ -54,6 +56,8 @@ class ItemPatch(Strict):
     committed_days: int | None = Field(None, ge=0, le=365)
     keywords: list[Annotated[str, Field(min_length=1, max_length=100)]] | None = Field(None, max_length=30)
     illustrative: StrictBool | None = None
+    national_code: str | None = Field(None, max_length=24, pattern=r"^([0-9A-Z]{12,24})?$", description=(
+        "National basic-catalogue code (基本目录); \"\" clears it."))
 
 
 class Withdrawal(Strict):
@@ -76,6 +80,7 @@ class ItemView(BaseModel):
     revision: int
     keywords: list[str]
     illustrative: bool
+    national_code: str = Field(description="National basic-catalogue code (基本目录); empty while unknown.")
 
     @classmethod
     def of(cls, item: Item) -> ItemView:
@@ -85,7 +90,7 @@ class ItemView(BaseModel):
             modes=list(item.modes),  # type: ignore[arg-type]
             ownership_rule=item.ownership_rule,  # type: ignore[arg-type]
             committed_days=item.committed_days, status=item.status, revision=item.revision,
-            keywords=list(item.keywords), illustrative=item.illustrative,
+            keywords=list(item.keywords), illustrative=item.illustrative, national_code=item.national_code,
         )
 
 
@@ -98,6 +103,8 @@ class ItemDetail(ItemView):
     legal_days_by_locality: dict[str, int]
     localities: list[str] = Field(description="Localities with a business standard for the item.")
     lists: list[str] = Field(description="Ids of the list versions holding the item.")
+    implementation_codes_by_locality: dict[str, str] = Field(
+        default_factory=dict, description="Each locality's implementation code (实施清单), where known.")
 
 
 class ItemPage(BaseModel):
@@ -136,6 +143,8 @@ class StandardBody(Strict):
     legal_basis: list[str] = Field(default_factory=list, max_length=50)
     illustrative: StrictBool = False
     note: str = Field("", max_length=1000)
+    implementation_code: str = Field("", max_length=48, pattern=r"^([0-9A-Z]{16,48})?$", description=(
+        "The locality's implementation code (实施清单, GB/T 39554.1-2020); empty while unknown."))
 
     def domain(self, code: str, locality: str) -> Standard:
         """The domain standard."""
@@ -144,6 +153,7 @@ class StandardBody(Strict):
             legal_days=self.legal_days, committed_days=self.committed_days,
             materials=tuple(m.domain() for m in self.materials), conditions=tuple(self.conditions),
             fee=self.fee, legal_basis=tuple(self.legal_basis), illustrative=self.illustrative, note=self.note,
+            implementation_code=self.implementation_code,
         )
 
 
@@ -170,6 +180,7 @@ class StandardView(BaseModel):
     legal_basis: list[str]
     illustrative: bool
     note: str
+    implementation_code: str = Field(description="The locality's implementation code (实施清单); empty while unknown.")
 
     @classmethod
     def of(cls, standard: Standard) -> StandardView:

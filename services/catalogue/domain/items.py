@@ -6,6 +6,7 @@ import re
 from dataclasses import dataclass, replace
 from typing import Literal
 
+from services.catalogue.domain.codes import check_national_code
 from services.catalogue.domain.errors import InvalidContent, ItemRuleViolation
 from services.catalogue.domain.text import clean_text
 
@@ -64,8 +65,11 @@ class Item:
     revision: int = 0
     keywords: tuple[str, ...] = ()
     illustrative: bool = False
+    national_code: str = ""
+    """The national basic-catalogue code (基本目录, GB/T 39554.1-2020); "" while unknown."""
 
     def __post_init__(self) -> None:
+        object.__setattr__(self, "national_code", check_national_code(self.national_code))
         if not ITEM_CODE.match(self.code):
             raise InvalidContent("code", f"item code {self.code!r} does not match {ITEM_CODE.pattern}")
         object.__setattr__(self, "name_zh", clean_text("name_zh", self.name_zh, 200))
@@ -102,6 +106,7 @@ class Item:
             "committed_days": self.committed_days,
             "keywords": list(self.keywords),
             "illustrative": self.illustrative,
+            "national_code": self.national_code,
         }
 
     def edit(self, **changes: object) -> Item:

@@ -12,6 +12,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from services.catalogue.domain.codes import check_implementation_code
 from services.catalogue.domain.errors import InvalidContent
 from services.catalogue.domain.items import HANDLING_MODES, ITEM_CODE
 from services.catalogue.domain.text import clean_text
@@ -81,8 +82,11 @@ class Standard:
     legal_basis: tuple[str, ...] = ()
     illustrative: bool = False
     note: str = ""
+    implementation_code: str = ""
+    """The locality's implementation code of the item (实施清单, GB/T 39554.1-2020); "" while unknown."""
 
     def __post_init__(self) -> None:
+        object.__setattr__(self, "implementation_code", check_implementation_code(self.implementation_code))
         if not ITEM_CODE.match(self.item_code):
             raise InvalidContent("item_code", f"{self.item_code!r} is not an item code")
         if not LOCALITY_CODE.match(self.locality):
@@ -117,6 +121,7 @@ class Standard:
             "legal_basis": list(self.legal_basis),
             "illustrative": self.illustrative,
             "note": self.note,
+            "implementation_code": self.implementation_code,
         }
 
     @classmethod
@@ -134,6 +139,7 @@ class Standard:
             legal_basis=tuple(str(b) for b in data.get("legal_basis", [])),
             illustrative=bool(data.get("illustrative", False)),
             note=str(data.get("note", "")),
+            implementation_code=str(data.get("implementation_code", "")),
         )
 
 

@@ -51,12 +51,13 @@ SHEETS: dict[str, tuple[Column, ...]] = {
     "items": (
         Column("code"), Column("name_zh"), Column("name_en"), Column("area"), Column("modes", "list"),
         Column("ownership_rule"), Column("committed_days", "int", False), Column("keywords", "list", False),
-        Column("illustrative", "bool", False),
+        Column("illustrative", "bool", False), Column("national_code", required=False),
     ),
     "standards": (
         Column("item_code"), Column("locality"), Column("competent_department"), Column("legal_days", "int"),
         Column("committed_days", "int"), Column("fee"), Column("conditions", "lines", False),
         Column("legal_basis", "lines", False), Column("illustrative", "bool", False), Column("note", required=False),
+        Column("implementation_code", required=False),
     ),
     "materials": (
         Column("item_code"), Column("locality"), Column("seq", "int"), Column("name"), Column("form"),
@@ -221,12 +222,14 @@ def export_tables(
     with_standards = {s.item_code for s in standards}
     item_rows = [
         [i.code, i.name_zh, i.name_en, i.area, "; ".join(i.modes), i.ownership_rule,
-         None if i.code in with_standards else i.committed_days, "; ".join(i.keywords), _yes(i.illustrative)]
+         None if i.code in with_standards else i.committed_days, "; ".join(i.keywords), _yes(i.illustrative),
+         i.national_code]
         for i in sorted(items, key=lambda i: i.code)
     ]
     standard_rows = [
         [s.item_code, s.locality, s.competent_department, s.legal_days, s.committed_days, s.fee,
-         "\n".join(s.conditions), "\n".join(s.legal_basis), _yes(s.illustrative), s.note]
+         "\n".join(s.conditions), "\n".join(s.legal_basis), _yes(s.illustrative), s.note,
+         s.implementation_code]
         for s in standards
     ]
     material_rows = [

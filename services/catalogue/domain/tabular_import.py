@@ -171,6 +171,7 @@ class _Planner:
                     revision=old.revision if old else 0,
                     keywords=tuple(v.get("keywords", old.keywords if old else ())),
                     illustrative=bool(v.get("illustrative", old.illustrative if old else False)),
+                    national_code=v.get("national_code", old.national_code if old else ""),
                 )
             except InvalidContent as exc:
                 self.invalid("items", number, exc, columns)
@@ -211,6 +212,7 @@ class _Planner:
                     legal_basis=tuple(v.get("legal_basis", old.legal_basis if old else ())),
                     illustrative=bool(v.get("illustrative", old.illustrative if old else False)),
                     note=v.get("note", old.note if old else ""),
+                    implementation_code=v.get("implementation_code", old.implementation_code if old else ""),
                 )
             except InvalidContent as exc:
                 self.invalid("standards", number, exc, columns)
