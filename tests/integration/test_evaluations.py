@@ -2,7 +2,7 @@
 status query's case number and query code, once per case and channel; a poor one opens a rectification
 that becomes overdue on the right working day on the statutory calendar (the system's clock is moved by
 restarting the processes with another ``TONGBAN_CLOCK_OFFSET_SECONDS``); an appeal decided by a regional
-supervisor whom only ``tongban clients register`` makes."""
+supervisor whom only ``tongban clients register`` makes; the dashboard's panel, folded from the events."""
 
 from __future__ import annotations
 
@@ -20,9 +20,11 @@ import httpx
 
 from shared.clock import CHINA
 from tests.integration.conftest import REGIONAL, System, SystemFactory
+from tests.integration.test_dashboard_webhooks import dashboard_session, row_of
 from tests.integration.test_window_documents import read_pdf
 from tongban.testbed.agreements import activate
 from tongban.testbed.infra import REPO
+from tongban.testbed.kafka_io import wait_for
 from tongban.testbed.patience import deadline
 
 S, B, T = "320505", "341600", "331000"
@@ -44,8 +46,8 @@ def _offset(at: datetime) -> str:
 
 
 async def _move_clock(system: System, at: datetime) -> None:
-    """Restart the token issuer and routing on a clock that reads ``at`` (their databases stay)."""
-    for name in ("authorization", "routing"):
+    """Restart the token issuer, routing and the dashboard on a clock that reads ``at`` (their databases stay)."""
+    for name in ("authorization", "routing", "dashboard"):
         process = system.services[name]
         process.stop()
         process.env["TONGBAN_CLOCK_OFFSET_SECONDS"] = _offset(at)
@@ -104,7 +106,8 @@ async def _events(system: System, locality: str, case_id: str, until: str) -> li
 
 async def test_a_poor_evaluation_is_rectified_and_overdue_on_the_right_working_day(
         start_system: SystemFactory) -> None:
-    system = await start_system("catalogue", "routing", env={"TONGBAN_CLOCK_OFFSET_SECONDS": _offset(GIVEN)})
+    system = await start_system("catalogue", "routing", "dashboard",
+                                env={"TONGBAN_CLOCK_OFFSET_SECONDS": _offset(GIVEN)})
     await activate(system, [S, B], now=GIVEN)
     system.credentials[SUPERVISOR] = _register_regional_supervisor(system)
     routing, catalogue = system.url("routing"), system.url("catalogue")
@@ -219,3 +222,32 @@ async def test_a_poor_evaluation_is_rectified_and_overdue_on_the_right_working_d
     events = await _events(system, S, case_id, "cn.tongban.routing.evaluation.rectification_closed.v1")
     assert [t.rsplit(".", 2)[-2] for t, _ in events] == [
         "given", "rectification_opened", "given", "rectification_overdue", "rectification_closed"]
+
+    # The dashboard folded the same events: Suzhou's operator sees Suzhou's row, the joint office all four.
+    suzhou_view, region_view = await dashboard_session(system, S), await dashboard_session(system, REGIONAL,
+                                                                                            regional=True)
+    panels: dict[str, Any] = {}
+
+    async def folded() -> bool:
+        panels["suzhou"] = (await suzhou_view.get("/api/panels/evaluations")).json()
+        panels["region"] = (await region_view.get("/api/panels/evaluations")).json()
+        return bool(panels["suzhou"]["localities"][0]["rectifications"]["closed_late"] == 1
+                    and row_of(panels["region"], B)["rectifications"]["annulled"] == 1)
+
+    try:
+        await wait_for(folded, timeout=30)
+        assert [r["locality"] for r in panels["suzhou"]["localities"]] == [S]
+        assert panels["suzhou"]["localities"][0] == {
+            "locality": S, "evaluations": 1,
+            "levels": {"very_satisfied": 0, "satisfied": 0, "basically_satisfied": 0, "dissatisfied": 0,
+                       "very_dissatisfied": 1},
+            "shares": {"very_satisfied": 0.0, "satisfied": 0.0, "basically_satisfied": 0.0, "dissatisfied": 0.0,
+                       "very_dissatisfied": 1.0},
+            "rectifications": {"open": 0, "overdue": 0, "closed_on_time": 0, "closed_late": 1, "annulled": 0},
+            "on_time_rate": 0.0}
+        bozhou_row = row_of(panels["region"], B)
+        assert bozhou_row["evaluations"] == 1 and bozhou_row["shares"]["satisfied"] == 1.0, bozhou_row
+        assert len(panels["region"]["localities"]) == 4 and row_of(panels["region"], T)["evaluations"] == 0
+    finally:
+        await suzhou_view.aclose()
+        await region_view.aclose()
