@@ -16,7 +16,7 @@ from services.dashboard.service import session_viewer
 from shared.problems import Problem
 from shared.service import ServiceContext, get_context
 
-STATIC = Path(__file__).parent / "static"
+STATIC = Path(__file__).parent.parent / "static"
 COOKIE = "tongban_dashboard_session"
 ASSETS = {
     "dashboard.js": "text/javascript; charset=utf-8",
