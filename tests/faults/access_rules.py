@@ -152,6 +152,7 @@ RULES: dict[tuple[str, str, str], Access] = {
     # the applicant's evaluation: no token; a wrong query code is the status query's uniform 404
     ("routing", "POST", "/v1/status/{case_id}/evaluations"): Access(scope="public", query={"code": "WRONGCODE"},
                                                                    body={"channel": "window", "level": "satisfied"}),
+    ("routing", "GET", "/v1/evaluations"): shared(SUPERVISOR, OPERATOR, REGIONAL_SUPERVISOR, query={"limit": "200"}),
     # no world holds an evaluation: past the role check, an unknown one is 404 for every holder
     ("routing", "GET", "/v1/evaluations/{evaluation_id}"): shared(SUPERVISOR, OPERATOR, REGIONAL_SUPERVISOR,
                                                                   values={"evaluation_id": NO_EVALUATION}),

@@ -199,6 +199,18 @@ async def test_a_poor_evaluation_is_rectified_and_overdue_on_the_right_working_d
         assert scan.json() == {"overdue": 0}, "announced once"
         late = (await http.get(evaluation, headers=await system.headers(S))).json()["rectification"]
         assert late["overdue"] is True
+        listed = (await http.get(routing + "/v1/evaluations", params={"rectification": "overdue"},
+                                 headers=await system.headers(S))).json()
+        assert [e["id"] for e in listed["evaluations"]] == [receipt["id"]] and listed["next_cursor"] is None
+        pages = [await http.get(routing + "/v1/evaluations", params={"limit": "1"},
+                                headers=await system.headers(B))]  # Bozhou's: the online one and the annulled one
+        pages.append(await http.get(routing + "/v1/evaluations", params={"limit": "1",
+                                    "cursor": pages[0].json()["next_cursor"]}, headers=await system.headers(B)))
+        assert [e["id"] for p in pages for e in p.json()["evaluations"]] == [
+            online.json()["id"], appealed_one.json()["id"]] and pages[1].json()["next_cursor"] is None
+        annulled = (await http.get(routing + "/v1/evaluations", params={"rectification": "annulled"},
+                                   headers=await system.headers(SUPERVISOR))).json()["evaluations"]
+        assert [e["responsible_locality"] for e in annulled] == [B], "the regional supervisor lists every locality's"
         closed = await http.post(evaluation + "/outcome", json={"outcome": "增设叫号提醒，窗口人员培训"},
                                  headers=await system.headers(S))
         assert closed.status_code == 200, closed.text

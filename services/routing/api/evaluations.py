@@ -22,7 +22,7 @@ from services.routing.evaluations.domain import LEVEL_WORDS, REASONS, Evaluation
 from services.routing.store import CaseRepository
 from services.routing.window import query_code
 from shared import clock
-from shared.api_types import Timestamp, set_location
+from shared.api_types import CursorPage, Timestamp, set_location
 from shared.auth import Caller, Role, require
 from shared.contracts.evaluations import EvaluationChannel, EvaluationLevel
 from shared.openapi import problems
@@ -149,6 +149,12 @@ class EvaluationView(BaseModel):
                     decided_by=r.appeal.decided_by, decided_at=r.appeal.decided_at)))
 
 
+class EvaluationPage(CursorPage):
+    """A page of evaluations, oldest first."""
+
+    evaluations: list[EvaluationView]
+
+
 class CallBackIn(BaseModel):
     """A call-back to the applicant: reached or not, and what was said."""
 
@@ -270,6 +276,24 @@ async def give_evaluation(case_id: Annotated[str, Path(max_length=64)], body: Ev
     return EvaluationReceipt(id=evaluation.id, case_number=case_id, channel=evaluation.channel,
                              level=evaluation.level.value, words=LEVEL_WORDS[evaluation.level],
                              given_on=evaluation.given_on, rectification_due_on=r.due_on if r else None)
+
+
+@evaluations.get("", summary="The evaluations a locality answers for, by the state of their rectification")
+async def list_evaluations(
+    uow: Uow, caller: Reader,
+    locality: Annotated[str | None, Query(pattern=r"^\d{6}$", description="A regional supervisor's choice (all "
+                                          "localities without it); the caller's own locality otherwise.")] = None,
+    rectification: Annotated[Literal["open", "overdue", "closed", "annulled", "none"] | None, Query(
+        description="`overdue`: open past its due date; `none`: evaluations that opened no rectification.")] = None,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+    cursor: Annotated[str | None, Query(max_length=400)] = None,
+) -> EvaluationPage:
+    async with uow:
+        try:
+            found, next_cursor = await service.listing(uow, caller, locality, rectification, limit, cursor)
+        except EvaluationRuleBroken as exc:
+            raise rule_problem(exc) from exc
+    return EvaluationPage(evaluations=[EvaluationView.of(e) for e in found], next_cursor=next_cursor)
 
 
 @evaluations.get("/{evaluation_id}", summary="An evaluation and its rectification")

@@ -15,7 +15,14 @@ from typing import Any, Literal
 
 from services.routing.domain import WorkingCalendar
 from services.routing.evaluations.domain import LEVEL_WORDS, CallBack, Evaluation, EvaluationRuleBroken, Level
-from services.routing.evaluations.store import EvaluationRepository, EvaluationRow, to_evaluation, write
+from services.routing.evaluations.store import (
+    EvaluationRepository,
+    EvaluationRow,
+    decode_cursor,
+    encode_cursor,
+    to_evaluation,
+    write,
+)
 from services.routing.store import CaseRow
 from shared import clock
 from shared.auth import Caller, Role
@@ -82,6 +89,24 @@ async def _load(uow: UnitOfWork, caller: Caller, evaluation_id: str, *, responsi
 async def read(uow: UnitOfWork, caller: Caller, evaluation_id: str) -> Evaluation:
     """An evaluation, for the case's localities and the regional supervisors."""
     return (await _load(uow, caller, evaluation_id, responsible=False, for_update=False))[1]
+
+
+async def listing(uow: UnitOfWork, caller: Caller, locality: str | None, rectification: str | None, limit: int,
+                  cursor: str | None) -> tuple[list[Evaluation], str | None]:
+    """A page of the evaluations a locality answers for (a regional supervisor: any locality's, or all)."""
+    regional = caller.has(Role.REGIONAL_SUPERVISOR.value)
+    if locality is not None and locality != caller.locality and not regional:
+        raise Forbidden(f"a locality lists its own evaluations; {locality}'s are for the regional supervisors")
+    chosen = locality if locality is not None or regional else caller.locality
+    filters = f"{chosen}|{rectification}"
+    try:
+        after = decode_cursor(cursor, filters) if cursor else None
+    except ValueError as exc:
+        raise EvaluationRuleBroken(str(exc), status=422, slug="invalid-cursor", title="Invalid cursor") from exc
+    rows = await EvaluationRepository(uow.session).page(chosen, rectification, _today(), limit + 1, after)
+    more = len(rows) > limit
+    rows = rows[:limit]
+    return [to_evaluation(r) for r in rows], encode_cursor(rows[-1], filters) if more and rows else None
 
 
 async def call_back(uow: UnitOfWork, caller: Caller, evaluation_id: str, reached: bool, note: str) -> Evaluation:

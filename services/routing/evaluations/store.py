@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import base64
+import json
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, Date, DateTime, String, Text, UniqueConstraint, select
+from sqlalchemy import JSON, Boolean, Date, DateTime, String, Text, UniqueConstraint, and_, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
 from services.routing.evaluations.domain import Appeal, CallBack, Evaluation, Level, Rectification
 from services.routing.store import Base
+from shared.bounded_json import loads_json
 
 
 class EvaluationRow(Base):
@@ -132,3 +135,40 @@ class EvaluationRepository:
         if item_code:
             query = query.where(EvaluationRow.item_code == item_code)
         return list(await self.session.scalars(query))
+
+    async def page(self, locality: str | None, rectification: str | None, today: date, limit: int,
+                   after: tuple[datetime, str] | None) -> list[EvaluationRow]:
+        """A page of evaluations (of the locality responsible, or all), oldest first, after a position."""
+        query = select(EvaluationRow)
+        if locality is not None:
+            query = query.where(EvaluationRow.responsible_locality == locality)
+        if rectification == "none":
+            query = query.where(EvaluationRow.rectification_status.is_(None))
+        elif rectification == "overdue":
+            query = query.where(EvaluationRow.rectification_status == "open", EvaluationRow.due_on < today)
+        elif rectification is not None:
+            query = query.where(EvaluationRow.rectification_status == rectification)
+        if after is not None:
+            at, last_id = after
+            query = query.where(or_(EvaluationRow.given_at > at,
+                                    and_(EvaluationRow.given_at == at, EvaluationRow.id > last_id)))
+        query = query.order_by(EvaluationRow.given_at, EvaluationRow.id).limit(limit)
+        return list(await self.session.scalars(query))
+
+
+def encode_cursor(row: EvaluationRow, filters: str) -> str:
+    """An opaque cursor after ``row``, bound to the list's filters."""
+    raw = json.dumps([row.given_at.isoformat(), row.id, filters]).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str, filters: str) -> tuple[datetime, str]:
+    """The position a cursor names; ValueError when it is not one of ours or was made for other filters."""
+    try:
+        at, last_id, made_with = loads_json(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
+        position = datetime.fromisoformat(at), str(last_id)
+    except (ValueError, TypeError) as exc:
+        raise ValueError("invalid cursor") from exc
+    if made_with != filters:
+        raise ValueError("the cursor was made for other filters (locality, rectification); start again without one")
+    return position
