@@ -47,9 +47,12 @@ class Role(StrEnum):
     REGIONAL_CATALOGUE = "regional_catalogue"
     REGIONAL_CALENDAR = "regional_calendar"
     REGIONAL_OPERATOR = "regional_operator"
+    REGIONAL_SUPERVISOR = "regional_supervisor"
+    """Decides the localities' appeals against applicants' evaluations (issue 17, docs/evaluations.md)."""
 
 
-REGIONAL_ROLES = frozenset({Role.REGIONAL_CATALOGUE, Role.REGIONAL_CALENDAR, Role.REGIONAL_OPERATOR})
+REGIONAL_ROLES = frozenset({Role.REGIONAL_CATALOGUE, Role.REGIONAL_CALENDAR, Role.REGIONAL_OPERATOR,
+                            Role.REGIONAL_SUPERVISOR})
 """Roles of the joint office: granted only with ``tongban clients register``, never by a locality."""
 
 

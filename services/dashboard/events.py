@@ -33,7 +33,9 @@ from services.dashboard.domain import (
     parse_topic,
     reason_class,
 )
+from services.dashboard.domain.evaluations import EVALUATION_TYPES
 from services.dashboard.domain.webhook_health import WEBHOOK_TYPES
+from services.dashboard.store_evaluations import fold_evaluation_event
 from services.dashboard.store_read_model import ReadModel
 from services.dashboard.store_webhooks import fold_webhook_event
 from services.dashboard.stream import Broadcaster
@@ -166,6 +168,8 @@ async def on_any_event(uow: UnitOfWork, envelope: Envelope, _event: Any) -> None
         await model.end_sessions_of(data["client_id"])
     if base_type(envelope.type) in WEBHOOK_TYPES:
         await fold_webhook_event(uow.session, base_type(envelope.type), data, at)
+    if base_type(envelope.type) in EVALUATION_TYPES:
+        await fold_evaluation_event(uow.session, base_type(envelope.type), data)
 
 
 HANDLERS: dict[str, EventHandler] = {"*": on_any_event}

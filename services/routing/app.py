@@ -9,6 +9,7 @@ from pathlib import Path
 from services.routing import api, events, store
 from services.routing.clients import CatalogueClient
 from services.routing.delegations import CachingAuthorizationClient, DecisionCache, forget_on
+from services.routing.evaluations.service import scan_rectifications
 from services.routing.files.maintenance import start_files, stop_files
 from services.routing.files.service import FILE_KEY
 from services.routing.service import (
@@ -44,6 +45,8 @@ async def _scan(ctx: ServiceContext, keeper: CalendarKeeper) -> None:
     async with ctx.uow() as uow:
         await keeper.reload(uow)
         counts = await scan_deadlines(uow, keeper.calendar, today())
+        if overdue := await scan_rectifications(uow, today()):  # evaluations' rectifications (issue 17)
+            counts["rectifications_overdue"] = overdue
         await uow.commit()
     if counts:
         log.info("deadline scan", extra=counts)

@@ -80,6 +80,10 @@ def own(*roles: str, regional: tuple[str, ...] = (), **kwargs: Any) -> Access:
 
 PUBLIC = Access(scope="public")
 NONE = "YRD-ZZ-9999"
+NO_EVALUATION = "00000000-0000-0000-0000-000000000000"
+"""An evaluation id no world holds (issue 17)."""
+REGIONAL_SUPERVISOR = "regional_supervisor"
+"""Decides appeals against evaluations; held by no caller of the matrix (only `tongban clients register`)."""
 """An item code no catalogue holds: writes aimed at it are refused after the role check."""
 PROBES = {(service, "GET", path): PUBLIC
           for service in ("catalogue", "routing", "authorization", "delivery", "webhooks")
@@ -146,6 +150,25 @@ RULES: dict[tuple[str, str, str], Access] = {
     ("routing", "GET", "/v1/cases/{case_id}/documents"): world(sees="case_id"),  # receipt made once, kept
     # the applicant's status query: no token; a wrong query code is the uniform 404
     ("routing", "GET", "/v1/status/{case_id}"): Access(scope="public", query={"code": "WRONGCODE"}),
+    # ---------------------------------------------------------------- routing: evaluations (docs/evaluations.md)
+    # the applicant's evaluation: no token; a wrong query code is the status query's uniform 404
+    ("routing", "POST", "/v1/status/{case_id}/evaluations"): Access(scope="public", query={"code": "WRONGCODE"},
+                                                                   body={"channel": "window", "level": "satisfied"}),
+    ("routing", "GET", "/v1/evaluations"): shared(SUPERVISOR, OPERATOR, REGIONAL_SUPERVISOR, query={"limit": "200"}),
+    # no world holds an evaluation: past the role check, an unknown one is 404 for every holder
+    ("routing", "GET", "/v1/evaluations/{evaluation_id}"): shared(SUPERVISOR, OPERATOR, REGIONAL_SUPERVISOR,
+                                                                  values={"evaluation_id": NO_EVALUATION}),
+    ("routing", "POST", "/v1/evaluations/{evaluation_id}/call-backs"): shared(
+        SUPERVISOR, values={"evaluation_id": NO_EVALUATION}, body={"reached": True, "note": "access matrix"}),
+    ("routing", "POST", "/v1/evaluations/{evaluation_id}/outcome"): shared(
+        SUPERVISOR, values={"evaluation_id": NO_EVALUATION}, body={"outcome": "access matrix"}),
+    ("routing", "POST", "/v1/evaluations/{evaluation_id}/appeal"): shared(
+        SUPERVISOR, values={"evaluation_id": NO_EVALUATION}, body={"reason": "access matrix"}),
+    # only the joint office's regional_supervisor decides (no caller of the matrix holds it: 403 for all)
+    ("routing", "POST", "/v1/evaluations/{evaluation_id}/appeal/decision"): shared(
+        REGIONAL_SUPERVISOR, values={"evaluation_id": NO_EVALUATION}, body={"decision": "upheld", "reason": "x"}),
+    ("routing", "GET", "/v1/statistics/evaluations"): shared(SUPERVISOR, OPERATOR, REGIONAL_SUPERVISOR),
+    ("routing", "POST", "/v1/rectifications/scan"): shared(MAINTAINER, OPERATOR),  # none is open: no change
     # ---------------------------------------------------------------- routing: case files (docs/case-files.md)
     ("routing", "GET", "/v1/cases/{case_id}/files"): world(sees="case_id"),
     ("routing", "GET", "/v1/cases/{case_id}/files/downloads"): world(sees="case_id"),

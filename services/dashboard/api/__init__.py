@@ -6,10 +6,10 @@ id in an HttpOnly, SameSite=Strict cookie; the database keeps only its SHA-256).
 
 from fastapi import APIRouter
 
-from services.dashboard.api import events, handling, page, panels, session, webhooks
+from services.dashboard.api import evaluations, events, handling, page, panels, session, webhooks
 from services.dashboard.api.common import COOKIE
 
 routers: list[APIRouter] = [page.pages, session.router, events.router, panels.router, handling.router,
-                            webhooks.router]
+                            webhooks.router, evaluations.router]
 
 __all__ = ["COOKIE", "routers"]

@@ -348,7 +348,8 @@
   async function refreshPanels() {
     if (!state.session) return;
     // Weekly figures change slowly and cost more to compute: asked for every HANDLING_SECONDS only.
-    const names = ["rates", "funnel", "deadlines", "files", "deliveries", "agreements", "dead-letters", "lag", "webhooks"];
+    const names = ["rates", "funnel", "deadlines", "files", "deliveries", "agreements", "dead-letters", "lag", "webhooks",
+      "evaluations"];
     if (Date.now() - state.handlingAt >= HANDLING_SECONDS * 1000) { names.push("handling"); state.handlingAt = Date.now(); }
     const answers = await Promise.allSettled(names.map((n) => api("/api/panels/" + n)));
     answers.forEach((a, i) => { if (a.status === "fulfilled") state.panels[names[i]] = a.value; });
@@ -377,6 +378,7 @@
     if (p["dead-letters"]) renderDeadLetters(p["dead-letters"]);
     if (p.lag) renderLag(p.lag);
     if (p.webhooks) renderWebhooks(p.webhooks);
+    if (p.evaluations) renderEvaluations(p.evaluations);
   }
 
   function renderRates(data) {
@@ -575,6 +577,27 @@
       tr.append(where, make("td", { class: "num" }, `${row.failing} / ${row.active}`),
         make("td", { class: "num waiting" }, waiting),
         make("td", { class: "num", title: `${row.delivered} ${t("panel.webhooks.delivered")}` }, latency));
+      return tr;
+    }));
+  }
+
+  // The applicants' evaluations per locality responsible: level shares, rectifications open and overdue.
+  const LEVELS = ["very_satisfied", "satisfied", "basically_satisfied", "dissatisfied", "very_dissatisfied"];
+  function renderEvaluations(data) {
+    const total = data.localities.reduce((n, row) => n + row.evaluations, 0);
+    $("evaluations-total").textContent = `${total} ${t("panel.evaluations.total")}`;
+    $("evaluations-body").replaceChildren(...data.localities.map((row) => {
+      const r = row.rectifications;
+      const tr = make("tr", { "data-locality": row.locality, class: r.overdue ? "failing" : "" });
+      const where = make("td");
+      where.appendChild(badge(row.locality));
+      const shares = LEVELS.filter((level) => row.levels[level])
+        .map((level) => `${t("level." + level)} ${Math.round(row.shares[level] * 100)}%`).join(" · ") || "–";
+      const late = `${r.closed_late} ${t("panel.evaluations.late")}, ${r.annulled} ${t("panel.evaluations.annulled")}`;
+      tr.append(where, make("td", { class: "num" }, String(row.evaluations)), make("td", { class: "shares" }, shares),
+        make("td", { class: "num rectifications" }, `${r.open} / ${r.overdue}`),
+        make("td", { class: "num on-time", title: late },
+          row.on_time_rate === null ? "–" : `${Math.round(row.on_time_rate * 100)}%`));
       return tr;
     }));
   }
