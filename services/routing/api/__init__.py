@@ -3,7 +3,7 @@ query, case files), their models in ``schemas``."""
 
 from fastapi import APIRouter
 
-from services.routing.api import cases, documents, files, notices, status
+from services.routing.api import cases, commitments, documents, files, notices, status
 
 routers: list[APIRouter] = [*cases.routers, notices.notices, documents.documents, status.public_status,
-                            *files.routers]
+                            *files.routers, *commitments.routers]
