@@ -6,6 +6,7 @@ from __future__ import annotations
 import itertools
 from dataclasses import replace
 from datetime import date
+from typing import Any
 
 import pytest
 
@@ -30,7 +31,7 @@ from services.routing.domain.standard import shortfalls
 B, T, S = "341600", "331000", "320505"
 TEXT = "本人承诺：本人无犯罪记录，如有不实愿承担法律责任。"
 RULE = {"text": TEXT, "verify_days": 5, "excludes_prior_false": True}
-STANDARDS = {B: [{"name": "身份证", "form": "original"},
+STANDARDS: dict[str, list[dict[str, Any]]] = {B: [{"name": "身份证", "form": "original"},
                  {"name": "无犯罪记录证明", "form": "original", "commitment": RULE}],
              T: [{"name": "无犯罪记录证明", "form": "original", "commitment": {**RULE, "verify_days": 3,
                                                                           "excludes_prior_false": False}}]}
