@@ -123,3 +123,31 @@ def test_the_catalogue_keeps_the_rule_with_the_material_and_diffs_it() -> None:
         CommitmentRule(TEXT, 0)
     with pytest.raises(InvalidContent):
         CommitmentRule("=cmd()", 5)
+
+
+def test_the_sheets_carry_the_rule_and_an_import_without_its_columns_keeps_it() -> None:
+    from dataclasses import replace as with_
+
+    from services.catalogue.domain.tabular import Table, export_tables
+    from services.catalogue.domain.tabular_import import Existing, plan_import
+    from services.catalogue.firstlist import read
+    from services.catalogue.spreadsheets import read_csv, write_csv
+
+    data = read()
+    item, standards, _procedures = data.items[0]
+    standard = standards[0]
+    first = with_(standard.materials[0], commitment=CommitmentRule(TEXT, 7, False))
+    standard = with_(standard, materials=(first, *standard.materials[1:]))
+    existing = Existing(items={item.code: item},
+                        standards={item.code: {s.locality: s for s in (standard, *standards[1:])}})
+    [materials] = [t for t in export_tables([item], [standard], [], []) if t.sheet == "materials"]
+    assert materials.header[-3:] == ["commitment_text", "commitment_verify_days", "commitment_excludes_prior_false"]
+    again = read_csv(write_csv(materials), "materials")
+    plan = plan_import([again], existing, [standard.locality])
+    assert plan.summary()["items_unchanged"] == 1, "the rule goes out and comes back"
+    narrow = Table("materials", materials.header[:-3], [(n, row[:-3]) for n, row in materials.rows])
+    assert plan_import([narrow], existing, [standard.locality]).summary()["items_unchanged"] == 1, \
+        "a sheet without the columns keeps the stored rule"
+    cleared = Table("materials", materials.header, [(n, [*row[:-3], "", None, ""]) for n, row in materials.rows])
+    [changed] = plan_import([cleared], existing, [standard.locality]).items
+    assert changed.changed and all(m.commitment is None for s in changed.standards for m in s.materials)
