@@ -55,3 +55,19 @@ class CommitmentVerified(Event):
 
     def subject(self) -> str:
         return self.case_id
+
+
+@event_type
+class CommitmentOverdue(Event):
+    """A commitment's verification passed its due day unverified (told once, to the case's localities)."""
+
+    type_name = "cn.tongban.routing.commitment.overdue"
+
+    commitment_id: str
+    case_id: str
+    item_code: str
+    owner: str
+    due_on: date
+
+    def subject(self) -> str:
+        return self.case_id

@@ -22,6 +22,7 @@ EVENT_TYPE_NAMES: dict[str, tuple[str, str]] = {
     "cn.tongban.routing.case.result_revoked": ("审批结果撤销", "Result revoked"),
     "cn.tongban.routing.commitment.recorded": ("告知承诺已记录", "Commitment recorded"),
     "cn.tongban.routing.commitment.verified": ("告知承诺已核查", "Commitment verified"),
+    "cn.tongban.routing.commitment.overdue": ("告知承诺核查逾期", "Commitment verification overdue"),
     "cn.tongban.routing.case.due_soon": ("案件临期", "Case due soon"),
     "cn.tongban.routing.case.overdue": ("案件逾期", "Case overdue"),
     "cn.tongban.routing.case.material_added": ("材料入卷", "Material added to the case file"),

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import uuid
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 from services.routing.commitments.domain import Commitment, end_for_false_commitment, plan
@@ -15,7 +15,7 @@ from services.routing.domain.cases import CaseRuleBroken
 from services.routing.store import CaseRepository, CaseRow, KnownItemRow, to_case
 from services.routing.window import clerk_of, rule_problem, today
 from shared.auth import Caller
-from shared.contracts.commitments import CommitmentRecorded, CommitmentVerified
+from shared.contracts.commitments import CommitmentOverdue, CommitmentRecorded, CommitmentVerified
 from shared.contracts.routing import CaseResultRevoked, CaseStatusChanged
 from shared.keys import ServiceKeys
 from shared.masking import mask_text
@@ -56,6 +56,17 @@ async def open_tasks(uow: UnitOfWork, case: Case, calendar: WorkingCalendar) -> 
             commitment_id=row.id, case_id=case.id, item_code=case.item_code, owner=row.owner,
             accepting_locality=case.accepting_locality, replaces=list(row.replaces),
             text_sha256=hashlib.sha256(row.text.encode()).hexdigest(), due_on=row.due_on), case.involved)
+
+
+async def scan_overdue(uow: UnitOfWork, day: date) -> int:
+    """Tell each verification past its due day, once, to the case's localities; how many were told."""
+    rows = await CommitmentRepository(uow.session).overdue(day)
+    for row in rows:
+        row.overdue_told = True
+        uow.publish(CommitmentOverdue(commitment_id=row.id, case_id=row.case_id, item_code=row.item_code,
+                                      owner=row.owner, due_on=row.due_on),  # type: ignore[arg-type]
+                    list(dict.fromkeys([row.accepting_locality, row.owner])))
+    return len(rows)
 
 
 async def of_case(uow: UnitOfWork, caller: Caller, case_id: str) -> list[CommitmentRow]:

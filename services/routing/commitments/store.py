@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, Date, DateTime, Integer, String, Text, select
+from sqlalchemy import JSON, Boolean, Date, DateTime, Integer, String, Text, false, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -33,6 +33,8 @@ class CommitmentRow(Base):
     reason: Mapped[str] = mapped_column(Text, default="")
     verified_on: Mapped[date | None] = mapped_column(Date, nullable=True)
     verified_by: Mapped[str] = mapped_column(String(64), default="")
+    overdue_told: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    """Whether ``CommitmentOverdue`` was published (once)."""
     recorded_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 
 
@@ -70,7 +72,7 @@ class CommitmentRepository:
             id=commitment.id, case_id=commitment.case_id, item_code=commitment.item_code, owner=commitment.owner,
             accepting_locality=commitment.accepting_locality, text=commitment.text, replaces=list(commitment.replaces),
             verify_days=commitment.verify_days, status=commitment.status, due_on=commitment.due_on, reason="",
-            verified_by="", recorded_at=datetime.now(UTC)))
+            verified_by="", overdue_told=False, recorded_at=datetime.now(UTC)))
 
     async def row(self, commitment_id: str, for_update: bool = False) -> CommitmentRow | None:
         """The row of a commitment."""
@@ -102,6 +104,12 @@ class CommitmentRepository:
             query = query.where((CommitmentRow.due_on > due) | ((CommitmentRow.due_on == due) &
                                                                 (CommitmentRow.id > last)))
         return list(await self.session.scalars(query.order_by(CommitmentRow.due_on, CommitmentRow.id).limit(limit)))
+
+    async def overdue(self, today: date) -> list[CommitmentRow]:
+        """Pending commitments past their due day, not yet told."""
+        return list(await self.session.scalars(select(CommitmentRow).where(
+            CommitmentRow.status == "pending", CommitmentRow.due_on < today,
+            CommitmentRow.overdue_told.is_(False)).order_by(CommitmentRow.due_on, CommitmentRow.id).limit(500)))
 
     async def has_false_record(self, digests: list[str], item_code: str) -> bool:
         """Whether an applicant (any of its digests, one per key version) has a commitment found false for the item."""

@@ -33,6 +33,7 @@ def upgrade() -> None:
         sa.Column('reason', sa.Text(), nullable=False),
         sa.Column('verified_on', sa.Date(), nullable=True),
         sa.Column('verified_by', sa.String(length=64), nullable=False),
+        sa.Column('overdue_told', sa.Boolean(), server_default=sa.false(), nullable=False),
         sa.Column('recorded_at', sa.DateTime(timezone=True), nullable=False),
     )
     op.create_index('ix_case_commitments_case_id', 'case_commitments', ['case_id'])
