@@ -10,8 +10,10 @@ from sqlalchemy import JSON, Boolean, Date, DateTime, Integer, String, Text, fal
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
-from services.routing.commitments.domain import Commitment
-from services.routing.store import Base
+from services.routing.commitments.domain import ENDED, Commitment
+from services.routing.store import Base, CaseRow
+
+ENDED_STATUSES = [s.value for s in ENDED]
 
 
 class CommitmentRow(Base):
@@ -106,10 +108,11 @@ class CommitmentRepository:
         return list(await self.session.scalars(query.order_by(CommitmentRow.due_on, CommitmentRow.id).limit(limit)))
 
     async def overdue(self, today: date) -> list[CommitmentRow]:
-        """Pending commitments past their due day, not yet told."""
-        return list(await self.session.scalars(select(CommitmentRow).where(
-            CommitmentRow.status == "pending", CommitmentRow.due_on < today,
-            CommitmentRow.overdue_told.is_(False)).order_by(CommitmentRow.due_on, CommitmentRow.id).limit(500)))
+        """Pending commitments past their due day, not yet told (a withdrawn or ended case's left out)."""
+        return list(await self.session.scalars(
+            select(CommitmentRow).join(CaseRow, CaseRow.id == CommitmentRow.case_id).where(
+                CommitmentRow.status == "pending", CommitmentRow.due_on < today, CommitmentRow.overdue_told.is_(False),
+                CaseRow.status.not_in(ENDED_STATUSES)).order_by(CommitmentRow.due_on, CommitmentRow.id).limit(500)))
 
     async def has_false_record(self, digests: list[str], item_code: str) -> bool:
         """Whether an applicant (any of its digests, one per key version) has a commitment found false for the item."""
