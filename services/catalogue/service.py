@@ -36,7 +36,9 @@ def item_published(item: Item, standards: Iterable[Standard]) -> ItemPublished:
         revision=item.revision,
         committed_days_by_locality={s.locality: s.committed_days for s in standards},
         materials_by_locality={s.locality: [StandardMaterial(name=m.name, form=m.form, count=m.count,  # type: ignore[arg-type]
-                                                             electronic_accepted=m.electronic_accepted)
+                                                             electronic_accepted=m.electronic_accepted,
+                                                             commitment=m.commitment.as_dict() if m.commitment
+                                                             else None)  # type: ignore[arg-type]
                                             for m in s.materials] for s in standards},
         national_code=item.national_code,
         implementation_codes_by_locality={s.locality: s.implementation_code for s in standards

@@ -174,7 +174,7 @@ class ReadModel:
             .where(DeadlineRow.state.in_(["due_soon", "overdue"]))
             .where(or_(CaseRow.status.is_(None),
                        CaseRow.status.not_in(["result_issued", "result_delivered", "closed", "withdrawn",
-                                              "rejected"])))
+                                              "rejected", "result_revoked", "terminated"])))
             .order_by(DeadlineRow.updated_at.desc())
             .limit(limit)
         )

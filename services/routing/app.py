@@ -8,6 +8,7 @@ from pathlib import Path
 
 from services.routing import api, events, store
 from services.routing.clients import CatalogueClient
+from services.routing.commitments import service as commitments
 from services.routing.delegations import CachingAuthorizationClient, DecisionCache, forget_on
 from services.routing.evaluations.service import scan_rectifications
 from services.routing.files.maintenance import start_files, stop_files
@@ -47,6 +48,8 @@ async def _scan(ctx: ServiceContext, keeper: CalendarKeeper) -> None:
         counts = await scan_deadlines(uow, keeper.calendar, today())
         if overdue := await scan_rectifications(uow, today()):  # evaluations' rectifications (issue 17)
             counts["rectifications_overdue"] = overdue
+        if overdue := await commitments.scan_overdue(uow, today()):  # verifications past due (告知承诺制)
+            counts["commitments_overdue"] = overdue
         await uow.commit()
     if counts:
         log.info("deadline scan", extra=counts)

@@ -92,6 +92,6 @@ class CatalogueClient(_Client):
         item: dict[str, Any] = response.json()
         standards = await self._call("GET", f"/v1/items/{code}/standards", caller, ok=(200, 404))
         item["materials_by_locality"] = {} if standards.status_code == 404 else {
-            s["locality"]: [{k: m[k] for k in ("name", "form", "count", "electronic_accepted")}
+            s["locality"]: [{k: m[k] for k in ("name", "form", "count", "electronic_accepted", "commitment") if k in m}
                             for m in s.get("materials", [])] for s in standards.json().get("standards", [])}
         return item

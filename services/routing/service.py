@@ -15,6 +15,7 @@ from typing import Any
 from sqlalchemy.exc import IntegrityError
 
 from services.routing.clients import AuthorizationClient, CatalogueClient
+from services.routing.commitments import service as commitments
 from services.routing.delegations import record_uses
 from services.routing.domain import (
     FINISHED,
@@ -298,6 +299,7 @@ async def submit(
         row.parties_sealed = seal_json(keys.keyset(PARTIES_KEY), {k: v.as_dict() for k, v in parties.items()},
                                        parties_context(case.id))
         row.parties_masked = {k: v.masked() for k, v in parties.items()}
+    await commitments.record(uow, case, item, list(body.get("commitments") or []), body["applicant_id"])
     cases.add_step(case, "submit", "", caller.locality, caller.client_id,
                    {"owners": owners, "clerk": clerk_of(caller, body.get("clerk"))})
     record_uses(uow, case.id)  # the audit line of each remembered delegation decision, with the case
@@ -408,6 +410,8 @@ async def transition(
             )
     if action in ("accept", "request_supplement", "supplement") and row.accepted_on:
         set_deadline(uow, row, keeper.calendar, day)
+    if action == "accept":
+        await commitments.open_tasks(uow, moved, keeper.calendar)  # the owners' verification tasks (告知承诺制)
     await uow.session.flush()
     return 200, {**case_view(row), **extra}
 

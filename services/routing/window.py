@@ -13,6 +13,8 @@ from datetime import date
 from typing import Any
 
 from services.routing.clients import AuthorizationClient
+from services.routing.commitments.domain import replaced
+from services.routing.commitments.store import CommitmentRepository, to_commitment
 from services.routing.delegations import record_uses
 from services.routing.domain import Case, Material
 from services.routing.domain.applicants import Agent, Applicant, InvalidParty
@@ -138,6 +140,8 @@ async def require_standard(uow: UnitOfWork, case: Case) -> None:
     standards = (item.materials_by_locality or {}) if item else {}
     declared = [m.to_dict() for m in case.materials]
     missing = [s.as_dict() for owner in case.owners for s in shortfalls(owner, standards.get(owner, []), declared)]
+    committed = replaced([to_commitment(r) for r in await CommitmentRepository(uow.session).of_case(case.id)])
+    missing = [m for m in missing if (m["owner"], m["name"]) not in committed]  # a commitment stands in (告知承诺制)
     if missing:
         listed = "; ".join(f"{m['name']}（{m['reason']}）" for m in missing)
         raise Problem(f"the materials do not meet the owner's business standard: {listed}", status=422,

@@ -18,6 +18,15 @@ MATERIAL_FORMS: tuple[str, ...] = ("original", "copy", "original_and_copy", "ele
 PAPER_FORMS: tuple[str, ...] = ("original", "copy", "original_and_copy")
 
 
+class MaterialCommitment(BaseModel):
+    """A written commitment the standard accepts in place of a material (告知承诺制, 国办发〔2020〕42号)."""
+
+    text: str = Field(min_length=1, max_length=2000, description="The commitment's text the department publishes.")
+    verify_days: int = Field(ge=1, le=365, description="Working days the owner has to verify it after acceptance.")
+    excludes_prior_false: bool = Field(
+        default=True, description="An applicant with a commitment found false for the item may not commit again.")
+
+
 class StandardMaterial(BaseModel):
     """A material one locality's business standard requires (as routing checks a case against it)."""
 
@@ -25,6 +34,8 @@ class StandardMaterial(BaseModel):
     form: Literal["original", "copy", "original_and_copy"] = "original"
     count: int = Field(default=1, ge=1, le=99)
     electronic_accepted: bool = False
+    commitment: MaterialCommitment | None = Field(
+        default=None, description="Whether, and how, a written commitment may replace the material.")
 
 
 OwnershipRule = Literal[

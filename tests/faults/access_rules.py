@@ -141,6 +141,12 @@ RULES: dict[tuple[str, str, str], Access] = {
     ("routing", "POST", "/v1/cases/{case_id}/originals"): world(CLERK, parties="acceptor", body={"checks": [
         {"material": "身份证", "matches": True}]}),
     ("routing", "GET", "/v1/cases/{case_id}/originals"): world(sees="case_id"),
+    # commitments in place of proofs: a case's for its parties; the owner's tasks are the caller's locality's own;
+    # a finding needs the officer's role (an empty body: 422 after the role check)
+    ("routing", "GET", "/v1/cases/{case_id}/commitments"): world(),
+    ("routing", "GET", "/v1/commitments"): shared(),
+    ("routing", "POST", "/v1/commitments/{commitment_id}/verification"): shared(
+        OFFICER, values={"commitment_id": "none"}, body={}),
     # the window's one-time notice comes before acceptance: on the world's forwarded case the acceptor gets 409
     ("routing", "POST", "/v1/cases/{case_id}/notices"): world(CLERK, parties="acceptor", body={"lines": [
         {"material": "户口簿", "reason": "未提交"}]}),

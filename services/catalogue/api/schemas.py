@@ -9,7 +9,15 @@ from pydantic import BaseModel, ConfigDict, Field, StrictBool
 
 from services.catalogue.domain.items import AREA_KEY, ITEM_CODE, Item
 from services.catalogue.domain.lists import LIST_SLUG, CatalogueList
-from services.catalogue.domain.standards import MATERIAL_FORMS, Material, Procedure, ProcedureStep, Standard, Window
+from services.catalogue.domain.standards import (
+    MATERIAL_FORMS,
+    CommitmentRule,
+    Material,
+    Procedure,
+    ProcedureStep,
+    Standard,
+    Window,
+)
 from shared.api_types import Timestamp
 from shared.contracts.catalogue import HandlingMode, OwnershipRule
 
@@ -117,6 +125,15 @@ class ItemPage(BaseModel):
 # ---------------------------------------------------------------------------- standards and procedures
 
 
+class CommitmentRuleBody(Strict):
+    """A written commitment the standard accepts in place of the material (告知承诺制, 国办发〔2020〕42号)."""
+
+    text: str = Field(min_length=1, max_length=2000, description="The commitment's text the department publishes.")
+    verify_days: int = Field(ge=1, le=365, description="Working days the owner has to verify it after acceptance.")
+    excludes_prior_false: StrictBool = Field(True, description=(
+        "An applicant with a commitment found false for the item is refused the commitment option."))
+
+
 class MaterialBody(Strict):
     """A material the applicant hands in."""
 
@@ -125,10 +142,13 @@ class MaterialBody(Strict):
     count: int = Field(1, ge=1, le=99)
     electronic_accepted: StrictBool = False
     note: str = Field("", max_length=500)
+    commitment: CommitmentRuleBody | None = Field(None, description="Whether a written commitment may replace it.")
 
     def domain(self) -> Material:
         """The domain material."""
-        return Material(self.name, self.form, self.count, self.electronic_accepted, self.note)
+        rule = None if self.commitment is None else CommitmentRule(
+            self.commitment.text, self.commitment.verify_days, self.commitment.excludes_prior_false)
+        return Material(self.name, self.form, self.count, self.electronic_accepted, self.note, rule)
 
 
 class StandardBody(Strict):
@@ -157,6 +177,14 @@ class StandardBody(Strict):
         )
 
 
+class CommitmentRuleView(BaseModel):
+    """A written commitment the standard accepts in place of the material."""
+
+    text: str
+    verify_days: int
+    excludes_prior_false: bool
+
+
 class MaterialView(BaseModel):
     """A material."""
 
@@ -165,6 +193,7 @@ class MaterialView(BaseModel):
     count: int
     electronic_accepted: bool
     note: str
+    commitment: CommitmentRuleView | None = None
 
 
 class StandardView(BaseModel):

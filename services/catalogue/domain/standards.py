@@ -38,14 +38,42 @@ def _days(field_name: str, value: int) -> int:
 
 
 @dataclass(frozen=True)
+class CommitmentRule:
+    """A written commitment the standard accepts in place of a material (告知承诺制, 国办发〔2020〕42号): the
+    text the department publishes, the working days the owner has to verify it, and whether an applicant
+    with a commitment found false for the item is refused the option."""
+
+    text: str
+    verify_days: int
+    excludes_prior_false: bool = True
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "text", clean_text("commitment.text", self.text, 2000, multiline=True))
+        if not 1 <= self.verify_days <= MAX_DAYS:
+            raise InvalidContent("commitment.verify_days", f"must be between 1 and {MAX_DAYS} working days")
+
+    def as_dict(self) -> dict[str, Any]:
+        """The rule as plain data."""
+        return {"text": self.text, "verify_days": self.verify_days, "excludes_prior_false": self.excludes_prior_false}
+
+    @classmethod
+    def of(cls, data: dict[str, Any] | None) -> CommitmentRule | None:
+        """A rule from plain data (None: no commitment may replace the material)."""
+        if not data:
+            return None
+        return cls(str(data["text"]), int(data["verify_days"]), bool(data.get("excludes_prior_false", True)))
+
+
+@dataclass(frozen=True)
 class Material:
-    """A material the applicant hands in."""
+    """A material the applicant hands in (or, where ``commitment`` says so, commits to in writing)."""
 
     name: str
     form: str = "original"
     count: int = 1
     electronic_accepted: bool = False
     note: str = ""
+    commitment: CommitmentRule | None = None
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "name", clean_text("name", self.name, 200))
@@ -56,15 +84,17 @@ class Material:
             raise InvalidContent("count", "must be between 1 and 99")
 
     def as_dict(self) -> dict[str, Any]:
-        """The material as plain data."""
+        """The material as plain data (``commitment`` only where one may replace it)."""
         return {"name": self.name, "form": self.form, "count": self.count,
-                "electronic_accepted": self.electronic_accepted, "note": self.note}
+                "electronic_accepted": self.electronic_accepted, "note": self.note,
+                **({"commitment": self.commitment.as_dict()} if self.commitment else {})}
 
     @classmethod
     def of(cls, data: dict[str, Any]) -> Material:
         """A material from plain data."""
         return cls(str(data["name"]), str(data.get("form", "original")), int(data.get("count", 1)),
-                   bool(data.get("electronic_accepted", False)), str(data.get("note", "")))
+                   bool(data.get("electronic_accepted", False)), str(data.get("note", "")),
+                   CommitmentRule.of(data.get("commitment")))
 
 
 @dataclass(frozen=True)

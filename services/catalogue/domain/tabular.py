@@ -5,7 +5,9 @@ Five sheets (one CSV file each, or five worksheets of one XLSX workbook), each w
 - ``items``: one row per item. ``committed_days`` is left blank for an item with business
   standards (it is the longest of their committed time limits).
 - ``standards``: one row per item and locality.
-- ``materials``: one row per material of a standard, ordered by ``seq``.
+- ``materials``: one row per material of a standard, ordered by ``seq``; ``commitment_text``,
+  ``commitment_verify_days`` and ``commitment_excludes_prior_false`` say whether a written commitment
+  may replace it (告知承诺制, docs/commitments.md), blank where none may.
 - ``procedures``: one row per step of an item's procedure in one mode, ordered by ``seq``.
 - ``windows``: one row per window; ``item_codes`` lists the items it accepts.
 
@@ -62,6 +64,8 @@ SHEETS: dict[str, tuple[Column, ...]] = {
     "materials": (
         Column("item_code"), Column("locality"), Column("seq", "int"), Column("name"), Column("form"),
         Column("count", "int"), Column("electronic_accepted", "bool"), Column("note", required=False),
+        Column("commitment_text", required=False), Column("commitment_verify_days", "int", False),
+        Column("commitment_excludes_prior_false", "bool", False),
     ),
     "procedures": (
         Column("item_code"), Column("mode"), Column("seq", "int"), Column("name_zh"), Column("name_en"),
@@ -233,7 +237,9 @@ def export_tables(
         for s in standards
     ]
     material_rows = [
-        [s.item_code, s.locality, n, m.name, m.form, m.count, _yes(m.electronic_accepted), m.note]
+        [s.item_code, s.locality, n, m.name, m.form, m.count, _yes(m.electronic_accepted), m.note,
+         *((m.commitment.text, m.commitment.verify_days, _yes(m.commitment.excludes_prior_false)) if m.commitment
+           else ("", None, ""))]
         for s in standards for n, m in enumerate(s.materials, start=1)
     ]
     ordered = sorted(procedures, key=lambda p: (p.item_code, HANDLING_MODES.index(p.mode)))

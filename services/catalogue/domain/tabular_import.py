@@ -5,12 +5,14 @@ from __future__ import annotations
 
 from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field, replace
+from typing import Any
 
 from services.catalogue.domain.errors import InvalidContent
 from services.catalogue.domain.items import HANDLING_MODES, ITEM_CODE, Item
 from services.catalogue.domain.snapshot import snapshot
 from services.catalogue.domain.standards import (
     WINDOW_ID,
+    CommitmentRule,
     Material,
     Procedure,
     ProcedureStep,
@@ -236,7 +238,8 @@ class _Planner:
                 self.error("materials", number, "locality", f"item {code} has no business standard in {locality}")
                 continue
             try:
-                material = Material(v["name"], v["form"], v["count"], bool(v["electronic_accepted"]), v.get("note", ""))
+                material = Material(v["name"], v["form"], v["count"], bool(v["electronic_accepted"]), v.get("note", ""),
+                                    self.commitment_of(code, locality, v))
             except InvalidContent as exc:
                 self.invalid("materials", number, exc, columns)
                 continue
@@ -255,6 +258,19 @@ class _Planner:
             self.touch(code, "materials", number)
         for key, group in groups.items():
             self.materials[key] = tuple(m for _r, _s, m in sorted(group, key=lambda g: g[1]))
+
+    def commitment_of(self, code: str, locality: str, v: dict[str, Any]) -> CommitmentRule | None:
+        """The row's commitment rule; without the ``commitment_text`` column, the stored material's rule."""
+        if "commitment_text" not in v:
+            stored = self.standards.get((code, locality)) or self.existing.standards.get(code, {}).get(locality)
+            return next((m.commitment for m in (stored.materials if stored else ()) if m.name == v["name"].strip()),
+                        None)
+        if not v["commitment_text"]:
+            return None
+        if v.get("commitment_verify_days") is None:
+            raise InvalidContent("commitment_verify_days", "is required with a commitment's text")
+        excludes = v.get("commitment_excludes_prior_false")
+        return CommitmentRule(v["commitment_text"], v["commitment_verify_days"], True if excludes is None else excludes)
 
     def procedures_sheet(self, rows: list[Row]) -> None:
         columns = [c.name for c in SHEETS["procedures"]]

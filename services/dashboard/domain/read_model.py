@@ -31,7 +31,8 @@ FUNNEL = (
     "approved", "rejected", "result_issued", "result_delivered", "closed", "withdrawn",
 )
 """The statuses of a case's life cycle in the order the funnel shows them."""
-DEADLINE_DONE = frozenset({"result_issued", "result_delivered", "closed", "withdrawn", "rejected"})
+DEADLINE_DONE = frozenset({"result_issued", "result_delivered", "closed", "withdrawn", "rejected", "result_revoked",
+                           "terminated"})
 """Statuses after which a case's handling deadline no longer runs."""
 
 

@@ -247,6 +247,8 @@ window.I18N = {
     result_delivered: ["已送达", "Result delivered"],
     closed: ["已办结", "Closed"],
     withdrawn: ["已撤回", "Withdrawn"],
+    result_revoked: ["结果已撤销", "Result revoked"],
+    terminated: ["已终止", "Terminated"],
     created: ["已创建", "Created"],
     posted: ["已收寄", "Posted"],
     in_transit: ["运输中", "In transit"],

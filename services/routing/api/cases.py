@@ -11,6 +11,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validat
 from sqlalchemy.exc import IntegrityError
 
 from services.routing.api.calendar import calendar
+from services.routing.api.commitments import CommitmentIn
 from services.routing.api.originals import originals
 from services.routing.api.parties import AgentIn, ApplicantIn, ClerkIn, parties
 from services.routing.api.schemas import CaseDetail, CasePage, CaseView, Figures, LocalFiguresView, ScanCounts, Step
@@ -111,6 +112,9 @@ class CaseSubmission(BaseModel):
     applicant: ApplicantIn | None = Field(default=None, description=(
         "The applicant's name, document, phone and address (sealed at rest, answered masked)."))
     agent: AgentIn | None = Field(default=None, description="Someone acting for the applicant (代办人).")
+    commitments: list[CommitmentIn] = Field(default_factory=list, max_length=20, description=(
+        "Written commitments in place of materials the owner's business standard lets a commitment replace "
+        "(告知承诺制): each counts as those materials given at acceptance; the owner verifies it later."))
 
 
 class NoticeLineIn(BaseModel):

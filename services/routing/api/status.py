@@ -45,6 +45,8 @@ STATUS_WORDS = {
     "result_delivered": "办理结果已送达 / the result was delivered",
     "closed": "已办结 / closed",
     "withdrawn": "已撤回 / withdrawn",
+    "result_revoked": "告知承诺不实，办理结果已撤销 / a commitment was found false: the result is revoked",
+    "terminated": "告知承诺不实，办理已终止 / a commitment was found false: the case was ended",
 }
 ACTION_WORDS = {
     "submit": "提交申请 / application submitted", "accept": "窗口受理 / accepted at the window",
@@ -54,6 +56,7 @@ ACTION_WORDS = {
     "reject": "不予批准 / not approved", "issue_result": "出具结果 / result issued",
     "deliver_result": "结果送达 / result delivered", "hand_over_result": "窗口送达结果 / result handed over",
     "close": "办结 / closed", "withdraw": "撤回 / withdrawn",
+    "revoke_result": "撤销办理结果 / result revoked", "terminate": "终止办理 / case ended",
 }
 NO_PAIR = "no case with this case number and query code"
 

@@ -32,6 +32,10 @@ class CaseStatus(StrEnum):
     RESULT_DELIVERED = "result_delivered"
     CLOSED = "closed"
     WITHDRAWN = "withdrawn"
+    RESULT_REVOKED = "result_revoked"
+    """The issued result was revoked (a commitment in place of a proof found false: services/routing/commitments)."""
+    TERMINATED = "terminated"
+    """Ended before a result was issued (a commitment found false): terminal, with the reason."""
 
 
 class Side(StrEnum):
@@ -44,7 +48,8 @@ class Side(StrEnum):
 
 S = CaseStatus
 MODES = ("fully_online", "accepted_here_handled_there", "joint_handling")
-FINISHED = frozenset({S.APPROVED, S.REJECTED, S.RESULT_ISSUED, S.RESULT_DELIVERED, S.CLOSED, S.WITHDRAWN})
+FINISHED = frozenset({S.APPROVED, S.REJECTED, S.RESULT_ISSUED, S.RESULT_DELIVERED, S.CLOSED, S.WITHDRAWN,
+                      S.RESULT_REVOKED, S.TERMINATED})
 """Statuses in which the owners' clock has stopped."""
 
 TRANSITIONS: dict[str, tuple[frozenset[CaseStatus], CaseStatus, Side]] = {
