@@ -5,6 +5,6 @@ models are the contract between them (services never import one another). Import
 registers every event type, so a consumer can tell a known event from an unknown one.
 """
 
-from shared.contracts import authorization, catalogue, delivery, files, routing, webhooks
+from shared.contracts import authorization, catalogue, delivery, files, licences, routing, webhooks
 
-__all__ = ["authorization", "catalogue", "delivery", "files", "routing", "webhooks"]
+__all__ = ["authorization", "catalogue", "delivery", "files", "licences", "routing", "webhooks"]
