@@ -32,6 +32,7 @@ from services.routing.domain import (
 from services.routing.domain.cases import CaseRuleBroken, Move, joint_owners
 from services.routing.domain.notices import Notice
 from services.routing.files.service import transition_gate
+from services.routing.licences import verification_detail, verified_materials
 from services.routing.store import (
     CalendarRepository,
     CaseRepository,
@@ -261,8 +262,9 @@ async def submit(
     if mode != "joint_handling" and len(owners) != 1:
         raise Problem(f"mode {mode} has one owner; the applicant's places name {len(owners)}", status=422,
                       slug="owner-not-found", title="Several owners")
+    given = await verified_materials(authorization, caller, list(body["materials"]))  # licences: docs/licences.md
     try:
-        materials = tuple(Material.from_dict(m) for m in body["materials"])
+        materials = tuple(Material.from_dict(m) for m in given)
     except ValueError as exc:
         raise Problem(str(exc), status=422, slug="invalid-material", title="Invalid material") from exc
     for owner in (o for o in owners if o != caller.locality):
@@ -288,7 +290,7 @@ async def submit(
                                        parties_context(case.id))
         row.parties_masked = {k: v.masked() for k, v in parties.items()}
     cases.add_step(case, "submit", "", caller.locality, caller.client_id,
-                   {"owners": owners, "clerk": clerk_of(caller, body.get("clerk"))})
+                   {"owners": owners, "clerk": clerk_of(caller, body.get("clerk")), **verification_detail(given)})
     record_uses(uow, case.id)  # the audit line of each remembered delegation decision, with the case
     uow.publish(
         CaseSubmitted(case_id=case.id, item_code=case.item_code, mode=mode, accepting_locality=caller.locality,

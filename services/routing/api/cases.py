@@ -15,6 +15,7 @@ from services.routing.api.originals import originals
 from services.routing.api.parties import AgentIn, ApplicantIn, ClerkIn, parties
 from services.routing.api.schemas import CaseDetail, CasePage, CaseView, Figures, LocalFiguresView, ScanCounts, Step
 from services.routing.domain import TRANSITIONS, CaseStatus, Material, applicant_digest
+from services.routing.domain.materials import clean_name
 from services.routing.service import (
     APPLICANT_KEY,
     REASON_KEY,
@@ -71,6 +72,17 @@ class Ownership(BaseModel):
     property_location: Places = Field(default_factory=list, max_length=8)
 
 
+class LicenceRefIn(BaseModel):
+    """An electronic licence the applicant already holds (互认): its issuing locality and number."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    issuing_locality: str = Field(pattern=r"^\d{6}$", examples=["341600"])
+    number: str = Field(pattern=r"^[0-9A-Za-z\-./]{1,64}$")
+    signature: str | None = Field(default=None, min_length=1, max_length=4000,
+                                  description="The signature on the holder's copy, when the window has it.")
+
+
 class MaterialIn(BaseModel):
     """A material handed in: electronic ones carry the SHA-256 of their file, and may carry its SM3 too.
 
@@ -87,9 +99,17 @@ class MaterialIn(BaseModel):
     sha256: Digest | None = Field(default=None, description="SHA-256 of the file; required when electronic.")
     sm3: Digest | None = Field(default=None,
                                description="SM3 digest of the file (national suite): attested, and checked at upload.")
+    licence: LicenceRefIn | None = Field(default=None, description=(
+        "An electronic licence given instead of a scan (form electronic, no file): verified with its issuing "
+        "locality before the case is accepted (docs/licences.md)."))
 
     @model_validator(mode="after")
     def _rules(self) -> MaterialIn:
+        if self.licence is not None:
+            if self.form != "electronic":
+                raise ValueError("a material given as a licence is electronic (form electronic)")
+            self.name = clean_name(self.name)  # its file's hash comes from the verified licence
+            return self
         material = Material(self.name, self.form, self.sha256, self.sm3, self.count)  # the domain's rules, as 422s
         self.name = material.name
         return self

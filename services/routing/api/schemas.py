@@ -20,6 +20,22 @@ from shared.contracts.catalogue import HandlingMode
 LOCALITY = Field(pattern=r"^\d{6}$", examples=["320505"])
 
 
+class MaterialLicenceView(BaseModel):
+    """The electronic licence a material was given as, and its verification at submission."""
+
+    issuing_locality: str
+    number: str
+    identifier: str
+    licence_id: str
+    type_code: str
+    type_name: str
+    holder_masked: str
+    valid_until: str | None
+    verified: bool
+    verified_at: str
+    verified_by: str = Field(description="The locality whose window asked the issuing locality.")
+
+
 class MaterialView(BaseModel):
     """A material handed in at the window."""
 
@@ -29,6 +45,8 @@ class MaterialView(BaseModel):
     sha256: str | None = Field(description="SHA-256 of an electronic material's file; null for paper.")
     count: int = 1
     supplement: int = Field(default=0, description="0: handed in at submission; n: added by the n-th supplement.")
+    licence: MaterialLicenceView | None = Field(default=None, description=(
+        "An electronic licence given instead of a scan, verified with its issuing locality (docs/licences.md)."))
 
 
 class MaskedApplicant(BaseModel):
