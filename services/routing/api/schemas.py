@@ -157,6 +157,15 @@ class NoticeView(BaseModel):
     answered_at: Timestamp | None
 
 
+class LicenceVerified(BaseModel):
+    """A licence verified with its issuing locality at submission (the timeline's record of it)."""
+
+    material: str
+    identifier: str
+    issuing_locality: str
+    verified_at: str
+
+
 class StepDetail(BaseModel):
     """What a step carried: each member only where the step had it (never null)."""
 
@@ -168,6 +177,8 @@ class StepDetail(BaseModel):
     waybill_number: str | SkipJsonSchema[None] = Field(default=None, description="Moved by a post's tracking.")
     reason: str | SkipJsonSchema[None] = Field(default=None, description="The reason, personal numbers masked.")
     clerk: ClerkView | SkipJsonSchema[None] = Field(default=None, description="The person behind the step.")
+    licences_verified: list[LicenceVerified] | SkipJsonSchema[None] = Field(
+        default=None, description="Submission: the electronic licences given as materials, each verified.")
     handover_reason: str | SkipJsonSchema[None] = Field(
         default=None, description="Received or delivered outside the post: why (personal numbers masked).")
     reason_original: str | SkipJsonSchema[None] = Field(default=None,
