@@ -18,7 +18,7 @@ from services.catalogue.domain.tabular_import import ImportPlan
 from services.catalogue.store import ItemRepository
 from services.catalogue.store_lists import ListRepository
 from services.catalogue.store_standards import AreaRepository, StandardRepository, WindowRepository
-from shared.contracts.catalogue import ItemPublished, ItemWithdrawn, ListPublished, StandardMaterial
+from shared.contracts.catalogue import ItemPublished, ItemWithdrawn, LicenceTypeRef, ListPublished, StandardMaterial
 from shared.uow import UnitOfWork
 
 
@@ -38,6 +38,7 @@ def item_published(item: Item, standards: Iterable[Standard]) -> ItemPublished:
         materials_by_locality={s.locality: [StandardMaterial(name=m.name, form=m.form, count=m.count,  # type: ignore[arg-type]
                                                              electronic_accepted=m.electronic_accepted)
                                             for m in s.materials] for s in standards},
+        licence_types=[LicenceTypeRef(code=c, name=n) for c, n in item.licence_types],
     )
 
 

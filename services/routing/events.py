@@ -26,6 +26,7 @@ async def on_item_published(uow: UnitOfWork, _envelope: Envelope, event: ItemPub
         ownership_rule=event.ownership_rule, committed_days=event.committed_days,
         days_by_locality=dict(event.committed_days_by_locality),
         materials_by_locality={loc: [m.model_dump() for m in ms] for loc, ms in event.materials_by_locality.items()},
+        licence_types=[t.model_dump() for t in event.licence_types],
     )
 
 

@@ -10,9 +10,11 @@ submission's step of the timeline, and in the acceptance attestation the accepti
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 from services.routing.clients import AuthorizationClient
+from services.routing.domain import Case, CaseStatus
 from shared.auth import Caller
 from shared.problems import Problem
 
@@ -56,3 +58,23 @@ def verification_detail(materials: list[dict[str, Any]]) -> dict[str, Any]:
                                                                          "verified_at")}}
                 for m in materials if m.get("licence")]
     return {"licences_verified": verified} if verified else {}
+
+
+async def issue_result_licence(authorization: AuthorizationClient, caller: Caller, case: Case,
+                               licence_types: list[dict[str, str]], asked: dict[str, Any]) -> dict[str, Any]:
+    """The owner's result as an electronic licence: its type one of the item's, signed by the owner's key
+    (the authorization service issues it, for the case, telling the case's localities); what the step records."""
+    if case.status is not CaseStatus.APPROVED:
+        raise Problem(f"a licence is the result of an approved case; case {case.id} is {case.status.value}",
+                      status=422, slug="licence-not-allowed", title="No licence for this result")
+    names = {t["code"]: t["name"] for t in licence_types}
+    if asked["type_code"] not in names:
+        known = ", ".join(names) or "none"
+        raise Problem(f"item {case.item_code} has no licence type {asked['type_code']!r} (its types: {known})",
+                      status=422, slug="licence-type-unknown", title="Licence type not of the item")
+    plain = {k: v.isoformat() if isinstance(v, date) else v for k, v in asked.items()}
+    body = {**plain, "type_name": names[asked["type_code"]], "case_id": case.id, "item_code": case.item_code,
+            "holder_localities": [o for o in case.involved if o != caller.locality]}
+    licence = await authorization.issue_licence(caller, body)
+    return {"licence_id": licence["licence_id"], "identifier": licence["identifier"], "number": licence["number"],
+            "type_code": licence["type_code"], "kid": licence["kid"]}

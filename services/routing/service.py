@@ -32,7 +32,7 @@ from services.routing.domain import (
 from services.routing.domain.cases import CaseRuleBroken, Move, joint_owners
 from services.routing.domain.notices import Notice
 from services.routing.files.service import transition_gate
-from services.routing.licences import verification_detail, verified_materials
+from services.routing.licences import issue_result_licence, verification_detail, verified_materials
 from services.routing.store import (
     CalendarRepository,
     CaseRepository,
@@ -225,7 +225,9 @@ async def known_item(uow: UnitOfWork, catalogue: CatalogueClient, caller: Caller
                      committed_days=int(fetched.get("committed_days", 0)),
                      days_by_locality={str(k): int(v) for k, v in
                                        (fetched.get("committed_days_by_locality") or {}).items()},
-                     materials_by_locality=dict(fetched.get("materials_by_locality") or {}))
+                     materials_by_locality=dict(fetched.get("materials_by_locality") or {}),
+                     licence_types=[{"code": str(t["code"]), "name": str(t["name"])}
+                                    for t in fetched.get("licence_types") or ()])
     return await repo.get(code)
 
 
@@ -347,6 +349,10 @@ async def transition(
         moved = case.apply(move)
     except CaseRuleBroken as exc:
         raise rule_problem(exc) from exc
+    if detail.get("licence") and authorization is not None and caller is not None:  # docs/licences.md
+        known = await KnownItemRepository(uow.session).get(case.item_code)
+        step_detail["licence"] = await issue_result_licence(
+            authorization, caller, case, list(known.licence_types or []) if known else [], dict(detail["licence"]))
     try:
         row.notices = notice_step(case, notices, action, by_locality, detail, added, step_detail)
     except CaseRuleBroken as exc:

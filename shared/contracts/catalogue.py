@@ -35,6 +35,13 @@ OwnershipRule = Literal[
 ]
 
 
+class LicenceTypeRef(BaseModel):
+    """A type of electronic licence an item's result may be: its code and name (docs/licences.md)."""
+
+    code: str = Field(min_length=1, max_length=32)
+    name: str = Field(min_length=1, max_length=200)
+
+
 @event_type
 class ItemPublished(Event):
     """An item of the catalogue was published (or republished with changes)."""
@@ -57,6 +64,10 @@ class ItemPublished(Event):
     materials_by_locality: dict[str, list[StandardMaterial]] = Field(
         default_factory=dict,
         description="The materials each locality's business standard requires (routing checks cases at acceptance).",
+    )
+    licence_types: list[LicenceTypeRef] = Field(
+        default_factory=list,
+        description="The electronic licences (电子证照) the item's result may be (routing checks a result's licence).",
     )
 
     def subject(self) -> str:

@@ -28,7 +28,8 @@ Y, B = "310110", "341600"
 ITEM = {"code": "YRD-SC-0901", "name_zh": "食品经营许可变更", "name_en": "Food business licence change",
         "area": "market_supervision", "modes": ["accepted_here_handled_there"],
         "ownership_rule": "enterprise_registration_place",
-        "committed_days": 5}
+        "committed_days": 5,
+        "licence_types": [{"code": "YYZZ", "name": "营业执照"}, {"code": "SPJY", "name": "食品经营许可证"}]}
 STANDARD = {"competent_department": "亳州市市场监督管理局", "legal_days": 20, "committed_days": 5,
             "materials": [{"name": "申请书", "form": "original", "count": 1},
                           {"name": "营业执照", "form": "original", "count": 1, "electronic_accepted": False}]}
@@ -76,12 +77,40 @@ async def test_a_bozhou_licence_is_verified_at_yangpu_and_bad_ones_are_refused(s
             assert created.headers["location"] == f"/v1/licences/{created.json()['licence_id']}"
             return dict(created.json())
 
+        # A Bozhou case accepted at Yangpu: its result is a licence of one of the item's types, signed by Bozhou.
+        async def move(case_id: str, headers: dict[str, str], action: str, **extra: Any) -> httpx.Response:
+            return await http.post(routing + f"/v1/cases/{case_id}/transitions", headers=headers,
+                                   json={"action": action, **extra})
+
+        first = await http.post(routing + "/v1/cases", headers=yangpu, json={
+            "item_code": ITEM["code"], "mode": "accepted_here_handled_there", "applicant_id": "11010519491231002X",
+            "ownership": {"enterprise_registration_place": [B]},
+            "materials": [{"name": "申请书", "form": "original"}, {"name": "营业执照", "form": "original"}]})
+        assert first.status_code == 201, first.text
+        result_case = first.json()["id"]
+        for headers, action, extra in ((yangpu, "accept", {}), (yangpu, "forward", {}),
+                                       (bozhou, "receive", {"handover_reason": "由杨浦窗口专人送达"}),
+                                       (bozhou, "start_review", {}), (bozhou, "approve", {})):
+            moved = await move(result_case, headers, action, **extra)
+            assert moved.status_code == 200, moved.text
+        result_licence = {k: v for k, v in _licence("JY-2026-0003").items()
+                          if k not in ("type_name", "holder_localities")}
+        wrong_type = await move(result_case, bozhou, "issue_result", licence={**result_licence, "type_code": "XKZ"})
+        assert wrong_type.status_code == 422 and "has no licence type 'XKZ'" in wrong_type.json()["detail"]
+        issued = await move(result_case, bozhou, "issue_result", licence=result_licence)
+        assert issued.status_code == 200 and issued.json()["status"] == "result_issued", issued.text
+        timeline = (await http.get(routing + f"/v1/cases/{result_case}", headers=yangpu)).json()["timeline"]
+        recorded = timeline[-1]["detail"]["licence"]
+        assert recorded["identifier"] == "TB.341600.YYZZ.JY-2026-0003"
+        of_case = (await http.get(auth + f"/v1/licences/{recorded['licence_id']}", headers=yangpu)).json()
+        assert of_case["case_id"] == result_case and of_case["type_name"] == "营业执照"
+        assert of_case["issuing_locality"] == B and set(of_case["holder_localities"]) == {B, Y}
+
         valid = await issue(_licence("JY-2026-0001"))
         assert valid["holder_name_masked"].startswith("亳*") and "百草堂" not in json.dumps(valid, ensure_ascii=False)
         assert valid["holder_id_masked"] == "9134**********XX0X" and valid["issuing_locality"] == B
         assert valid["identifier"] == "TB.341600.YYZZ.JY-2026-0001" and valid["signature"].count(".") == 2
         to_revoke = await issue(_licence("JY-2026-0002"))
-        of_case = await issue(_licence("JY-2026-0003", case_id="case-licence-17"))
         today = clock.current().today()
         expired = await issue(_licence("JY-2019-0004", valid_from=(today - timedelta(days=2000)).isoformat(),
                                        valid_until=(today - timedelta(days=1)).isoformat()))
@@ -133,6 +162,9 @@ async def test_a_bozhou_licence_is_verified_at_yangpu_and_bad_ones_are_refused(s
             assert problem["type"].endswith("licence-refused") and problem["refusal"] == kind, problem
             assert problem["material"] == "营业执照" and words in problem["detail"], problem
 
+        from_result = await submit("JY-2026-0003")  # the first case's result licence, before it is revoked
+        assert from_result.status_code == 201 and from_result.json()["materials"][1]["licence"]["verified"], \
+            from_result.text
         before = (await http.get(routing + "/v1/cases", headers=yangpu)).json()["cases"]
 
         # Revoked by its issuer, with a reason; the revocation is an event on the holder's topic.
@@ -148,7 +180,7 @@ async def test_a_bozhou_licence_is_verified_at_yangpu_and_bad_ones_are_refused(s
         await refused("JY-2026-0002", "revoked", "变更登记后原证注销")
 
         # A case's result revoked (routing's event on Kafka): the case's licence is revoked with it.
-        event = CaseResultRevoked(case_id="case-licence-17", item_code=ITEM["code"], owning_locality=B,
+        event = CaseResultRevoked(case_id=result_case, item_code=ITEM["code"], owning_locality=B,
                                   accepting_locality=Y, reason="告知承诺不实", revoked_at=datetime.now(UTC))
         record = Envelope.wrap(event, "/tongban/routing").to_record(system.topic(B))
         await produce_raw(system.kafka.bootstrap, record.topic, record.value, record.key, list(record.headers),

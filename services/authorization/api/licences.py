@@ -38,7 +38,8 @@ def _view(licence: Licence) -> LicenceView:
 
 @licences.post("", status_code=status.HTTP_201_CREATED,
                summary="Issue a licence signed with the caller's locality key (its department officer)")
-async def issue_licence_endpoint(body: LicenceRequest, uow: Uow, ctx: Ctx, caller: Officer, response: Response) -> LicenceView:
+async def issue_licence_endpoint(body: LicenceRequest, uow: Uow, ctx: Ctx, caller: Officer,
+                                 response: Response) -> LicenceView:
     unknown = [code for code in body.holder_localities if code not in ctx.localities]
     if unknown:
         raise Problem(f"unknown localities: {', '.join(unknown)}", status=422, slug="unknown-locality",
@@ -94,7 +95,8 @@ async def get_licence(licence_id: LicenceId, uow: Uow, caller: Reader) -> Licenc
 
 @licences.post("/{licence_id:licence_id}/revocation",
                summary="Revoke a licence with a reason (the issuing locality's department officer)")
-async def revoke_licence_endpoint(licence_id: LicenceId, body: RevocationRequest, uow: Uow, caller: Officer) -> LicenceView:
+async def revoke_licence_endpoint(licence_id: LicenceId, body: RevocationRequest, uow: Uow,
+                                  caller: Officer) -> LicenceView:
     async with uow:
         licence = await LicenceRepository(uow.session).get(licence_id, for_update=True)
         if licence is None:

@@ -29,6 +29,13 @@ class Strict(BaseModel):
 # ---------------------------------------------------------------------------- items
 
 
+class LicenceType(Strict):
+    """A type of electronic licence (证照类型): its code and name."""
+
+    code: str = Field(pattern=r"^[0-9A-Za-z\-.]{1,32}$", examples=["SPJY"])
+    name: str = Field(min_length=1, max_length=200, examples=["食品经营许可证"])
+
+
 class ItemDraft(Strict):
     """A new item, created as a draft."""
 
@@ -41,6 +48,8 @@ class ItemDraft(Strict):
     committed_days: int = Field(ge=0, le=365, description="Until the item has business standards.")
     keywords: list[Annotated[str, Field(min_length=1, max_length=100)]] = Field(default_factory=list, max_length=30)
     illustrative: StrictBool = False
+    licence_types: list[LicenceType] = Field(default_factory=list, max_length=20, description=(
+        "The electronic licences (电子证照) the item's result may be (docs/licences.md)."))
 
 
 class ItemPatch(Strict):
@@ -54,6 +63,7 @@ class ItemPatch(Strict):
     committed_days: int | None = Field(None, ge=0, le=365)
     keywords: list[Annotated[str, Field(min_length=1, max_length=100)]] | None = Field(None, max_length=30)
     illustrative: StrictBool | None = None
+    licence_types: list[LicenceType] | None = Field(None, max_length=20)
 
 
 class Withdrawal(Strict):
@@ -76,6 +86,7 @@ class ItemView(BaseModel):
     revision: int
     keywords: list[str]
     illustrative: bool
+    licence_types: list[LicenceType] = Field(default_factory=list)
 
     @classmethod
     def of(cls, item: Item) -> ItemView:
@@ -86,6 +97,7 @@ class ItemView(BaseModel):
             ownership_rule=item.ownership_rule,  # type: ignore[arg-type]
             committed_days=item.committed_days, status=item.status, revision=item.revision,
             keywords=list(item.keywords), illustrative=item.illustrative,
+            licence_types=[LicenceType(code=c, name=n) for c, n in item.licence_types],
         )
 
 

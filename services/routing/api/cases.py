@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Header, Query, status
@@ -155,6 +155,23 @@ class AnswerIn(BaseModel):
 Action = Literal[tuple(TRANSITIONS)]  # type: ignore[valid-type]
 
 
+class ResultLicenceIn(BaseModel):
+    """The electronic licence an owner issues as a case's result (its type name comes from the item)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    type_code: str = Field(pattern=r"^[0-9A-Za-z\-.]{1,32}$")
+    number: str = Field(pattern=r"^[0-9A-Za-z\-./]{1,64}$")
+    holder_kind: Literal["person", "enterprise"]
+    holder_name: str = Field(min_length=1, max_length=200)
+    holder_id: str = Field(min_length=6, max_length=32)
+    issuing_authority: str = Field(min_length=1, max_length=200)
+    issuing_authority_code: str = Field(default="", max_length=32)
+    valid_from: date
+    valid_until: date | None = None
+    file_sha256: Digest
+
+
 class Transition(BaseModel):
     """An action on a case, taken by the caller's locality."""
 
@@ -171,6 +188,15 @@ class Transition(BaseModel):
         "request_supplement: the one-time notice, every missing or defective material with the reason (required)."))
     answers: list[AnswerIn] = Field(default_factory=list, max_length=100, description=(
         "supplement: the answer to each line of the open notice, with the materials it adds."))
+    licence: ResultLicenceIn | None = Field(default=None, description=(
+        "issue_result of an approved case: the result is an electronic licence, of one of the item's licence "
+        "types, signed by the owner's locality key (docs/licences.md)."))
+
+    @model_validator(mode="after")
+    def _licence_on_result(self) -> Transition:
+        if self.licence is not None and self.action != "issue_result":
+            raise ValueError("a licence is given with issue_result only")
+        return self
 
 
 def _respond(result: tuple[int, dict[str, Any]]) -> JSONResponse:

@@ -166,6 +166,16 @@ class LicenceVerified(BaseModel):
     verified_at: str
 
 
+class ResultLicence(BaseModel):
+    """The electronic licence a result was issued as (the timeline's record of it)."""
+
+    licence_id: str
+    identifier: str
+    number: str
+    type_code: str
+    kid: str
+
+
 class StepDetail(BaseModel):
     """What a step carried: each member only where the step had it (never null)."""
 
@@ -177,6 +187,8 @@ class StepDetail(BaseModel):
     waybill_number: str | SkipJsonSchema[None] = Field(default=None, description="Moved by a post's tracking.")
     reason: str | SkipJsonSchema[None] = Field(default=None, description="The reason, personal numbers masked.")
     clerk: ClerkView | SkipJsonSchema[None] = Field(default=None, description="The person behind the step.")
+    licence: ResultLicence | SkipJsonSchema[None] = Field(
+        default=None, description="issue_result: the electronic licence the result is.")
     licences_verified: list[LicenceVerified] | SkipJsonSchema[None] = Field(
         default=None, description="Submission: the electronic licences given as materials, each verified.")
     handover_reason: str | SkipJsonSchema[None] = Field(
