@@ -103,3 +103,21 @@ def test_a_verified_licence_serves_for_the_material_whatever_form_the_standard_n
     assert [s.reason[:4] for s in shortfalls("341600", required, scan)] == ["形式不符"]
     licensed = [{**scan[0], "licence": {"identifier": "TB.341600.SPJY.1", "verified": True}}]
     assert shortfalls("341600", required, licensed) == []
+
+
+def test_an_items_licence_types_are_checked_edited_and_diffed() -> None:
+    from services.catalogue.domain.errors import InvalidContent
+    from services.catalogue.domain.items import Item
+
+    base = {"code": "YRD-SC-0901", "name_zh": "食品经营许可变更", "name_en": "Food business licence change",
+            "area": "market_supervision", "modes": ("accepted_here_handled_there",),
+            "ownership_rule": "enterprise_registration_place", "committed_days": 5}
+    plain = Item(**base)  # type: ignore[arg-type]
+    assert "licence_types" not in plain.content()  # older items keep their form
+    typed = plain.edit(licence_types=[{"code": "SPJY", "name": " 食品经营许可证 "}])
+    assert typed.licence_types == (("SPJY", "食品经营许可证"),)
+    assert typed.content()["licence_types"] == [{"code": "SPJY", "name": "食品经营许可证"}]
+    with pytest.raises(InvalidContent, match="appears twice"):
+        plain.edit(licence_types=[{"code": "A", "name": "甲"}, {"code": "A", "name": "乙"}])
+    with pytest.raises(InvalidContent, match="must match"):
+        plain.edit(licence_types=[{"code": "有 空格", "name": "甲"}])
