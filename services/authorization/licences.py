@@ -79,7 +79,7 @@ async def issue_licence(uow: UnitOfWork, keyring: Keyring, licence: Licence, act
 async def _signature_fault(uow: UnitOfWork, licence: Licence, jws: str) -> str | None:
     try:
         payload, _kid = await check_jws(uow.session, jws, signer=licence.issuing_locality)
-    except ValueError as exc:
+    except (ValueError, TypeError) as exc:  # TypeError: a payload whose iat is no number
         return str(exc)
     return licence.signature_fault(payload)
 

@@ -151,6 +151,12 @@ class AnswerIn(BaseModel):
     answer: str = Field(default="已补正", max_length=500)
     added: list[MaterialIn] = Field(default_factory=list, max_length=20)
 
+    @model_validator(mode="after")
+    def _no_licence(self) -> AnswerIn:
+        if any(m.licence is not None for m in self.added):
+            raise ValueError("a licence is given as a material at submission; a supplement adds files")
+        return self
+
 
 Action = Literal[tuple(TRANSITIONS)]  # type: ignore[valid-type]
 
