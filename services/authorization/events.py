@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from services.authorization.licences import revoke_for_case
 from services.authorization.store import AuditRepository
 from shared.consumer import EventHandler
-from shared.contracts.routing import CalendarScheduleChanged, DelegationDecisionUsed
+from shared.contracts.routing import CalendarScheduleChanged, CaseResultRevoked, DelegationDecisionUsed
 from shared.envelope import Envelope
 from shared.uow import UnitOfWork
 
@@ -38,7 +39,15 @@ async def on_delegation_used(uow: UnitOfWork, _envelope: Envelope, event: Delega
          "case_id": event.case_id, "by": "routing"})
 
 
+async def on_case_result_revoked(uow: UnitOfWork, _envelope: Envelope, event: CaseResultRevoked) -> None:
+    """An owner revoked a case's result: every licence issued for the case is revoked with the same reason,
+    on the issuing and the holder's localities' topics (and the case's two sides')."""
+    await revoke_for_case(uow, event.case_id, event.reason, event.owning_locality, "routing",
+                          (event.owning_locality, event.accepting_locality))
+
+
 HANDLERS: dict[str, EventHandler] = {
     CalendarScheduleChanged.ce_type(): on_calendar_changed,
     DelegationDecisionUsed.ce_type(): on_delegation_used,
+    CaseResultRevoked.ce_type(): on_case_result_revoked,
 }

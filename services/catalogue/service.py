@@ -18,7 +18,7 @@ from services.catalogue.domain.tabular_import import ImportPlan
 from services.catalogue.store import ItemRepository
 from services.catalogue.store_lists import ListRepository
 from services.catalogue.store_standards import AreaRepository, StandardRepository, WindowRepository
-from shared.contracts.catalogue import ItemPublished, ItemWithdrawn, ListPublished, StandardMaterial
+from shared.contracts.catalogue import ItemPublished, ItemWithdrawn, LicenceTypeRef, ListPublished, StandardMaterial
 from shared.uow import UnitOfWork
 
 
@@ -43,6 +43,7 @@ def item_published(item: Item, standards: Iterable[Standard]) -> ItemPublished:
         national_code=item.national_code,
         implementation_codes_by_locality={s.locality: s.implementation_code for s in standards
                                           if s.implementation_code},
+        licence_types=[LicenceTypeRef(code=c, name=n) for c, n in item.licence_types],
     )
 
 

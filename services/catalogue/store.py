@@ -69,6 +69,7 @@ class ItemRow(Base):
     revision: Mapped[int] = mapped_column(Integer)
     keywords: Mapped[list[str]] = mapped_column(JSON, default=list, server_default=text("'[]'"))
     illustrative: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    licence_types: Mapped[list[dict[str, str]]] = mapped_column(JSON, default=list, server_default=text("'[]'"))
     modes_mask: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     index_version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     updated_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
@@ -220,6 +221,7 @@ def to_item(row: ItemRow) -> Item:
         keywords=tuple(row.keywords or ()),
         illustrative=bool(row.illustrative),
         national_code=row.national_code or "",
+        licence_types=tuple((t["code"], t["name"]) for t in row.licence_types or ()),
     )
 
 
@@ -236,6 +238,7 @@ def item_values(item: Item) -> dict[str, Any]:
         "revision": item.revision,
         "keywords": list(item.keywords),
         "illustrative": item.illustrative,
+        "licence_types": [{"code": c, "name": n} for c, n in item.licence_types],
         "modes_mask": item.modes_mask,
         "national_code": item.national_code,
     }

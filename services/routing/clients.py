@@ -72,6 +72,20 @@ class AuthorizationClient(_Client):
         body = (await self._call("GET", "/v1/delegations/check", caller, params=params)).json()
         return DelegationAnswer(bool(body["allowed"]), str(body["reason"]), body.get("agreement_id"))
 
+    async def verify_licence(self, caller: Caller, reference: dict[str, Any]) -> dict[str, Any]:
+        """The issuing locality's verification of an electronic licence (valid, or refused and why)."""
+        answer: dict[str, Any] = (await self._call("POST", "/v1/licences/verify", caller, json=reference)).json()
+        return answer
+
+    async def issue_licence(self, caller: Caller, body: dict[str, Any]) -> dict[str, Any]:
+        """An electronic licence signed with the caller's locality key; its refusal passed on as a problem."""
+        response = await self._call("POST", "/v1/licences", caller, ok=(201, 403, 409, 422), json=body)
+        answer: dict[str, Any] = response.json()
+        if response.status_code != 201:
+            raise Problem(f"the licence was not issued: {answer.get('detail', '')}", status=response.status_code,
+                          slug="licence-not-issued", title="Licence not issued")
+        return answer
+
     async def attest(self, caller: Caller, claims: dict[str, Any]) -> str:
         """An acceptance attestation signed with the caller's locality key; its id."""
         response = await self._call("POST", "/v1/attestations", caller, ok=(201,), json=claims)

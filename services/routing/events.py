@@ -27,6 +27,7 @@ async def on_item_published(uow: UnitOfWork, _envelope: Envelope, event: ItemPub
         days_by_locality=dict(event.committed_days_by_locality),
         materials_by_locality={loc: [m.model_dump() for m in ms] for loc, ms in event.materials_by_locality.items()},
         national_code=event.national_code, implementation_codes=dict(event.implementation_codes_by_locality),
+        licence_types=[t.model_dump() for t in event.licence_types],
     )
 
 

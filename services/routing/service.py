@@ -33,6 +33,7 @@ from services.routing.domain import (
 from services.routing.domain.cases import CaseRuleBroken, Move, joint_owners
 from services.routing.domain.notices import Notice
 from services.routing.files.service import transition_gate
+from services.routing.licences import issue_result_licence, verification_detail, verified_materials
 from services.routing.store import (
     CalendarRepository,
     CaseRepository,
@@ -233,7 +234,9 @@ async def known_item(uow: UnitOfWork, catalogue: CatalogueClient, caller: Caller
                              materials_by_locality=dict(fetched.get("materials_by_locality") or {}),
                              national_code=str(fetched.get("national_code") or ""),
                              implementation_codes={str(k): str(v) for k, v in
-                                                   (fetched.get("implementation_codes_by_locality") or {}).items()})
+                                                   (fetched.get("implementation_codes_by_locality") or {}).items()},
+                             licence_types=[{"code": str(t["code"]), "name": str(t["name"])}
+                                            for t in fetched.get("licence_types") or ()])
             await uow.session.flush()
     except IntegrityError:
         log.info("item %s arrived by its event while fetched from the catalogue", code)
@@ -273,8 +276,9 @@ async def submit(
     if mode != "joint_handling" and len(owners) != 1:
         raise Problem(f"mode {mode} has one owner; the applicant's places name {len(owners)}", status=422,
                       slug="owner-not-found", title="Several owners")
+    given = await verified_materials(authorization, caller, list(body["materials"]))  # licences: docs/licences.md
     try:
-        materials = tuple(Material.from_dict(m) for m in body["materials"])
+        materials = tuple(Material.from_dict(m) for m in given)
     except ValueError as exc:
         raise Problem(str(exc), status=422, slug="invalid-material", title="Invalid material") from exc
     for owner in (o for o in owners if o != caller.locality):
@@ -301,7 +305,7 @@ async def submit(
         row.parties_masked = {k: v.masked() for k, v in parties.items()}
     await commitments.record(uow, case, item, list(body.get("commitments") or []), body["applicant_id"])
     cases.add_step(case, "submit", "", caller.locality, caller.client_id,
-                   {"owners": owners, "clerk": clerk_of(caller, body.get("clerk"))})
+                   {"owners": owners, "clerk": clerk_of(caller, body.get("clerk")), **verification_detail(given)})
     record_uses(uow, case.id)  # the audit line of each remembered delegation decision, with the case
     uow.publish(
         CaseSubmitted(case_id=case.id, item_code=case.item_code, mode=mode, accepting_locality=caller.locality,
@@ -358,6 +362,10 @@ async def transition(
         moved = case.apply(move)
     except CaseRuleBroken as exc:
         raise rule_problem(exc) from exc
+    if detail.get("licence") and authorization is not None and caller is not None:  # docs/licences.md
+        known = await KnownItemRepository(uow.session).get(case.item_code)
+        step_detail["licence"] = await issue_result_licence(
+            authorization, caller, case, list(known.licence_types or []) if known else [], dict(detail["licence"]))
     try:
         row.notices = notice_step(case, notices, action, by_locality, detail, added, step_detail)
     except CaseRuleBroken as exc:

@@ -59,6 +59,8 @@ class KnownItemRow(Base):
     materials_by_locality: Mapped[dict[str, list[dict[str, Any]]]] = mapped_column(JSON, default=dict,
                                                                                    server_default="{}")
     """The materials each locality's business standard requires (name, form, count, electronic_accepted)."""
+    licence_types: Mapped[list[dict[str, str]]] = mapped_column(JSON, default=list, server_default="[]")
+    """The electronic licences (code, name) the item's result may be (docs/licences.md)."""
     published: Mapped[bool] = mapped_column()
     revision: Mapped[int] = mapped_column(Integer)
     national_code: Mapped[str] = mapped_column(String(40), default="", server_default="")

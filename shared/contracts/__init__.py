@@ -12,8 +12,10 @@ from shared.contracts import (
     delivery,
     evaluations,
     files,
+    licences,
     routing,
     webhooks,
 )
 
-__all__ = ["authorization", "catalogue", "commitments", "delivery", "evaluations", "files", "routing", "webhooks"]
+__all__ = ["authorization", "catalogue", "commitments", "delivery", "evaluations", "files", "licences", "routing",
+           "webhooks"]

@@ -46,6 +46,13 @@ OwnershipRule = Literal[
 ]
 
 
+class LicenceTypeRef(BaseModel):
+    """A type of electronic licence an item's result may be: its code and name (docs/licences.md)."""
+
+    code: str = Field(min_length=1, max_length=32)
+    name: str = Field(min_length=1, max_length=200)
+
+
 @event_type
 class ItemPublished(Event):
     """An item of the catalogue was published (or republished with changes)."""
@@ -73,6 +80,10 @@ class ItemPublished(Event):
         "The national basic-catalogue code (基本目录, GB/T 39554.1-2020); empty while unknown."))
     implementation_codes_by_locality: dict[str, str] = Field(default_factory=dict, description=(
         "Each locality's implementation code of the item (实施清单, GB/T 39554.1-2020), where known."))
+    licence_types: list[LicenceTypeRef] = Field(
+        default_factory=list,
+        description="The electronic licences (电子证照) the item's result may be (routing checks a result's licence).",
+    )
 
     def subject(self) -> str:
         return self.code

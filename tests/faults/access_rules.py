@@ -239,6 +239,18 @@ RULES: dict[tuple[str, str, str], Access] = {
         "clerk": "clerk", "accepted_at": "2026-01-05T09:00:00+08:00"}),
     ("authorization", "POST", "/v1/attestations/verify"): shared(body={"jws": "aaaaa.bbbbb.ccccc"}),
     ("authorization", "GET", "/v1/attestations/{attestation_id}"): world(sees="attestation_id"),
+    # licences: issued by the caller's locality's officer (an unknown holder locality: 422 after the role check),
+    # verified and read by any party (holder masked), revoked by the issuing locality's officer (none here: 404)
+    ("authorization", "POST", "/v1/licences"): shared(OFFICER, body={
+        "type_code": "YYZZ", "type_name": "营业执照", "number": "MATRIX-1", "holder_kind": "person",
+        "holder_name": "王小明", "holder_id": "11010519491231002X", "issuing_authority": "市场监督管理局",
+        "valid_from": "2026-01-01", "file_sha256": "00" * 32, "holder_localities": ["999999"]}),
+    ("authorization", "POST", "/v1/licences/verify"): shared(body={"issuing_locality": "341600",
+                                                                   "number": "MATRIX-NONE"}),
+    ("authorization", "GET", "/v1/licences/{licence_id}"): shared(
+        values={"licence_id": "00000000-0000-4000-8000-000000000000"}),
+    ("authorization", "POST", "/v1/licences/{licence_id}/revocation"): shared(
+        OFFICER, values={"licence_id": "00000000-0000-4000-8000-000000000000"}, body={"reason": "matrix"}),
     # only the requesting locality records a consent; requester and holder the same: 422 after that check
     ("authorization", "POST", "/v1/consents"): own(CLERK, body={
         "subject_ref": "applicant-matrix", "item_code": ITEM_CODE, "data_kind": "social_security_records",

@@ -2,7 +2,8 @@
 
 from fastapi import APIRouter
 
-from services.authorization.api import credentials, trust
+from services.authorization.api import credentials, licences, trust
 
 routers: list[APIRouter] = [credentials.public, credentials.clients, credentials.keys, credentials.audit,
-                            trust.agreements, trust.delegations, trust.attestations, trust.consents]
+                            trust.agreements, trust.delegations, trust.attestations, trust.consents,
+                            licences.licences]

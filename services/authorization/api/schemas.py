@@ -297,6 +297,8 @@ class Material(BaseModel):
     form: MaterialForm | Literal["paper"] = Field(description="shared/contracts/catalogue.py's vocabulary.")
     count: int | None = Field(default=None, ge=1, le=99, exclude_if=lambda value: value is None)
     supplement: int | None = Field(default=None, ge=0, exclude_if=lambda value: value is None)
+    licence: dict[str, Any] | None = Field(default=None, exclude_if=lambda value: value is None, description=(
+        "The electronic licence the material was given as, as its issuer verified it (docs/licences.md)."))
 
 
 class AttestationRequest(BaseModel):

@@ -120,7 +120,8 @@ async def list_items(
 @router.post("", status_code=status.HTTP_201_CREATED, summary="Create a draft item")
 async def create_item(draft: ItemDraft, uow: Uow, _caller: Regional) -> ItemView:
     try:
-        item = Item(**{**draft.model_dump(), "modes": tuple(draft.modes), "keywords": tuple(draft.keywords)})
+        item = Item(**{**draft.model_dump(), "modes": tuple(draft.modes), "keywords": tuple(draft.keywords),
+                       "licence_types": tuple((t.code, t.name) for t in draft.licence_types)})
     except InvalidContent as exc:
         raise invalid_content(exc) from exc
     async with uow, concurrently_changed():

@@ -37,6 +37,13 @@ class Strict(BaseModel):
 # ---------------------------------------------------------------------------- items
 
 
+class LicenceType(Strict):
+    """A type of electronic licence (证照类型): its code and name."""
+
+    code: str = Field(pattern=r"^[0-9A-Za-z\-.]{1,32}$", examples=["SPJY"])
+    name: str = Field(min_length=1, max_length=200, examples=["食品经营许可证"])
+
+
 class ItemDraft(Strict):
     """A new item, created as a draft."""
 
@@ -51,6 +58,8 @@ class ItemDraft(Strict):
     illustrative: StrictBool = False
     national_code: str = Field("", max_length=24, pattern=r"^([0-9A-Z]{12,24})?$", description=(
         "National basic-catalogue code (基本目录, GB/T 39554.1-2020); empty while unknown."))
+    licence_types: list[LicenceType] = Field(default_factory=list, max_length=20, description=(
+        "The electronic licences (电子证照) the item's result may be (docs/licences.md)."))
 
 
 class ItemPatch(Strict):
@@ -66,6 +75,7 @@ class ItemPatch(Strict):
     illustrative: StrictBool | None = None
     national_code: str | None = Field(None, max_length=24, pattern=r"^([0-9A-Z]{12,24})?$", description=(
         "National basic-catalogue code (基本目录); \"\" clears it."))
+    licence_types: list[LicenceType] | None = Field(None, max_length=20)
 
 
 class Withdrawal(Strict):
@@ -89,6 +99,7 @@ class ItemView(BaseModel):
     keywords: list[str]
     illustrative: bool
     national_code: str = Field(description="National basic-catalogue code (基本目录); empty while unknown.")
+    licence_types: list[LicenceType] = Field(default_factory=list)
 
     @classmethod
     def of(cls, item: Item) -> ItemView:
@@ -99,6 +110,7 @@ class ItemView(BaseModel):
             ownership_rule=item.ownership_rule,  # type: ignore[arg-type]
             committed_days=item.committed_days, status=item.status, revision=item.revision,
             keywords=list(item.keywords), illustrative=item.illustrative, national_code=item.national_code,
+            licence_types=[LicenceType(code=c, name=n) for c, n in item.licence_types],
         )
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, replace
-from typing import Literal
+from typing import Any, Literal
 
 from services.catalogue.domain.codes import check_national_code
 from services.catalogue.domain.errors import InvalidContent, ItemRuleViolation
@@ -44,6 +44,23 @@ def check_modes(modes: tuple[str, ...]) -> tuple[str, ...]:
     return tuple(m for m in HANDLING_MODES if m in modes)
 
 
+_LICENCE_TYPE_CODE = re.compile(r"^[0-9A-Za-z\-.]{1,32}$")
+
+
+def check_licence_types(types: Any) -> tuple[tuple[str, str], ...]:
+    """An item's licence types as (code, name) pairs: codes unique and well-formed, names given, at most 20."""
+    pairs = tuple((str(t["code"]), str(t["name"])) if isinstance(t, dict) else (str(t[0]), str(t[1]))
+                  for t in types)
+    if len(pairs) > 20:
+        raise InvalidContent("licence_types", "at most 20 licence types")
+    for code, _name in pairs:
+        if not _LICENCE_TYPE_CODE.match(code):
+            raise InvalidContent("licence_types", f"licence type code {code!r} must match {_LICENCE_TYPE_CODE.pattern}")
+    if len({c for c, _n in pairs}) != len(pairs):
+        raise InvalidContent("licence_types", "a licence type code appears twice")
+    return tuple((c, clean_text("licence_types", n, 200)) for c, n in pairs)
+
+
 @dataclass(frozen=True)
 class Item:
     """A business item of the cross-provincial list.
@@ -67,6 +84,8 @@ class Item:
     illustrative: bool = False
     national_code: str = ""
     """The national basic-catalogue code (基本目录, GB/T 39554.1-2020); "" while unknown."""
+    licence_types: tuple[tuple[str, str], ...] = ()
+    """The electronic licences (电子证照) the item's result may be: (type code, type name), docs/licences.md."""
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "national_code", check_national_code(self.national_code))
@@ -89,6 +108,7 @@ class Item:
         if not 0 <= self.committed_days <= 365:
             raise InvalidContent("committed_days", "must be between 0 and 365 working days")
         object.__setattr__(self, "modes", check_modes(tuple(self.modes)))
+        object.__setattr__(self, "licence_types", check_licence_types(self.licence_types))
 
     @property
     def modes_mask(self) -> int:
@@ -107,6 +127,8 @@ class Item:
             "keywords": list(self.keywords),
             "illustrative": self.illustrative,
             "national_code": self.national_code,
+            **({"licence_types": [{"code": c, "name": n} for c, n in self.licence_types]}
+               if self.licence_types else {}),
         }
 
     def edit(self, **changes: object) -> Item:

@@ -46,5 +46,7 @@ EVENT_TYPE_NAMES: dict[str, tuple[str, str]] = {
     "cn.tongban.authorization.consent.granted": ("授权同意", "Consent granted"),
     "cn.tongban.authorization.consent.revoked": ("撤回同意", "Consent revoked"),
     "cn.tongban.authorization.attestation.issued": ("受理证明签发", "Attestation issued"),
+    "cn.tongban.authorization.licence.issued": ("电子证照签发", "Licence issued"),
+    "cn.tongban.authorization.licence.revoked": ("电子证照撤销", "Licence revoked"),
 }
 """Event type (without version) -> (Chinese name, English name)."""

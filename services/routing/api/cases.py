@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Header, Query, status
@@ -16,6 +16,7 @@ from services.routing.api.originals import originals
 from services.routing.api.parties import AgentIn, ApplicantIn, ClerkIn, parties
 from services.routing.api.schemas import CaseDetail, CasePage, CaseView, Figures, LocalFiguresView, ScanCounts, Step
 from services.routing.domain import TRANSITIONS, CaseStatus, Material, applicant_digest
+from services.routing.domain.materials import clean_name
 from services.routing.service import (
     APPLICANT_KEY,
     REASON_KEY,
@@ -72,6 +73,17 @@ class Ownership(BaseModel):
     property_location: Places = Field(default_factory=list, max_length=8)
 
 
+class LicenceRefIn(BaseModel):
+    """An electronic licence the applicant already holds (互认): its issuing locality and number."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    issuing_locality: str = Field(pattern=r"^\d{6}$", examples=["341600"])
+    number: str = Field(pattern=r"^[0-9A-Za-z\-./]{1,64}$")
+    signature: str | None = Field(default=None, min_length=1, max_length=4000,
+                                  description="The signature on the holder's copy, when the window has it.")
+
+
 class MaterialIn(BaseModel):
     """A material handed in: electronic ones carry the SHA-256 of their file, and may carry its SM3 too.
 
@@ -88,9 +100,17 @@ class MaterialIn(BaseModel):
     sha256: Digest | None = Field(default=None, description="SHA-256 of the file; required when electronic.")
     sm3: Digest | None = Field(default=None,
                                description="SM3 digest of the file (national suite): attested, and checked at upload.")
+    licence: LicenceRefIn | None = Field(default=None, description=(
+        "An electronic licence given instead of a scan (form electronic, no file): verified with its issuing "
+        "locality before the case is accepted (docs/licences.md)."))
 
     @model_validator(mode="after")
     def _rules(self) -> MaterialIn:
+        if self.licence is not None:
+            if self.form != "electronic":
+                raise ValueError("a material given as a licence is electronic (form electronic)")
+            self.name = clean_name(self.name)  # its file's hash comes from the verified licence
+            return self
         material = Material(self.name, self.form, self.sha256, self.sm3, self.count)  # the domain's rules, as 422s
         self.name = material.name
         return self
@@ -135,8 +155,31 @@ class AnswerIn(BaseModel):
     answer: str = Field(default="已补正", max_length=500)
     added: list[MaterialIn] = Field(default_factory=list, max_length=20)
 
+    @model_validator(mode="after")
+    def _no_licence(self) -> AnswerIn:
+        if any(m.licence is not None for m in self.added):
+            raise ValueError("a licence is given as a material at submission; a supplement adds files")
+        return self
+
 
 Action = Literal[tuple(TRANSITIONS)]  # type: ignore[valid-type]
+
+
+class ResultLicenceIn(BaseModel):
+    """The electronic licence an owner issues as a case's result (its type name comes from the item)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    type_code: str = Field(pattern=r"^[0-9A-Za-z\-.]{1,32}$")
+    number: str = Field(pattern=r"^[0-9A-Za-z\-./]{1,64}$")
+    holder_kind: Literal["person", "enterprise"]
+    holder_name: str = Field(min_length=1, max_length=200)
+    holder_id: str = Field(min_length=6, max_length=32)
+    issuing_authority: str = Field(min_length=1, max_length=200)
+    issuing_authority_code: str = Field(default="", max_length=32)
+    valid_from: date
+    valid_until: date | None = None
+    file_sha256: Digest
 
 
 class Transition(BaseModel):
@@ -155,6 +198,15 @@ class Transition(BaseModel):
         "request_supplement: the one-time notice, every missing or defective material with the reason (required)."))
     answers: list[AnswerIn] = Field(default_factory=list, max_length=100, description=(
         "supplement: the answer to each line of the open notice, with the materials it adds."))
+    licence: ResultLicenceIn | None = Field(default=None, description=(
+        "issue_result of an approved case: the result is an electronic licence, of one of the item's licence "
+        "types, signed by the owner's locality key (docs/licences.md)."))
+
+    @model_validator(mode="after")
+    def _licence_on_result(self) -> Transition:
+        if self.licence is not None and self.action != "issue_result":
+            raise ValueError("a licence is given with issue_result only")
+        return self
 
 
 def _respond(result: tuple[int, dict[str, Any]]) -> JSONResponse:

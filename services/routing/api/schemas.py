@@ -20,6 +20,22 @@ from shared.contracts.catalogue import HandlingMode
 LOCALITY = Field(pattern=r"^\d{6}$", examples=["320505"])
 
 
+class MaterialLicenceView(BaseModel):
+    """The electronic licence a material was given as, and its verification at submission."""
+
+    issuing_locality: str
+    number: str
+    identifier: str
+    licence_id: str
+    type_code: str
+    type_name: str
+    holder_masked: str
+    valid_until: str | None
+    verified: bool
+    verified_at: str
+    verified_by: str = Field(description="The locality whose window asked the issuing locality.")
+
+
 class MaterialView(BaseModel):
     """A material handed in at the window."""
 
@@ -29,6 +45,8 @@ class MaterialView(BaseModel):
     sha256: str | None = Field(description="SHA-256 of an electronic material's file; null for paper.")
     count: int = 1
     supplement: int = Field(default=0, description="0: handed in at submission; n: added by the n-th supplement.")
+    licence: MaterialLicenceView | None = Field(default=None, description=(
+        "An electronic licence given instead of a scan, verified with its issuing locality (docs/licences.md)."))
 
 
 class MaskedApplicant(BaseModel):
@@ -139,6 +157,25 @@ class NoticeView(BaseModel):
     answered_at: Timestamp | None
 
 
+class LicenceVerified(BaseModel):
+    """A licence verified with its issuing locality at submission (the timeline's record of it)."""
+
+    material: str
+    identifier: str
+    issuing_locality: str
+    verified_at: str
+
+
+class ResultLicence(BaseModel):
+    """The electronic licence a result was issued as (the timeline's record of it)."""
+
+    licence_id: str
+    identifier: str
+    number: str
+    type_code: str
+    kid: str
+
+
 class StepDetail(BaseModel):
     """What a step carried: each member only where the step had it (never null)."""
 
@@ -150,6 +187,10 @@ class StepDetail(BaseModel):
     waybill_number: str | SkipJsonSchema[None] = Field(default=None, description="Moved by a post's tracking.")
     reason: str | SkipJsonSchema[None] = Field(default=None, description="The reason, personal numbers masked.")
     clerk: ClerkView | SkipJsonSchema[None] = Field(default=None, description="The person behind the step.")
+    licence: ResultLicence | SkipJsonSchema[None] = Field(
+        default=None, description="issue_result: the electronic licence the result is.")
+    licences_verified: list[LicenceVerified] | SkipJsonSchema[None] = Field(
+        default=None, description="Submission: the electronic licences given as materials, each verified.")
     handover_reason: str | SkipJsonSchema[None] = Field(
         default=None, description="Received or delivered outside the post: why (personal numbers masked).")
     reason_original: str | SkipJsonSchema[None] = Field(default=None,

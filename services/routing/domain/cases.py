@@ -197,6 +197,8 @@ class Material:
     count: int = 1
     supplement: int = 0
     """0: handed in at submission; n: added by the n-th supplement (its answer to the one-time notice)."""
+    licence: dict[str, Any] | None = None
+    """An electronic licence given instead of a scan, as its issuing locality verified it (mutual recognition)."""
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "name", clean_name(self.name))
@@ -218,13 +220,14 @@ class Material:
         older forms stay as they were)."""
         return {"name": self.name, "form": self.form, "sha256": self.sha256, **({"sm3": self.sm3} if self.sm3 else {}),
                 **({"count": self.count} if self.count != 1 else {}),
-                **({"supplement": self.supplement} if self.supplement else {})}
+                **({"supplement": self.supplement} if self.supplement else {}),
+                **({"licence": self.licence} if self.licence else {})}
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Material:
         """A material from its stored or requested form."""
         return cls(data["name"], data["form"], data.get("sha256"), data.get("sm3"), int(data.get("count") or 1),
-                   int(data.get("supplement") or 0))
+                   int(data.get("supplement") or 0), data.get("licence") or None)
 
 
 @dataclass(frozen=True)

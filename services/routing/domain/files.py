@@ -101,7 +101,7 @@ def missing_materials(case: Case, files: list[FileFact]) -> list[str]:
     """Names of the declared electronic materials whose file is not in yet."""
     have = {f.sha256 for f in files if f.kind is FileKind.MATERIAL}
     added = have | {f.sha256 for f in files if f.kind is FileKind.SUPPLEMENT}  # a supplement's own materials
-    return [m.name for m in case.materials if m.form == "electronic" and m.sha256
+    return [m.name for m in case.materials if m.form == "electronic" and m.sha256 and not m.licence
             and m.sha256 not in (added if m.supplement else have)]
 
 

@@ -57,6 +57,7 @@ def shortfalls(owner: str, required: list[dict[str, Any]], declared: list[dict[s
             continue
         got = str(given.get("form", ""))
         serves = got in SERVES.get(form, frozenset()) or (got == "electronic" and bool(need.get("electronic_accepted")))
+        serves = serves or bool(given.get("licence"))  # a verified electronic licence (docs/licences.md)
         if not serves:
             missing.append(Shortfall(owner, name, form, count,
                                      f"形式不符 / wrong form: {FORM_ZH.get(got, got)} given, {wanted} required"))
