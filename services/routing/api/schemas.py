@@ -115,8 +115,8 @@ class ClerkView(BaseModel):
     """Who took a step: the locality system's client and, when it said so, the person (id and name)."""
 
     client_id: str
-    id: str | SkipJsonSchema[None] = None
-    name: str | SkipJsonSchema[None] = None
+    id: str | None = Field(None, description="The clerk's id, when the locality system gave it.")
+    name: str | None = Field(None, description="The clerk's name, when the locality system gave it.")
 
 
 class OriginalsCheckView(BaseModel):
