@@ -86,6 +86,13 @@ KNOWN_IDS = {"routing": routing_ids}
 """Per service: real path parameters, drawn half of the time instead of generated ones."""
 
 
+REJECTIONS = ('[checks.negative_data_rejection]\n'
+              'expected-statuses = ["400", "401", "403", "404", "405", "406", "409", "413", "415", "422", "428", '
+              '"429", "5XX"]\n\n')
+"""Schemathesis's answers that reject invalid data, with 413: a body past the limit (a ``maxLength``
+string made long enough) is refused before it is parsed, which is a rejection too."""
+
+
 def config_file(work: Path, known: dict[str, list[str]]) -> Path:
     """A schemathesis.toml binding each path parameter to its known values (probability 0.5)."""
     lines = []
@@ -94,7 +101,7 @@ def config_file(work: Path, known: dict[str, list[str]]) -> Path:
     lines.append("[parameters]")
     lines += [f'"path.{name}" = {{ dictionary = "{name}", probability = 0.5 }}' for name in known]
     path = work / "schemathesis.toml"
-    path.write_text("\n".join(lines) + "\n")
+    path.write_text(REJECTIONS + "\n".join(lines) + "\n")
     return path
 
 
@@ -110,7 +117,7 @@ async def credential(system: System, service: str, work: Path) -> list[str]:
                                                       "client_secret": cred["client_secret"]})
         assert login.status_code == 200, login.text
     config = work / "schemathesis.toml"
-    config.write_text(f'[auth.openapi.session]\napi_key = "{login.cookies[COOKIE]}"\n')
+    config.write_text(REJECTIONS + f'[auth.openapi.session]\napi_key = "{login.cookies[COOKIE]}"\n')
     return ["--config-file", str(config)]
 
 
@@ -133,6 +140,9 @@ async def _run(system: System, service: str, work: Path, seconds: int, *extra: s
                config: Path | None = None) -> tuple[int, str]:
     work.mkdir(parents=True, exist_ok=True)
     auth = await credential(system, service, work)
+    if config is None and auth[0] != "--config-file":
+        config = work / "schemathesis.toml"
+        config.write_text(REJECTIONS)
     command = [
         sys.executable, "-m", "schemathesis.cli", *(["--config-file", str(config)] if config else []),
         *(auth if auth[0] == "--config-file" else []),
