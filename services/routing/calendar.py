@@ -10,9 +10,9 @@ from __future__ import annotations
 import logging
 from datetime import UTC, date, datetime
 
+from services.routing.deadlines import CalendarKeeper, scan_deadlines, set_deadline
 from services.routing.domain import WorkingCalendar, YearSchedule
 from services.routing.domain.calendar import ScheduleVersion, YearHistory
-from services.routing.service import CalendarKeeper, scan_deadlines, set_deadline
 from services.routing.store import CalendarRepository, CaseRepository
 from shared.auth import Caller
 from shared.contracts.routing import CalendarScheduleChanged

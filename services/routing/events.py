@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import logging
 
-from services.routing.service import CalendarKeeper, transition
+from services.routing.deadlines import CalendarKeeper
+from services.routing.service import transition
 from services.routing.store import CaseRepository, KnownItemRepository, to_case
 from shared.consumer import EventHandler
 from shared.contracts.catalogue import ItemPublished, ItemWithdrawn
