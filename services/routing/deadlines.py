@@ -7,7 +7,8 @@ from collections import Counter
 from datetime import date
 
 from services.routing.domain import FINISHED, CaseStatus, WorkingCalendar, YearSchedule, deadline, notice
-from services.routing.store import CalendarRepository, CaseRepository, CaseRow, pauses_of
+from services.routing.store import CaseRepository, CaseRow, pauses_of
+from services.routing.store_reference import CalendarRepository
 from shared.contracts.routing import CaseDeadlineSet, CaseDueSoon, CaseOverdue
 from shared.uow import UnitOfWork
 

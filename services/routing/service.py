@@ -29,14 +29,8 @@ from services.routing.domain.cases import CaseRuleBroken, Move, joint_owners
 from services.routing.domain.notices import Notice
 from services.routing.files.service import transition_gate
 from services.routing.licences import issue_result_licence, verification_detail, verified_materials
-from services.routing.store import (
-    CaseRepository,
-    CaseRow,
-    IdempotencyRepository,
-    KnownItemRepository,
-    KnownItemRow,
-    to_case,
-)
+from services.routing.store import CaseRepository, CaseRow, KnownItemRow, to_case
+from services.routing.store_reference import IdempotencyRepository, KnownItemRepository
 from services.routing.window import (
     PARTIES_KEY,
     clerk_of,
