@@ -9,6 +9,7 @@ from pathlib import Path
 from services.routing import api, events, store
 from services.routing.clients import CatalogueClient
 from services.routing.commitments import service as commitments
+from services.routing.deadlines import CalendarKeeper, scan_deadlines
 from services.routing.delegations import CachingAuthorizationClient, DecisionCache, forget_on
 from services.routing.evaluations.service import scan_rectifications
 from services.routing.files.maintenance import start_files, stop_files
@@ -17,8 +18,6 @@ from services.routing.service import (
     APPLICANT_KEY,
     PARTIES_KEY,
     REASON_KEY,
-    CalendarKeeper,
-    scan_deadlines,
     today,
 )
 from shared.background import every

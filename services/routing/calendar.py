@@ -10,10 +10,11 @@ from __future__ import annotations
 import logging
 from datetime import UTC, date, datetime
 
+from services.routing.deadlines import CalendarKeeper, scan_deadlines, set_deadline
 from services.routing.domain import WorkingCalendar, YearSchedule
 from services.routing.domain.calendar import ScheduleVersion, YearHistory
-from services.routing.service import CalendarKeeper, scan_deadlines, set_deadline
-from services.routing.store import CalendarRepository, CaseRepository
+from services.routing.store import CaseRepository
+from services.routing.store_reference import CalendarRepository
 from shared.auth import Caller
 from shared.contracts.routing import CalendarScheduleChanged
 from shared.uow import UnitOfWork

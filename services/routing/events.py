@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import logging
 
-from services.routing.service import CalendarKeeper, transition
-from services.routing.store import CaseRepository, KnownItemRepository, to_case
+from services.routing.deadlines import CalendarKeeper
+from services.routing.service import transition
+from services.routing.store import CaseRepository, to_case
+from services.routing.store_reference import KnownItemRepository
 from shared.consumer import EventHandler
 from shared.contracts.catalogue import ItemPublished, ItemWithdrawn
 from shared.contracts.delivery import ReceiptConfirmed, WaybillCreated, WaybillStatusChanged

@@ -5,9 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-import statistics
 import uuid
-from collections import Counter
 from collections.abc import Awaitable, Callable
 from datetime import UTC, date, datetime
 from typing import Any
@@ -16,6 +14,7 @@ from sqlalchemy.exc import IntegrityError
 
 from services.routing.clients import AuthorizationClient, CatalogueClient
 from services.routing.commitments import service as commitments
+from services.routing.deadlines import CalendarKeeper, set_deadline
 from services.routing.delegations import record_uses
 from services.routing.domain import (
     FINISHED,
@@ -23,28 +22,15 @@ from services.routing.domain import (
     Case,
     CaseStatus,
     Material,
-    WorkingCalendar,
-    YearSchedule,
     applicant_ref,
-    deadline,
-    notice,
     owners_for,
 )
 from services.routing.domain.cases import CaseRuleBroken, Move, joint_owners
 from services.routing.domain.notices import Notice
 from services.routing.files.service import transition_gate
 from services.routing.licences import issue_result_licence, verification_detail, verified_materials
-from services.routing.store import (
-    CalendarRepository,
-    CaseRepository,
-    CaseRow,
-    IdempotencyRepository,
-    KnownItemRepository,
-    KnownItemRow,
-    LocalStatisticsRow,
-    pauses_of,
-    to_case,
-)
+from services.routing.store import CaseRepository, CaseRow, KnownItemRow, to_case
+from services.routing.store_reference import IdempotencyRepository, KnownItemRepository
 from services.routing.window import (
     PARTIES_KEY,
     clerk_of,
@@ -62,10 +48,7 @@ from shared import clock
 from shared.api_types import rfc3339
 from shared.auth import Caller, InsufficientRole, Role
 from shared.contracts.routing import (
-    CaseDeadlineSet,
-    CaseDueSoon,
     CaseForwarded,
-    CaseOverdue,
     CaseStatusChanged,
     CaseSubmitted,
 )
@@ -83,39 +66,6 @@ ROLE_OF_SIDE = {"accepting": Role.WINDOW_CLERK, "owning": Role.DEPARTMENT_OFFICE
 def today() -> date:
     """The date in China (UTC+8), where the working days are counted, on the system's clock."""
     return clock.current().today()
-
-
-# --------------------------------------------------------------------------- calendar
-
-
-def library_schedules() -> dict[int, YearSchedule]:
-    """The statutory schedules the chinese-calendar library knows, by year."""
-    import chinese_calendar
-
-    holidays: dict[int, set[date]] = {}
-    workdays: dict[int, set[date]] = {}
-    for day in chinese_calendar.holidays:
-        holidays.setdefault(day.year, set()).add(day)
-    for day in chinese_calendar.workdays:
-        if day.weekday() >= 5:
-            workdays.setdefault(day.year, set()).add(day)
-    years = set(holidays) | set(workdays)
-    return {y: YearSchedule(y, frozenset(holidays.get(y, ())), frozenset(workdays.get(y, ())),
-                            "chinese-calendar library") for y in years}
-
-
-class CalendarKeeper:
-    """The working calendar: the library's schedules overridden by those operators loaded."""
-
-    def __init__(self) -> None:
-        self._library = library_schedules()
-        self.calendar = WorkingCalendar(dict(self._library))
-
-    async def reload(self, uow: UnitOfWork) -> WorkingCalendar:
-        """Read the operators' schedules again."""
-        loaded = {s.year: s for s in await CalendarRepository(uow.session).all()}
-        self.calendar = WorkingCalendar({**self._library, **loaded})
-        return self.calendar
 
 
 # --------------------------------------------------------------------------- idempotency
@@ -422,76 +372,3 @@ async def transition(
         await commitments.open_tasks(uow, moved, keeper.calendar)  # the owners' verification tasks (告知承诺制)
     await uow.session.flush()
     return 200, {**case_view(row), **extra}
-
-
-def set_deadline(uow: UnitOfWork, row: CaseRow, calendar: WorkingCalendar, day: date) -> bool:
-    """Compute the case's due date again; publish it when it changed. Whether it changed."""
-    assert row.accepted_on is not None
-    due = deadline(calendar, row.accepted_on, row.committed_days, pauses_of(row), day)
-    open_pause = any(e is None for _s, e in row.pauses)
-    if open_pause:
-        return False  # the clock is stopped: the date is set again when the supplement arrives
-    changed = (row.due_on, row.deadline_provisional) != (due.due, due.provisional)
-    row.due_on, row.deadline_provisional = due.due, due.provisional
-    if changed:
-        if row.notified and due.due >= day:
-            row.notified = []
-        uow.publish(CaseDeadlineSet(case_id=row.id, owners=list(row.owners), due_on=due.due,
-                                    provisional=due.provisional, committed_days=row.committed_days,
-                                    paused_working_days=due.paused_working_days),
-                    list(dict.fromkeys([row.accepting_locality, *row.owners])))
-    return changed
-
-
-async def scan_deadlines(uow: UnitOfWork, calendar: WorkingCalendar, day: date) -> dict[str, int]:
-    """Publish due-soon and overdue notices (each once per case) and refresh provisional dates."""
-    counts: Counter[str] = Counter()
-    for row in await CaseRepository(uow.session).open_with_deadlines():
-        if row.deadline_provisional and set_deadline(uow, row, calendar, day):
-            counts["recomputed"] += 1
-        if row.due_on is None or any(e is None for _s, e in row.pauses):
-            continue
-        kind = notice(calendar, row.due_on, day, finished=CaseStatus(row.status) in FINISHED)
-        if kind is None or kind in row.notified:
-            continue
-        row.notified = [*row.notified, kind]
-        involved = list(dict.fromkeys([row.accepting_locality, *row.owners]))
-        for owner in row.owners:
-            event = (CaseOverdue(case_id=row.id, owner=owner, due_on=row.due_on) if kind == "overdue"
-                     else CaseDueSoon(case_id=row.id, owner=owner, due_on=row.due_on))
-            uow.publish(event, involved)
-        counts[kind] += 1
-    return dict(counts)
-
-
-# --------------------------------------------------------------------------- statistics
-
-
-async def figures(uow: UnitOfWork, locality: str, item: str | None, calendar: WorkingCalendar) -> dict[str, Any]:
-    """Counts by status, median handling time in working days and on-time rate, per item."""
-    from sqlalchemy import select
-
-    rows = await CaseRepository(uow.session).of_item_or_locality(locality, item)
-    by_item: dict[str, list[CaseRow]] = {}
-    for row in rows:
-        by_item.setdefault(row.item_code, []).append(row)
-    local = {(r.item_code): r for r in await uow.session.scalars(
-        select(LocalStatisticsRow).where(LocalStatisticsRow.locality == locality))}
-    result = []
-    for code, group in sorted(by_item.items()):
-        done = [r for r in group if r.accepted_on and r.finished_on and r.due_on]
-        days = [calendar.working_days_between(r.accepted_on, r.finished_on) for r in done]  # type: ignore[arg-type]
-        on_time = [r for r in done if r.finished_on <= r.due_on]  # type: ignore[operator]
-        entry: dict[str, Any] = {
-            "item_code": code,
-            "cases": len(group),
-            "by_status": dict(Counter(r.status for r in group)),
-            "median_working_days": statistics.median(days) if days else None,
-            "on_time_rate": round(len(on_time) / len(done), 4) if done else None,
-        }
-        if code in local:
-            lr = local[code]
-            entry["local_only"] = {"period": lr.period, "cases": lr.cases,
-                                   "median_working_days": lr.median_working_days, "on_time_rate": lr.on_time_rate}
-        result.append(entry)
-    return {"locality": locality, "items": result}

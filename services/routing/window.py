@@ -21,7 +21,8 @@ from services.routing.domain.applicants import Agent, Applicant, InvalidParty
 from services.routing.domain.cases import RIGHT_OF_ACTION, CaseRuleBroken
 from services.routing.domain.notices import Notice, answer, issue
 from services.routing.domain.standard import shortfalls
-from services.routing.store import CaseRow, KnownItemRepository
+from services.routing.store import CaseRow
+from services.routing.store_reference import KnownItemRepository
 from shared import clock
 from shared.auth import Caller
 from shared.keys import ServiceKeys

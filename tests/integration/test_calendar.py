@@ -14,8 +14,9 @@ from typing import Any
 import httpx
 import pytest
 
+from services.routing.deadlines import library_schedules
 from services.routing.domain import WorkingCalendar
-from services.routing.service import library_schedules, today
+from services.routing.service import today
 from shared.envelope import Record
 from tests.integration.conftest import REGIONAL, System, SystemFactory
 from tongban.testbed.agreements import activate

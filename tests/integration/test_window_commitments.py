@@ -11,8 +11,9 @@ from typing import Any
 
 import httpx
 
+from services.routing.deadlines import library_schedules
 from services.routing.domain import WorkingCalendar
-from services.routing.service import library_schedules, today
+from services.routing.service import today
 from shared.envelope import Record
 from tests.integration.conftest import REGIONAL, System, SystemFactory
 from tongban.testbed.agreements import ALL_MODES, AREAS, sign

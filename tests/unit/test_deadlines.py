@@ -6,8 +6,8 @@ from datetime import date
 
 import pytest
 
+from services.routing.deadlines import library_schedules
 from services.routing.domain import Pause, WorkingCalendar, YearSchedule, deadline, notice
-from services.routing.service import library_schedules
 
 
 @pytest.fixture(scope="module")

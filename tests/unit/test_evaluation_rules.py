@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+from services.routing.deadlines import library_schedules
 from services.routing.domain import WorkingCalendar
 from services.routing.evaluations.domain import (
     CallBack,
@@ -17,7 +18,6 @@ from services.routing.evaluations.domain import (
     Rectification,
     responsible_locality,
 )
-from services.routing.service import library_schedules
 
 S, B, T = "320505", "341600", "331000"
 AT = datetime(2026, 9, 23, 2, 0, tzinfo=UTC)

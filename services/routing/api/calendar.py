@@ -15,9 +15,10 @@ from sqlalchemy.exc import IntegrityError
 
 from services.routing.api.schemas import YearView
 from services.routing.calendar import load_schedule, schedule_history, withdraw_schedule
+from services.routing.deadlines import CalendarKeeper
 from services.routing.domain import YearSchedule
 from services.routing.domain.calendar import NothingToWithdraw, ScheduleVersion
-from services.routing.service import CalendarKeeper, today
+from services.routing.service import today
 from shared.api_types import Timestamp
 from shared.auth import Caller, Role, authenticated, require
 from shared.problems import Conflict, NotFound, Problem

@@ -15,17 +15,17 @@ from services.routing.api.commitments import CommitmentIn
 from services.routing.api.originals import originals
 from services.routing.api.parties import AgentIn, ApplicantIn, ClerkIn, parties
 from services.routing.api.schemas import CaseDetail, CasePage, CaseView, Figures, LocalFiguresView, ScanCounts, Step
+from services.routing.deadlines import scan_deadlines
 from services.routing.domain import TRANSITIONS, CaseStatus, Material, applicant_digest
 from services.routing.domain.materials import clean_name
+from services.routing.figures import figures
 from services.routing.service import (
     APPLICANT_KEY,
     REASON_KEY,
     case_view,
-    figures,
     idempotent,
     original_reason,
     request_hash,
-    scan_deadlines,
     submit,
     today,
     transition,

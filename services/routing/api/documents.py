@@ -17,7 +17,8 @@ from pydantic import BaseModel, Field
 from services.routing.documents.content import notice_document, receipt_document
 from services.routing.documents.render import FontMissing, render
 from services.routing.files.service import CaseFiles
-from services.routing.store import CaseRepository, KnownItemRepository
+from services.routing.store import CaseRepository
+from services.routing.store_reference import KnownItemRepository
 from services.routing.window import query_code
 from shared.auth import Caller, authenticated
 from shared.problems import NotFound, Problem

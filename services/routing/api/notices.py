@@ -22,7 +22,8 @@ from services.routing.domain import CaseStatus, Material
 from services.routing.domain.cases import CaseRuleBroken
 from services.routing.domain.notices import Notice, answer, issue
 from services.routing.domain.standard import shortfalls
-from services.routing.store import CaseRepository, KnownItemRepository, to_case
+from services.routing.store import CaseRepository, to_case
+from services.routing.store_reference import KnownItemRepository
 from services.routing.window import clerk_of, require_right, rule_problem
 from shared import clock
 from shared.api_types import location

@@ -18,7 +18,8 @@ from fastapi import APIRouter, Depends, Path, Query, Request
 from pydantic import BaseModel, Field
 
 from services.routing.service import today
-from services.routing.store import CaseRepository, KnownItemRepository, status_query_failures
+from services.routing.store import CaseRepository, status_query_failures
+from services.routing.store_reference import KnownItemRepository
 from services.routing.window import query_code
 from shared import clock
 from shared.api_types import Timestamp
