@@ -8,8 +8,10 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import event
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import DBAPIError, DisconnectionError, InterfaceError, OperationalError
-from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, create_async_engine
 
 
 def private_dirs(directory: Path) -> None:
@@ -87,3 +89,13 @@ def is_transient(exc: BaseException) -> bool:
     if isinstance(exc, DBAPIError) and exc.connection_invalidated:
         return True
     return isinstance(exc, ConnectionError | OSError | asyncio.TimeoutError)
+
+
+async def insert_ignore(session: AsyncSession, model: Any, values: dict[str, Any], keys: list[str]) -> bool:
+    """Insert a row unless one with the same key exists (one statement, on PostgreSQL and SQLite); whether
+    it was inserted. Unlike a savepoint around an ORM insert, it starts no read before the write, so a SQLite
+    writer never has to upgrade a stale snapshot ("database is locked")."""
+    dialect = session.get_bind().dialect.name
+    make = pg_insert if dialect == "postgresql" else sqlite_insert
+    result = await session.execute(make(model).values(**values).on_conflict_do_nothing(index_elements=keys))
+    return bool(getattr(result, "rowcount", 0))

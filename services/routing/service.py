@@ -170,26 +170,18 @@ async def known_item(uow: UnitOfWork, catalogue: CatalogueClient, caller: Caller
     fetched = await catalogue.item(caller, code)
     if fetched is None or fetched.get("status") != "published":
         return None
-    try:
-        # In a savepoint: the catalogue's own event may bring the same item in at this very moment,
-        # and the row it writes first wins (the request then reads it) instead of a 500.
-        async with uow.session.begin_nested():
-            await repo.apply(code, int(fetched.get("revision", 1)), True, area=str(fetched.get("area", "")),
-                             name_zh=str(fetched.get("name_zh", "")),
-                             modes=list(fetched.get("modes", [])),
-                             ownership_rule=str(fetched.get("ownership_rule", "")),
-                             committed_days=int(fetched.get("committed_days", 0)),
-                             days_by_locality={str(k): int(v) for k, v in
-                                               (fetched.get("committed_days_by_locality") or {}).items()},
-                             materials_by_locality=dict(fetched.get("materials_by_locality") or {}),
-                             national_code=str(fetched.get("national_code") or ""),
-                             implementation_codes={str(k): str(v) for k, v in
-                                                   (fetched.get("implementation_codes_by_locality") or {}).items()},
-                             licence_types=[{"code": str(t["code"]), "name": str(t["name"])}
-                                            for t in fetched.get("licence_types") or ()])
-            await uow.session.flush()
-    except IntegrityError:
-        log.info("item %s arrived by its event while fetched from the catalogue", code)
+    await repo.add_fetched(code, int(fetched.get("revision", 1)), area=str(fetched.get("area", "")),
+                           name_zh=str(fetched.get("name_zh", "")), modes=list(fetched.get("modes", [])),
+                           ownership_rule=str(fetched.get("ownership_rule", "")),
+                           committed_days=int(fetched.get("committed_days", 0)),
+                           days_by_locality={str(k): int(v) for k, v in
+                                             (fetched.get("committed_days_by_locality") or {}).items()},
+                           materials_by_locality=dict(fetched.get("materials_by_locality") or {}),
+                           national_code=str(fetched.get("national_code") or ""),
+                           implementation_codes={str(k): str(v) for k, v in
+                                                 (fetched.get("implementation_codes_by_locality") or {}).items()},
+                           licence_types=[{"code": str(t["code"]), "name": str(t["name"])}
+                                          for t in fetched.get("licence_types") or ()])
     return await repo.get(code)
 
 

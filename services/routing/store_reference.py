@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from services.routing.domain import YearSchedule
 from services.routing.domain.calendar import ScheduleVersion, YearHistory
 from services.routing.store import CalendarVersionRow, IdempotencyRow, KnownItemRow
+from shared.db import insert_ignore
 
 
 class KnownItemRepository:
@@ -37,6 +38,16 @@ class KnownItemRepository:
         for key, value in fields.items():
             setattr(row, key, value)
         return True
+
+
+    async def add_fetched(self, code: str, revision: int, **fields: object) -> bool:
+        """Keep an item fetched from the catalogue unless its own event brought it in first (then that row
+        stands: it is as new or newer). Whether this one was kept."""
+        values: dict[str, object] = {"code": code, "area": "", "name_zh": "", "modes": [], "ownership_rule": "",
+                                     "committed_days": 0, "days_by_locality": {}, "materials_by_locality": {},
+                                     "licence_types": [], "national_code": "", "implementation_codes": {},
+                                     "published": True, "revision": revision, **fields}
+        return await insert_ignore(self.session, KnownItemRow, values, ["code"])
 
 
 class IdempotencyRepository:
