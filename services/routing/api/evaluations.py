@@ -8,7 +8,6 @@ docs/evaluations.md.
 
 from __future__ import annotations
 
-import hmac
 from datetime import date
 from typing import Annotated, Literal
 
@@ -16,19 +15,16 @@ from fastapi import APIRouter, Depends, Path, Query, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.exc import IntegrityError
 
-from services.routing.api.status import NO_PAIR, status_throttle
+from services.routing.api.status import case_by_query_code
 from services.routing.evaluations import service
 from services.routing.evaluations.domain import LEVEL_WORDS, REASONS, Evaluation, EvaluationRuleBroken
-from services.routing.store import CaseRepository
-from services.routing.window import query_code
 from shared import clock
 from shared.api_types import CursorPage, Timestamp, set_location
 from shared.auth import Caller, Role, require
 from shared.contracts.evaluations import EvaluationChannel, EvaluationLevel
 from shared.openapi import problems
-from shared.problems import Forbidden, NotFound, Problem
+from shared.problems import Forbidden, Problem
 from shared.service import ServiceContext, get_context, get_uow
-from shared.throttle import Attempt, TooManyAttempts
 from shared.uow import UnitOfWork
 
 public_evaluations = APIRouter(prefix="/v1/status", tags=["evaluations"])
@@ -245,23 +241,8 @@ async def give_evaluation(case_id: Annotated[str, Path(max_length=64)], body: Ev
                           code: Annotated[str, Query(min_length=1, max_length=32,
                                                      description="The query code on the receipt notice.")]
                           ) -> EvaluationReceipt:
-    throttle = status_throttle(ctx)
-    address = request.client.host if request.client else "-"
-    attempts = [Attempt("address:" + address[:100], ctx.settings.throttle_address_failures, audit=False)]
-    now = clock.current().now().timestamp()
     async with uow:
-        try:
-            await throttle.refuse_if_blocked(uow.session, attempts, now)
-        except TooManyAttempts:
-            await uow.commit()
-            raise
-        row = await CaseRepository(uow.session).row(case_id) if len(case_id) <= 36 else None
-        expected = query_code(ctx.keys, row) if row is not None else None
-        if expected is None or not hmac.compare_digest(expected.encode(), code.strip().upper().encode()):
-            await throttle.failed(uow.session, attempts, now)
-            await uow.commit()
-            raise NotFound(NO_PAIR)
-        assert row is not None
+        row = await case_by_query_code(uow, ctx, request, case_id, code)
         try:
             evaluation = await service.give(uow, ctx.state["calendar"].calendar, row, body.channel, body.level,
                                             list(body.reasons), body.comment)

@@ -18,7 +18,7 @@ from fastapi import APIRouter, Depends, Path, Query, Request
 from pydantic import BaseModel, Field
 
 from services.routing.service import today
-from services.routing.store import CaseRepository, status_query_failures
+from services.routing.store import CaseRepository, CaseRow, status_query_failures
 from services.routing.store_reference import KnownItemRepository
 from services.routing.window import query_code
 from shared import clock
@@ -89,30 +89,37 @@ def status_throttle(ctx: ServiceContext) -> Throttle:
     return Throttle(status_query_failures, ctx.settings.throttle_window_seconds)
 
 
+async def case_by_query_code(uow: UnitOfWork, ctx: ServiceContext, request: Request, case_id: str,
+                             code: str) -> CaseRow:
+    """The case a number and query code name, in ``uow``'s open transaction: 429 while the caller's address
+    is blocked, the uniform 404 for every wrong pair (counted against the address, committed at once)."""
+    throttle = status_throttle(ctx)
+    address = request.client.host if request.client else "-"
+    attempts = [Attempt("address:" + address[:100], ctx.settings.throttle_address_failures, audit=False)]
+    now = clock.current().now().timestamp()
+    try:
+        await throttle.refuse_if_blocked(uow.session, attempts, now)
+    except TooManyAttempts:
+        await uow.commit()
+        raise
+    row = await CaseRepository(uow.session).row(case_id) if len(case_id) <= 36 else None
+    expected = query_code(ctx.keys, row) if row is not None else None
+    if row is None or expected is None or not hmac.compare_digest(expected.encode(), code.strip().upper().encode()):
+        await throttle.failed(uow.session, attempts, now)
+        await uow.commit()
+        raise NotFound(NO_PAIR)
+    return row
+
+
 @public_status.get("/{case_id}", summary="Where a case stands, by case number and query code (no token)",
                    responses={404: {"description": "the same answer for every wrong pair"},
                               429: {"description": "too many wrong pairs from this address; see Retry-After"}})
 async def status_query(case_id: Annotated[str, Path(max_length=64)], request: Request, uow: Uow, ctx: Ctx,
                        code: Annotated[str, Query(min_length=1, max_length=32,
                                                   description="The query code on the receipt notice.")]) -> StatusView:
-    throttle = status_throttle(ctx)
-    address = request.client.host if request.client else "-"
-    attempts = [Attempt("address:" + address[:100], ctx.settings.throttle_address_failures, audit=False)]
-    now = clock.current().now().timestamp()
     async with uow:
-        try:
-            await throttle.refuse_if_blocked(uow.session, attempts, now)
-        except TooManyAttempts:
-            await uow.commit()
-            raise
+        row = await case_by_query_code(uow, ctx, request, case_id, code)
         repo = CaseRepository(uow.session)
-        row = await repo.row(case_id) if len(case_id) <= 36 else None
-        expected = query_code(ctx.keys, row) if row is not None else None
-        if expected is None or not hmac.compare_digest(expected.encode(), code.strip().upper().encode()):
-            await throttle.failed(uow.session, attempts, now)
-            await uow.commit()
-            raise NotFound(NO_PAIR)
-        assert row is not None
         steps = await repo.timeline(case_id)
         item = await KnownItemRepository(uow.session).get(row.item_code)
     open_notice = next((n for n in row.notices or [] if n.get("answers") is None), None)
