@@ -4,8 +4,8 @@
 
 For each Tongban process: its CPU milliseconds per W1 case (net of its idle polling) at the chosen
 fixed rate, the cases per second one core of it carries, and the cores (and so replicas of one
-core each) it needs for each peak rate at the chosen utilisation. PostgreSQL and Kafka are not in
-these figures (the bench measures the Tongban processes only).
+core each) it needs for each peak rate at the chosen utilisation; then the same for Kafka and
+PostgreSQL (whole process trees, measured over the same run), outside the Tongban total.
 """
 
 from __future__ import annotations
@@ -30,7 +30,12 @@ def model(report: dict[str, Any], rate: int, peaks: list[int], utilisation: floa
         rows[name] = {"ms_per_case": ms, "cases_per_second_per_core": round(per_core, 1),
                       "cores": {str(p): math.ceil(p * ms / 1000 / utilisation) for p in peaks}}
     total = cpu["net_total_ms_per_case"]
+    infra = {}
+    for name, ms in cpu.get("infrastructure_net_ms_per_case", cpu.get("infrastructure_ms_per_case", {})).items():
+        infra[name] = {"ms_per_case": ms, "cases_per_second_per_core": round(1000 / ms, 1) if ms > 0 else math.inf,
+                       "cores": {str(p): math.ceil(p * ms / 1000 / utilisation) for p in peaks}}
     return {"rate": rate, "loadavg": cpu["loadavg"], "utilisation": utilisation, "processes": rows,
+            "infrastructure": infra,
             "total": {"ms_per_case": total, "cases_per_second_per_core": round(1000 / total, 1) if total else None,
                       "cores": {str(p): math.ceil(p * total / 1000 / utilisation) for p in peaks}}}
 
@@ -40,7 +45,8 @@ def render(result: dict[str, Any]) -> str:
     peaks = list(result["total"]["cores"])
     head = "| process | CPU per case (ms) | cases/s per core | " + " | ".join(f"cores at {p}/s" for p in peaks) + " |"
     lines = [head, "|---" * (3 + len(peaks)) + "|"]
-    for name, row in [*result["processes"].items(), ("all Tongban processes", result["total"])]:
+    for name, row in [*result["processes"].items(), ("all Tongban processes", result["total"]),
+                      *result.get("infrastructure", {}).items()]:
         cores = " | ".join(str(row["cores"][p]) for p in peaks)
         lines.append(f"| {name} | {row['ms_per_case']:g} | {row['cases_per_second_per_core']:g} | {cores} |")
     return "\n".join(lines)

@@ -156,7 +156,8 @@ async def w1_handoff(bench: BenchSystem, params: Params, watch: MemoryWatch) -> 
         consumer.clear()
         spec = {"base_url": bench.url("routing"), "path": "/v1/cases", "bodies": bodies, "rate": rate,
                 "duration": seconds, "headers": await bench.headers(ACCEPTING)}
-        meter = CpuMeter(pids, idle)
+        infrastructure = await bench.infrastructure_pids()
+        meter = CpuMeter(pids, idle, infrastructure, await idle_rate(infrastructure, trees=True))
         with watch:
             meter.start()
             generated = await in_child("bench.load:http_open_loop", spec)
@@ -169,7 +170,9 @@ async def w1_handoff(bench: BenchSystem, params: Params, watch: MemoryWatch) -> 
         print(f"  W1 {rate:>6.0f}/s: p50 {judged['p50_ms']} ms, p99 {judged['p99_ms']} ms, "
               f"failed {judged['failed']}, missing {judged['missing_events']}, achieved {judged['achieved_rate']}/s, "
               f"CPU {judged['cpu']['total_ms_per_case']} ms/case (net {judged['cpu']['net_total_ms_per_case']}) "
-              f"{judged['cpu']['ms_per_case']}, load {judged['cpu']['loadavg']}", flush=True)
+              f"{judged['cpu']['ms_per_case']}, Kafka/PostgreSQL {judged['cpu']['infrastructure_ms_per_case']} "
+              f"(net {judged['cpu']['infrastructure_net_ms_per_case']}), "
+              f"load {judged['cpu']['loadavg']}", flush=True)
         runs.append(judged)
         return judged
 

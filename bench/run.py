@@ -186,6 +186,10 @@ def _cpu_rows(rate: int, cpu: dict[str, Any] | None) -> list[dict[str, Any]]:
         for name, ms in cpu["ms_per_case"].items():
             rows.append(_row("W1 CPU", f"CPU per case, {name}, at {rate}/s (net {cpu['net_ms_per_case'][name]:g})",
                              ms, "ms"))
+        net = cpu.get("infrastructure_net_ms_per_case", {})
+        for name, ms in cpu.get("infrastructure_ms_per_case", {}).items():
+            rows.append(_row("W1 CPU", f"CPU per case, {name} (outside the Tongban total), at {rate}/s "
+                             f"(net {net.get(name, ms):g})", ms, "ms"))
     return rows
 
 

@@ -90,6 +90,25 @@ class BenchSystem:
         """The process id of each service."""
         return {name: proc.process.pid for name, proc in self.system.services.items() if proc.process}
 
+    async def infrastructure_pids(self) -> dict[str, int]:
+        """The root process of the broker (its pid file) and of PostgreSQL (its postmaster.pid)."""
+        import asyncpg
+
+        pids: dict[str, int] = {}
+        kafka_pid = self.broker.state_dir / "kafka.pid"
+        if kafka_pid.exists():
+            pids["kafka"] = int(kafka_pid.read_text().split()[0])
+        conn = await asyncpg.connect(host="127.0.0.1", port=self.postgres.port, user="tongban",
+                                     database="tongban_test")
+        try:
+            data_dir = await conn.fetchval("SHOW data_directory")
+        finally:
+            await conn.close()
+        postmaster = Path(str(data_dir)) / "postmaster.pid"
+        if postmaster.exists():
+            pids["postgresql"] = int(postmaster.read_text().split()[0])
+        return pids
+
     async def token(self, locality: str, scope: str | None = None, client: dict[str, str] | None = None,
                     audience: str | None = None) -> str:
         """A fresh access token (tokens live five minutes; every workload fetches its own)."""
