@@ -49,11 +49,11 @@ def up() -> None:
 def serve(service: Annotated[str, typer.Argument(callback=_service, help="Which service.")]) -> None:
     """Run one service (or the dashboard) as its own process, configured by TONGBAN_* environment variables."""
     from shared.service import create_app
-    from tongban.registry import definition, event_consumers
+    from tongban.registry import declared_consumers, definition
 
     settings = Settings()
     configure_logging(settings.log_level, settings.log_json)
-    application = create_app(definition(service), settings, event_consumers=event_consumers())
+    application = create_app(definition(service), settings, event_consumers=declared_consumers())
     # The dashboard's live streams never end by themselves: give them a moment, then close them.
     grace = {"timeout_graceful_shutdown": 3} if service == "dashboard" else {}
     uvicorn.run(application, host=settings.host, port=settings.port_for(service), log_config=None,

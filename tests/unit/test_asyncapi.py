@@ -84,3 +84,12 @@ def test_a_fifth_locality_gets_its_channels() -> None:
     document = asyncapi.build(LocalityRegistry([*BUILT_IN, fifth]), event_consumers())
     jsonschema.Draft7Validator(SCHEMA).validate(document)
     assert document["channels"]["locality-340100"]["address"] == "tongban.locality.340100"
+
+
+def test_the_written_consumers_are_those_of_the_services() -> None:
+    """A service process reads tongban/event_consumers.json (not every service's code): it must be current.
+
+    Stale? Run ``python -m tongban.registry``."""
+    from tongban.registry import declared_consumers
+
+    assert declared_consumers() == event_consumers()
