@@ -6,6 +6,9 @@ extract text from badly once embedded as a CID-keyed CFF font (pypdf reads every
 pdfminer reads nothing). So the glyphs a document uses are subset with fontTools and their outlines
 converted to TrueType quadratics (``Cu2QuPen``): a few kilobytes embedded as an ordinary TrueType
 CID font, which every reader maps back to Unicode. segno makes the QR code (a PNG placed on the page).
+
+fpdf2, fontTools and segno are imported when a document is first rendered, not with the service:
+together they are about 40 MB of a routing process that most processes never need.
 """
 
 from __future__ import annotations
@@ -16,13 +19,6 @@ import tempfile
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
-
-import segno
-from fontTools.pens.cu2quPen import Cu2QuPen
-from fontTools.pens.ttGlyphPen import TTGlyphPen
-from fontTools.subset import Options, Subsetter
-from fontTools.ttLib import TTFont, newTable
-from fpdf import FPDF
 
 FONT_FILE = Path(os.environ.get("TONGBAN_CJK_FONT", "/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc"))
 SC_FACE = "Noto Sans CJK SC"
@@ -71,6 +67,11 @@ def _face() -> int:
 
 def truetype_subset(text: str) -> bytes:
     """The glyphs of ``text`` from the CJK font, as a small TrueType font."""
+    from fontTools.pens.cu2quPen import Cu2QuPen
+    from fontTools.pens.ttGlyphPen import TTGlyphPen
+    from fontTools.subset import Options, Subsetter
+    from fontTools.ttLib import TTFont, newTable
+
     font = TTFont(str(FONT_FILE), fontNumber=_face())
     options = Options()
     options.layout_features, options.name_IDs, options.notdef_outline, options.glyph_names = [], ["*"], True, True
@@ -106,6 +107,8 @@ def truetype_subset(text: str) -> bytes:
 
 def qr_png(link: str) -> bytes:
     """The QR code of a link, as PNG (error correction M)."""
+    import segno
+
     out = io.BytesIO()
     segno.make(link, error="m").save(out, kind="png", scale=8, border=4)
     return out.getvalue()
@@ -113,6 +116,8 @@ def qr_png(link: str) -> bytes:
 
 def render(doc: Document) -> bytes:
     """The document as an A4 PDF (CPU-bound: call it from a worker thread)."""
+    from fpdf import FPDF
+
     handle, font_path = tempfile.mkstemp(suffix=".ttf")
     try:
         with os.fdopen(handle, "wb") as out:
