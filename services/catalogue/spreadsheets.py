@@ -2,7 +2,8 @@
 
 CSV is written as UTF-8 with a byte-order mark (so that Excel opens Chinese text correctly) and
 read as UTF-8, falling back to GB 18030 (what Excel in a Chinese locale saves). Row numbers are
-those a spreadsheet shows: the header is row 1.
+those a spreadsheet shows: the header is row 1. openpyxl (about 10 MB) is imported when a workbook is
+first read or written, not with the service.
 """
 
 from __future__ import annotations
@@ -10,10 +11,6 @@ from __future__ import annotations
 import csv
 import io
 from typing import Any
-
-from openpyxl import Workbook, load_workbook
-from openpyxl.styles import Alignment, Font
-from openpyxl.utils import get_column_letter
 
 from services.catalogue.domain.tabular import Table
 
@@ -55,6 +52,8 @@ def read_csv(data: bytes, sheet: str) -> Table:
 
 def read_xlsx(data: bytes) -> list[Table]:
     """The tables of an XLSX workbook, one per worksheet."""
+    from openpyxl import load_workbook
+
     try:
         workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     except Exception as exc:  # openpyxl raises many kinds on a file that is not a workbook
@@ -99,6 +98,10 @@ def write_csv(table: Table) -> bytes:
 
 def write_xlsx(tables: list[Table]) -> bytes:
     """Tables as the worksheets of one workbook; text is always stored as text, never as a formula."""
+    from openpyxl import Workbook
+    from openpyxl.styles import Alignment, Font
+    from openpyxl.utils import get_column_letter
+
     workbook = Workbook()
     workbook.remove(workbook.active)  # type: ignore[arg-type]
     for table in tables:
