@@ -181,21 +181,23 @@ async def ingest_many(uow: UnitOfWork, rules: Rules, items: Sequence[tuple[str, 
     deliveries were queued.
     """
     subscriptions: dict[str, list[Subscription]] = {}
-    held = await FeedRepository(uow.session).held([(locality, e.id[:255]) for locality, e, _record in items])
+    feed = FeedRepository(uow.session)
+    held = await feed.held([(locality, e.id[:255]) for locality, e, _record in items])
     queued = 0
     for locality, envelope, record in items:
-        _position, added = await _ingest_one(uow, rules, locality, envelope, record, now, subscriptions, held)
+        _position, added = await _ingest_one(uow, rules, feed, locality, envelope, record, now, subscriptions,
+                                             held)
         queued += added
+    await feed.write()
     await uow.commit()
     return queued
 
 
-async def _ingest_one(uow: UnitOfWork, rules: Rules, locality: str, envelope: Envelope, record: Record,
-                      now: datetime, subscriptions: dict[str, list[Subscription]],
+async def _ingest_one(uow: UnitOfWork, rules: Rules, feed: FeedRepository, locality: str, envelope: Envelope,
+                      record: Record, now: datetime, subscriptions: dict[str, list[Subscription]],
                       held: set[tuple[str, str]]) -> tuple[int | None, int]:
     if envelope.type == WebhookHealthReported.ce_type():
         return None, 0  # figures about the deliveries themselves: delivering them would feed the next report
-    feed = FeedRepository(uow.session)
     event_id, event_type, subject = envelope.id[:255], envelope.type[:255], envelope.subject[:255]
     if (locality, event_id) in held:
         return None, 0

@@ -25,6 +25,7 @@ from sqlalchemy import (
     UniqueConstraint,
     delete,
     func,
+    insert,
     select,
     tuple_,
 )
@@ -210,10 +211,18 @@ def write_delivery(row: DeliveryRow, delivery: Delivery) -> None:
 
 
 class FeedRepository:
-    """Each locality's feed of CloudEvents."""
+    """Each locality's feed of CloudEvents.
+
+    Appending takes each locality's head row once per transaction (locked until it ends, so
+    positions commit in order) and keeps the new events until :meth:`write`, which inserts them
+    all in one statement: a fetch of a hundred events costs one lock and one insert per feed,
+    not a locking read, an update and an insert per event.
+    """
 
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
+        self._heads: dict[str, FeedHeadRow] = {}
+        self._unwritten: list[dict[str, Any]] = []
 
     async def held(self, pairs: list[tuple[str, str]]) -> set[tuple[str, str]]:
         """Which of the (locality, event id) pairs the feeds hold already (one query for a fetch)."""
@@ -223,21 +232,32 @@ class FeedRepository:
             tuple_(FeedEventRow.locality, FeedEventRow.event_id).in_(sorted(set(pairs)))))
         return {(locality, event_id) for locality, event_id in found}
 
+    async def _head(self, locality: str) -> FeedHeadRow:
+        head = self._heads.get(locality)
+        if head is None:
+            head = await self.session.get(FeedHeadRow, locality, with_for_update=True)
+            if head is None:
+                head = FeedHeadRow(locality=locality, last_position=0)
+                self.session.add(head)
+            self._heads[locality] = head
+        return head
+
     async def append(self, locality: str, event_id: str, event_type: str, subject: str, event_time: datetime,
                      body: str, received_at: datetime) -> int:
-        """Add an event at the next position of the locality's feed; the position.
-
-        The head row stays locked until the transaction ends, so positions commit in order.
-        """
-        head = await self.session.get(FeedHeadRow, locality, with_for_update=True)
-        if head is None:
-            head = FeedHeadRow(locality=locality, last_position=0)
-            self.session.add(head)
+        """Give an event the next position of the locality's feed; the position. :meth:`write` stores it."""
+        head = await self._head(locality)
         head.last_position += 1
-        self.session.add(FeedEventRow(locality=locality, position=head.last_position, event_id=event_id,
-                                      event_type=event_type, subject=subject, event_time=event_time,
-                                      received_at=received_at, body=body))
+        self._unwritten.append({"locality": locality, "position": head.last_position, "event_id": event_id,
+                                "event_type": event_type, "subject": subject, "event_time": event_time,
+                                "received_at": received_at, "body": body})
         return head.last_position
+
+    async def write(self) -> int:
+        """Insert the appended events (one statement); how many. Call it before the commit."""
+        rows, self._unwritten = self._unwritten, []
+        if rows:
+            await self.session.execute(insert(FeedEventRow), rows)
+        return len(rows)
 
     async def page(self, locality: str, after: int, limit: int) -> list[FeedEventRow]:
         """The events after position ``after``, in order."""
