@@ -19,9 +19,6 @@ from sqlalchemy import (
     String,
     Text,
 )
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from shared.outbox import inbox_table, outbox_table
@@ -183,22 +180,3 @@ outbox = outbox_table(Base.metadata)
 inbox = inbox_table(Base.metadata)
 login_failures = throttle_table(Base.metadata)
 """Failed dashboard logins per client id and source address (throttled before asking for a token)."""
-
-
-async def insert_ignore(session: AsyncSession, model: type[Base], values: dict[str, Any], keys: list[str]) -> bool:
-    """Insert a row unless one with the same key exists; whether it was inserted."""
-    dialect = session.get_bind().dialect.name
-    make = pg_insert if dialect == "postgresql" else sqlite_insert
-    statement = make(model).values(**values).on_conflict_do_nothing(index_elements=keys)
-    result = await session.execute(statement)
-    return bool(getattr(result, "rowcount", 0))
-
-
-async def insert_ignore_many(session: AsyncSession, model: type[Base], rows: list[dict[str, Any]],
-                             keys: list[str]) -> None:
-    """Insert the rows (in one statement) but those whose key exists already."""
-    if not rows:
-        return
-    dialect = session.get_bind().dialect.name
-    make = pg_insert if dialect == "postgresql" else sqlite_insert
-    await session.execute(make(model).values(rows).on_conflict_do_nothing(index_elements=keys))

@@ -25,10 +25,9 @@ from services.dashboard.store import (
     SessionRow,
     SightingRow,
     WaybillRow,
-    insert_ignore,
-    insert_ignore_many,
     utc,
 )
+from shared.db import insert_ignore, insert_ignore_many, upsert
 
 
 class ReadModel:
@@ -106,8 +105,9 @@ class ReadModel:
     # ------------------------------------------------------------------ cases and deadlines
 
     async def case(self, case_id: str) -> CaseState | None:
-        """A case as the dashboard knows it."""
-        row = await self.session.get(CaseRow, case_id)
+        """A case as the dashboard knows it (a Core read: the fold never needs the ORM object)."""
+        table = CaseRow.__table__
+        row = (await self.session.execute(select(table).where(table.c.case_id == case_id))).first()
         if row is None:
             return None
         return CaseState(row.case_id, row.status, row.item_code, row.mode, row.accepting_locality,
@@ -118,19 +118,18 @@ class ReadModel:
                          row.files_in or 0, row.files_complete)
 
     async def save_case(self, case: CaseState, known_parties: set[str] | frozenset[str] = frozenset()) -> None:
-        """Store a case and its parties (those not in ``known_parties`` are added)."""
-        row = await self.session.get(CaseRow, case.case_id)
-        if row is None:
-            row = CaseRow(case_id=case.case_id)
-            self.session.add(row)
-        row.status, row.item_code, row.mode = case.status, case.item_code, case.mode
-        row.accepting_locality, row.owning_localities = case.accepting_locality, list(case.owning_localities)
-        row.sequence, row.updated_at = case.sequence, case.updated_at
-        row.accepted_at, row.handled_at, row.handled_status = case.accepted_at, case.handled_at, case.handled_status
-        row.files_in, row.files_complete = case.files_in, case.files_complete
-        for locality in case.localities - set(known_parties):
-            await insert_ignore(self.session, CasePartyRow, {"case_id": case.case_id, "locality": locality},
-                                ["case_id", "locality"])
+        """Store a case (one upsert) and its parties (those not in ``known_parties`` are added, in one insert)."""
+        await upsert(self.session, CaseRow, {
+            "case_id": case.case_id, "status": case.status, "item_code": case.item_code, "mode": case.mode,
+            "accepting_locality": case.accepting_locality, "owning_localities": list(case.owning_localities),
+            "sequence": case.sequence, "updated_at": case.updated_at, "accepted_at": case.accepted_at,
+            "handled_at": case.handled_at, "handled_status": case.handled_status, "files_in": case.files_in,
+            "files_complete": case.files_complete,
+        }, ["case_id"])
+        await insert_ignore_many(self.session, CasePartyRow,
+                                 [{"case_id": case.case_id, "locality": locality}
+                                  for locality in sorted(case.localities - set(known_parties))],
+                                 ["case_id", "locality"])
 
     async def file_counts(self, viewer: Viewer, limit: int = 50) -> list[CaseRow]:
         """The viewer's cases that have files (or wait for them), most recently changed first."""
@@ -149,13 +148,11 @@ class ReadModel:
         return {str(s): int(n) for s, n in await self.session.execute(query)}
 
     async def save_deadline(self, deadline: DeadlineState, at: datetime) -> None:
-        """Store one owner's deadline state of a case."""
-        row = await self.session.get(DeadlineRow, (deadline.case_id, deadline.owner))
-        if row is None:
-            row = DeadlineRow(case_id=deadline.case_id, owner=deadline.owner)
-            self.session.add(row)
-        row.state, row.due_on, row.provisional, row.updated_at = (
-            deadline.state, deadline.due_on, deadline.provisional, at)
+        """Store one owner's deadline state of a case (one upsert)."""
+        await upsert(self.session, DeadlineRow, {
+            "case_id": deadline.case_id, "owner": deadline.owner, "state": deadline.state,
+            "due_on": deadline.due_on, "provisional": deadline.provisional, "updated_at": at,
+        }, ["case_id", "owner"])
 
     async def deadline_rows(self, viewer: Viewer) -> list[tuple[str, str, bool, str | None]]:
         """(owner, state, provisional, case status) of the deadlines the viewer may see."""
@@ -187,7 +184,8 @@ class ReadModel:
 
     async def waybill(self, number: str) -> WaybillState | None:
         """A waybill as the dashboard knows it."""
-        row = await self.session.get(WaybillRow, number)
+        table = WaybillRow.__table__
+        row = (await self.session.execute(select(table).where(table.c.waybill_number == number))).first()
         if row is None:
             return None
         return WaybillState(row.waybill_number, row.case_id, row.flow, row.sender_locality, row.receiver_locality,
@@ -195,15 +193,13 @@ class ReadModel:
                             utc(row.updated_at) if row.updated_at else None)
 
     async def save_waybill(self, bill: WaybillState) -> None:
-        """Store a waybill."""
-        row = await self.session.get(WaybillRow, bill.waybill_number)
-        if row is None:
-            row = WaybillRow(waybill_number=bill.waybill_number)
-            self.session.add(row)
-        row.case_id, row.flow, row.status = bill.case_id, bill.flow, bill.status
-        row.sender_locality, row.receiver_locality = bill.sender_locality, bill.receiver_locality
-        row.exception, row.mismatch, row.late, row.reason = bill.exception, bill.mismatch, bill.late, bill.reason
-        row.updated_at = bill.updated_at
+        """Store a waybill (one upsert)."""
+        await upsert(self.session, WaybillRow, {
+            "waybill_number": bill.waybill_number, "case_id": bill.case_id, "flow": bill.flow,
+            "status": bill.status, "sender_locality": bill.sender_locality,
+            "receiver_locality": bill.receiver_locality, "exception": bill.exception, "mismatch": bill.mismatch,
+            "late": bill.late, "reason": bill.reason, "updated_at": bill.updated_at,
+        }, ["waybill_number"])
 
     def _waybills_of(self, viewer: Viewer):  # type: ignore[no-untyped-def]
         query = select(WaybillRow)

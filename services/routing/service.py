@@ -237,17 +237,17 @@ async def submit(
     by_locality = item.days_by_locality or {}
     committed = max(int(by_locality.get(owner, item.committed_days)) for owner in owners)
     parties = the_parties(body, [m.name for m in materials])
-    row = await cases.add(case, committed)
-    row.query_code_sealed = seal_text(uow.session.info["keys"].keyset(PARTIES_KEY), new_query_code(),
-                                      query_code_context(case.id))  # for the receipt and the status query
+    keys: ServiceKeys = uow.session.info["keys"]
+    sealed: dict[str, Any] = {"query_code_sealed": seal_text(keys.keyset(PARTIES_KEY), new_query_code(),
+                                                             query_code_context(case.id))}  # receipt, status query
     if parties:
-        keys: ServiceKeys = uow.session.info["keys"]
-        row.parties_sealed = seal_json(keys.keyset(PARTIES_KEY), {k: v.as_dict() for k, v in parties.items()},
-                                       parties_context(case.id))
-        row.parties_masked = {k: v.masked() for k, v in parties.items()}
+        sealed["parties_sealed"] = seal_json(keys.keyset(PARTIES_KEY), {k: v.as_dict() for k, v in parties.items()},
+                                             parties_context(case.id))
+        sealed["parties_masked"] = {k: v.masked() for k, v in parties.items()}
+    row = await cases.add(case, committed, **sealed)
     await commitments.record(uow, case, item, list(body.get("commitments") or []), body["applicant_id"])
-    cases.add_step(case, "submit", "", caller.locality, caller.client_id,
-                   {"owners": owners, "clerk": clerk_of(caller, body.get("clerk")), **verification_detail(given)})
+    await cases.add_step(case, "submit", "", caller.locality, caller.client_id,
+                         {"owners": owners, "clerk": clerk_of(caller, body.get("clerk")), **verification_detail(given)})
     record_uses(uow, case.id)  # the audit line of each remembered delegation decision, with the case
     uow.publish(
         CaseSubmitted(case_id=case.id, item_code=case.item_code, mode=mode, accepting_locality=caller.locality,
@@ -337,8 +337,8 @@ async def transition(
     if moved.status in FINISHED and row.finished_on is None and moved.status is not CaseStatus.SUPPLEMENTED:
         row.finished_on = day
     CaseRepository.write(row, moved)
-    cases.add_step(moved, action, case.status.value, by_locality, caller.client_id if caller else "routing",
-                   step_detail)
+    await cases.add_step(moved, action, case.status.value, by_locality, caller.client_id if caller else "routing",
+                         step_detail)
     result_by_post = case.mode == "accepted_here_handled_there" if moved.status is CaseStatus.RESULT_ISSUED else None
     uow.publish(
         CaseStatusChanged(

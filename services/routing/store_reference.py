@@ -22,8 +22,10 @@ class KnownItemRepository:
         self.session = session
 
     async def get(self, code: str) -> KnownItemRow | None:
-        """The item as routing last heard of it."""
-        return await self.session.get(KnownItemRow, code)
+        """The item as routing last heard of it (a Core read, detached: every case reads its item, none changes it)."""
+        table = KnownItemRow.__table__
+        found = (await self.session.execute(select(table).where(table.c.code == code))).first()
+        return None if found is None else KnownItemRow(**found._mapping)
 
     async def apply(self, code: str, revision: int, published: bool, **fields: object) -> bool:
         """Record an item revision; an older or repeated revision changes nothing."""

@@ -109,8 +109,8 @@ async def verify(uow: UnitOfWork, caller: Caller, commitment_id: str, found: boo
             outcome = moved.status.value
             CaseRepository.write(case_row, moved)
             case_row.finished_on = case_row.finished_on or day
-            cases.add_step(moved, action, case.status.value, caller.locality, caller.client_id,
-                           {"reason": why, "commitment_id": row.id, "clerk": clerk_of(caller, clerk)})
+            await cases.add_step(moved, action, case.status.value, caller.locality, caller.client_id,
+                                 {"reason": why, "commitment_id": row.id, "clerk": clerk_of(caller, clerk)})
             uow.publish(CaseStatusChanged(
                 case_id=case.id, from_status=case.status.value, to_status=moved.status.value,
                 by_locality=caller.locality, sequence=moved.sequence, action=action, mode=case.mode,  # type: ignore[arg-type]
