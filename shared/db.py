@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
@@ -103,31 +104,45 @@ def table_of(model: Any) -> Table:
     return table
 
 
-def _insert_for(session: AsyncSession):  # type: ignore[no-untyped-def]
-    return pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+_STATEMENTS: dict[tuple[str, Table, tuple[str, ...], tuple[str, ...], bool], Any] = {}
+
+
+def _conflict_statement(session: AsyncSession, model: Any, columns: Iterable[str], keys: list[str],
+                        update: bool) -> Any:
+    """One INSERT … ON CONFLICT statement per dialect, table, columns and keys, built once.
+
+    The values travel as parameters: a statement built anew with ``.values(**row)`` for every row
+    costs as much to compile-key as the ORM flush it replaces, a constant one is served from
+    SQLAlchemy's compiled cache.
+    """
+    dialect = session.get_bind().dialect.name
+    table, names = table_of(model), tuple(columns)
+    key = (dialect, table, names, tuple(keys), update)
+    statement = _STATEMENTS.get(key)
+    if statement is None:
+        make = pg_insert if dialect == "postgresql" else sqlite_insert
+        base = make(table)
+        changed = {name: base.excluded[name] for name in names if name not in keys}
+        statement = (base.on_conflict_do_update(index_elements=keys, set_=changed) if update and changed
+                     else base.on_conflict_do_nothing(index_elements=keys))
+        _STATEMENTS[key] = statement
+    return statement
 
 
 async def insert_ignore(session: AsyncSession, model: Any, values: dict[str, Any], keys: list[str]) -> bool:
     """Insert a row unless one with the same key exists (one statement, on PostgreSQL and SQLite); whether
     it was inserted. Unlike a savepoint around an ORM insert, it starts no read before the write, so a SQLite
     writer never has to upgrade a stale snapshot ("database is locked")."""
-    statement = _insert_for(session)(table_of(model)).values(**values).on_conflict_do_nothing(index_elements=keys)
-    result = await session.execute(statement)
+    result = await session.execute(_conflict_statement(session, model, values, keys, update=False), values)
     return bool(getattr(result, "rowcount", 0))
 
 
 async def insert_ignore_many(session: AsyncSession, model: Any, rows: list[dict[str, Any]], keys: list[str]) -> None:
-    """Insert the rows (in one statement) but those whose key exists already."""
+    """Insert the rows (one executemany; rows of the same columns) but those whose key exists already."""
     if rows:
-        await session.execute(_insert_for(session)(table_of(model)).values(rows).on_conflict_do_nothing(
-            index_elements=keys))
+        await session.execute(_conflict_statement(session, model, rows[0], keys, update=False), rows)
 
 
 async def upsert(session: AsyncSession, model: Any, values: dict[str, Any], keys: list[str]) -> None:
     """Insert a row, or overwrite the other columns of the one with the same key: one statement."""
-    statement = _insert_for(session)(table_of(model)).values(**values)
-    changed = {k: statement.excluded[k] for k in values if k not in keys}
-    if changed:
-        await session.execute(statement.on_conflict_do_update(index_elements=keys, set_=changed))
-    else:
-        await session.execute(statement.on_conflict_do_nothing(index_elements=keys))
+    await session.execute(_conflict_statement(session, model, values, keys, update=True), values)

@@ -30,6 +30,9 @@ from services.dashboard.domain import (
     header_map,
     mask_text,
     mask_value,
+    needs_agreement,
+    needs_case,
+    needs_waybill,
     parse_topic,
     reason_class,
 )
@@ -146,20 +149,20 @@ async def on_any_event(uow: UnitOfWork, envelope: Envelope, _event: Any) -> None
         "traceparent": envelope.traceparent, "data": mask_value(data), "received_at": now,
     })
     case_id = data.get("case_id") if isinstance(data.get("case_id"), str) else None
-    case = await model.case(case_id) if case_id else None
+    case = await model.case(case_id) if case_id and needs_case(envelope.type) else None
     updated = apply_case_event(case, envelope.type, data, at)
     if updated is not None and updated != case:
         await model.save_case(updated, case.localities if case else frozenset())
     for deadline in deadline_updates(envelope.type, data, updated):
         await model.save_deadline(deadline, at)
     number = data.get("waybill_number")
-    if isinstance(number, str):
+    if isinstance(number, str) and needs_waybill(envelope.type):
         bill = await model.waybill(number)
         changed = apply_delivery_event(bill, envelope.type, data, at)
         if changed is not None and changed != bill:
             await model.save_waybill(changed)
     agreement_id = data.get("agreement_id")
-    if isinstance(agreement_id, str):
+    if isinstance(agreement_id, str) and needs_agreement(envelope.type):
         agreement = await model.agreement(agreement_id)
         moved = apply_agreement_event(agreement, envelope.type, data, at)
         if moved is not None and moved != agreement:

@@ -261,6 +261,12 @@ def decode_cursor(cursor: str, filters: str = "") -> tuple[datetime, str]:
     return position
 
 
+_NEW_CASE = insert(table_of(CaseRow)).values(change_seq=ChangeStamp())
+"""A case's first row; its values travel as parameters (a constant statement is compiled once)."""
+_NEW_PARTY = insert(table_of(CasePartyRow))
+_NEW_STEP = insert(table_of(TimelineRow))
+
+
 class CaseRepository:
     """Cases in routing's database."""
 
@@ -296,8 +302,8 @@ class CaseRepository:
             "delivery_exception": None, "parties_sealed": None, "parties_masked": None, "query_code_sealed": None,
             **sealed,
         }
-        await self.session.execute(insert(table_of(CaseRow)).values(change_seq=ChangeStamp(), **values))
-        await self.session.execute(insert(table_of(CasePartyRow)),
+        await self.session.execute(_NEW_CASE, values)
+        await self.session.execute(_NEW_PARTY,
                                    [{"case_id": case.id, "locality": locality} for locality in case.involved])
         return CaseRow(**values)
 
@@ -319,9 +325,10 @@ class CaseRepository:
     async def add_step(self, case: Case, action: str, from_status: str, by_locality: str, by_client: str,
                        detail: dict[str, Any]) -> None:
         """Record a step of the case's timeline (a Core insert: the step is never read back in the request)."""
-        await self.session.execute(insert(table_of(TimelineRow)).values(
-            case_id=case.id, sequence=case.sequence, at=datetime.now(UTC), action=action, from_status=from_status,
-            to_status=case.status.value, by_locality=by_locality, by_client=by_client, detail=detail))
+        await self.session.execute(_NEW_STEP, {
+            "case_id": case.id, "sequence": case.sequence, "at": datetime.now(UTC), "action": action,
+            "from_status": from_status, "to_status": case.status.value, "by_locality": by_locality,
+            "by_client": by_client, "detail": detail})
 
     async def timeline(self, case_id: str) -> list[TimelineRow]:
         """The case's steps in order."""

@@ -6,13 +6,15 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.routing.domain import YearSchedule
 from services.routing.domain.calendar import ScheduleVersion, YearHistory
 from services.routing.store import CalendarVersionRow, IdempotencyRow, KnownItemRow
 from shared.db import insert_ignore
+
+_ITEM_BY_CODE = select(KnownItemRow.__table__).where(KnownItemRow.__table__.c.code == bindparam("code"))
 
 
 class KnownItemRepository:
@@ -23,8 +25,7 @@ class KnownItemRepository:
 
     async def get(self, code: str) -> KnownItemRow | None:
         """The item as routing last heard of it (a Core read, detached: every case reads its item, none changes it)."""
-        table = KnownItemRow.__table__
-        found = (await self.session.execute(select(table).where(table.c.code == code))).first()
+        found = (await self.session.execute(_ITEM_BY_CODE, {"code": code})).first()
         return None if found is None else KnownItemRow(**found._mapping)
 
     async def apply(self, code: str, revision: int, published: bool, **fields: object) -> bool:

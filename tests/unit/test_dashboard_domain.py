@@ -28,6 +28,9 @@ from services.dashboard.domain import (
     is_exception_event,
     localities_in,
     mask_text,
+    needs_agreement,
+    needs_case,
+    needs_waybill,
     mask_value,
     parse_topic,
     producer_of,
@@ -326,6 +329,34 @@ def test_an_agreement_shows_who_signed() -> None:
                                     "320505", "", AT)
     assert signed.signed_parties == ("320505",)
     assert apply_agreement_event(None, SUBMITTED, {"agreement_id": "a1"}, AT) is None
+
+
+FOLD_TYPES = [SUBMITTED, CHANGED, WAYBILL, "cn.tongban.authorization.agreement.changed.v1",
+              "cn.tongban.authorization.delegation.decision_used.v1", "cn.tongban.authorization.attestation.issued.v1",
+              "cn.tongban.routing.case.due_soon.v1", "cn.tongban.catalogue.item.published.v1"]
+
+
+@pytest.mark.parametrize("ce_type", FOLD_TYPES)
+def test_the_fold_reads_a_row_only_for_events_that_can_change_it(ce_type: str) -> None:
+    """Skipping a read is sound: an event whose type needs no row leaves every row as it was."""
+    data = {"case_id": "c1", "waybill_number": "EA1", "agreement_id": "a1", "to_status": "accepted", "sequence": 9,
+            "status": "active", "parties": ["310110"], "unsigned_parties": [], "flow": "result", "owners": ["331000"]}
+    case = CaseState("c1", "submitted", "I", "fully_online", "310110", ("331000",), 1, AT)
+    if not needs_case(ce_type):
+        assert apply_case_event(case, ce_type, data, AT) == case and apply_case_event(None, ce_type, data, AT) is None
+        assert deadline_updates(ce_type, data, case) == []
+    if not needs_waybill(ce_type):
+        assert apply_delivery_event(None, ce_type, data, AT) is None
+    if not needs_agreement(ce_type):
+        assert apply_agreement_event(None, ce_type, data, AT) is None
+
+
+def test_the_rows_each_kind_of_event_reads() -> None:
+    assert needs_case(SUBMITTED) and needs_case(CHANGED) and needs_case("cn.tongban.routing.case.due_soon.v1")
+    assert not needs_case("cn.tongban.authorization.delegation.decision_used.v1")
+    assert needs_waybill(WAYBILL) and not needs_waybill(SUBMITTED)
+    assert needs_agreement("cn.tongban.authorization.agreement.changed.v1")
+    assert not needs_agreement("cn.tongban.authorization.delegation.decision_used.v1")
 
 
 # --------------------------------------------------------------------------- event rate and lag

@@ -144,6 +144,26 @@ def deadline_kind(ce_type: str) -> str | None:
     return None
 
 
+def needs_case(ce_type: str) -> bool:
+    """Whether folding an event reads its case first: routing's case events and the deadline events.
+
+    Other events that name a case (an attestation, a decision's audit line) change nothing of it,
+    and skipping their read spares the dashboard a query per event.
+    """
+    return ce_type.startswith(CASE_PREFIX) or deadline_kind(ce_type) is not None
+
+
+def needs_waybill(ce_type: str) -> bool:
+    """Whether folding an event reads the waybill it names: delivery's events only."""
+    return ce_type.startswith(DELIVERY_PREFIX)
+
+
+def needs_agreement(ce_type: str) -> bool:
+    """Whether folding an event reads the agreement it names: ``agreement.changed`` only (a delegation
+    decision names its agreement too, and changes nothing of it)."""
+    return base_type(ce_type) == AGREEMENT_TYPE
+
+
 def deadline_updates(
     ce_type: str, data: Mapping[str, Any], case: CaseState | None
 ) -> list[DeadlineState]:
