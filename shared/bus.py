@@ -219,13 +219,14 @@ class _MemorySubscription(Subscription):
 
 def create_bus(
     kind: str, bootstrap_servers: str, client_id: str, security: KafkaSecurity | None = None,
-    batch_wait_ms: int = 0,
+    batch_wait_ms: int = 0, fetch_min_bytes: int = 1, fetch_max_wait_ms: int = 500,
 ) -> Bus:
     """The bus named by settings: ``memory`` or ``kafka`` (as the principal ``security`` names)."""
     if kind == "kafka":
         from shared.kafka_bus import KafkaBus
 
-        return KafkaBus(bootstrap_servers, client_id=client_id, security=security, batch_wait_ms=batch_wait_ms)
+        return KafkaBus(bootstrap_servers, client_id=client_id, security=security, batch_wait_ms=batch_wait_ms,
+                        fetch_min_bytes=fetch_min_bytes, fetch_max_wait_ms=fetch_max_wait_ms)
     if kind == "memory":
         return MemoryBus()
     raise ValueError(f"unknown bus {kind!r}")

@@ -33,10 +33,14 @@ class KafkaBus(Bus):
         request_timeout_ms: int = 10_000,
         security: KafkaSecurity | None = None,
         batch_wait_ms: int = 0,
+        fetch_min_bytes: int = 1,
+        fetch_max_wait_ms: int = 500,
     ) -> None:
         self.bootstrap_servers = bootstrap_servers
         self.batch_wait_ms = batch_wait_ms
         """How long a consumer that got records waits for more to join them (0: handle them at once)."""
+        self.fetch_min_bytes, self.fetch_max_wait_ms = fetch_min_bytes, fetch_max_wait_ms
+        """What the broker gathers for a fetch, and for how long at most (see the settings)."""
         self.client_id = client_id
         self.security = security or KafkaSecurity()
         self.request_timeout_ms = request_timeout_ms
@@ -166,8 +170,10 @@ class _KafkaSubscription(Subscription):
             enable_auto_commit=False,
             auto_offset_reset="earliest",
             max_poll_records=500,
-            # The broker answers a fetch as soon as it has a record; an idle consumer asks twice a second.
-            fetch_max_wait_ms=500,
+            # The broker answers a fetch once it has fetch_min_bytes of records or fetch_max_wait_ms has
+            # passed: an idle consumer asks that often.
+            fetch_min_bytes=self.bus.fetch_min_bytes,
+            fetch_max_wait_ms=self.bus.fetch_max_wait_ms,
             **self.bus.security.client_options(),
         )
         self.consumer = consumer

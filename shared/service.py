@@ -253,7 +253,8 @@ def create_app(
         the_bus = bus or create_bus(
             settings.bus, settings.kafka_bootstrap_servers, client_id=f"tongban-{definition.name}",
             security=KafkaSecurity.from_settings(settings) if settings.bus == "kafka" else None,
-            batch_wait_ms=settings.consumer_batch_wait_ms,
+            batch_wait_ms=settings.consumer_batch_wait_ms, fetch_min_bytes=settings.consumer_fetch_min_bytes,
+            fetch_max_wait_ms=settings.consumer_fetch_max_wait_ms,
         )
         if owns_bus:
             await the_bus.start()

@@ -63,8 +63,18 @@ class Settings(BaseSettings):
     topic_partitions: int = Field(3, ge=1, description="Partitions of each locality topic.")
     topic_replication_factor: int = Field(1, ge=1, description="Replication factor of topics.")
     consumer_batch_wait_ms: int = Field(
-        50, ge=0, le=1000, description="How long a consumer that got records waits for more to join them (one "
-        "transaction per batch: larger batches cost less per event); 0 handles each fetch at once."
+        0, ge=0, le=1000, description="How long a consumer that got records waits for more to join them (one "
+        "transaction per batch: larger batches cost less per event); 0 handles each fetch at once (the "
+        "broker gathers the batch: consumer_fetch_min_bytes)."
+    )
+    consumer_fetch_min_bytes: int = Field(
+        65536, ge=1, le=16 * 1024 * 1024, description="How many bytes of records the broker gathers before it "
+        "answers a consumer's fetch (up to consumer_fetch_max_wait_ms): more means fewer fetches and "
+        "transactions per event under load, at up to that wait's latency."
+    )
+    consumer_fetch_max_wait_ms: int = Field(
+        100, ge=1, le=5000, description="The longest the broker holds a consumer's fetch for records (an idle "
+        "consumer asks this often)."
     )
     localities_file: Path | None = Field(
         None, description="JSON file of extra localities, added to the built-in four."
