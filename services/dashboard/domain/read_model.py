@@ -75,9 +75,29 @@ def _owners(data: Mapping[str, Any]) -> tuple[str, ...]:
     return tuple(dict.fromkeys(owners))
 
 
+def needs_case(ce_type: str) -> bool:
+    """Whether folding an event reads its case first: routing's case events (the deadline events among them).
+
+    Other events that name a case (an attestation, a decision's audit line) change nothing of it,
+    and skipping their read spares the dashboard a query per event.
+    """
+    return ce_type.startswith(CASE_PREFIX)
+
+
+def needs_waybill(ce_type: str) -> bool:
+    """Whether folding an event reads the waybill it names: delivery's events only."""
+    return ce_type.startswith(DELIVERY_PREFIX)
+
+
+def needs_agreement(ce_type: str) -> bool:
+    """Whether folding an event reads the agreement it names: ``agreement.changed`` only (a delegation
+    decision names its agreement too, and changes nothing of it)."""
+    return base_type(ce_type) == AGREEMENT_TYPE
+
+
 def apply_case_event(state: CaseState | None, ce_type: str, data: Mapping[str, Any], at: datetime) -> CaseState | None:
     """The case after one routing event (None when the event is about no case)."""
-    if not ce_type.startswith(CASE_PREFIX):
+    if not needs_case(ce_type):
         return state
     case_id = data.get("case_id")
     if not isinstance(case_id, str):
@@ -142,26 +162,6 @@ def deadline_kind(ce_type: str) -> str | None:
     if ce_type.startswith(DEADLINE_SET_PREFIX):
         return "on_track"
     return None
-
-
-def needs_case(ce_type: str) -> bool:
-    """Whether folding an event reads its case first: routing's case events and the deadline events.
-
-    Other events that name a case (an attestation, a decision's audit line) change nothing of it,
-    and skipping their read spares the dashboard a query per event.
-    """
-    return ce_type.startswith(CASE_PREFIX) or deadline_kind(ce_type) is not None
-
-
-def needs_waybill(ce_type: str) -> bool:
-    """Whether folding an event reads the waybill it names: delivery's events only."""
-    return ce_type.startswith(DELIVERY_PREFIX)
-
-
-def needs_agreement(ce_type: str) -> bool:
-    """Whether folding an event reads the agreement it names: ``agreement.changed`` only (a delegation
-    decision names its agreement too, and changes nothing of it)."""
-    return base_type(ce_type) == AGREEMENT_TYPE
 
 
 def deadline_updates(
@@ -237,7 +237,7 @@ def apply_delivery_event(
     state: WaybillState | None, ce_type: str, data: Mapping[str, Any], at: datetime
 ) -> WaybillState | None:
     """The waybill after one delivery event (None for events about no waybill)."""
-    if not ce_type.startswith(DELIVERY_PREFIX):
+    if not needs_waybill(ce_type):
         return state
     number = data.get("waybill_number")
     if not isinstance(number, str):
@@ -299,7 +299,7 @@ def apply_agreement_event(
     state: AgreementState | None, ce_type: str, data: Mapping[str, Any], at: datetime
 ) -> AgreementState | None:
     """The agreement after an ``agreement.changed`` event."""
-    if base_type(ce_type) != AGREEMENT_TYPE or not isinstance(data.get("agreement_id"), str):
+    if not needs_agreement(ce_type) or not isinstance(data.get("agreement_id"), str):
         return state
     parties = tuple(str(p) for p in data.get("parties") or (state.parties if state else ()))
     return AgreementState(
